@@ -1,0 +1,115 @@
+"""The `securebase` command line (CONTRACT.md §1)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipelines.settings import SettingsError, load_settings, offline_environment
+
+app = typer.Typer(
+    help="Nightly outcomes analytics for attachment-focused therapy programs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+DASHBOARD_APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
+
+
+def fail(message: str) -> None:
+    """One line on stderr and a non-zero exit: nothing was published."""
+    typer.echo(f"securebase: {message}", err=True)
+    raise typer.Exit(1)
+
+
+@app.callback()
+def main() -> None:
+    offline_environment()
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="folder to write the export into")],
+    participants: Annotated[int, typer.Option(min=1)] = 300,
+    seed: int = 7,
+    start_date: Annotated[str, typer.Option(help="first enrolment day, YYYY-MM-DD")] = "2026-01-05",
+    messy: Annotated[bool, typer.Option(help="plant the faults of CONTRACT.md §4")] = False,
+) -> None:
+    """Write a synthetic, anonymised program export (same seed, same bytes)."""
+    from pipelines.generate import generate as write_export
+
+    faults = write_export(out, participants, seed, date.fromisoformat(start_date), messy)
+    typer.echo(f"wrote {participants} participants to {out}" + (f" with {len(faults)} planted faults" if messy else ""))
+
+
+@app.command()
+def refresh(
+    inbox: Annotated[Path, typer.Option(help="folder of exported files; only read, never changed")],
+    warehouse: Annotated[Path, typer.Option(help="DuckDB file to publish")],
+    config: Annotated[Path | None, typer.Option(help="TOML settings")] = None,
+    as_of: Annotated[str | None, typer.Option(help="'today' for this run, YYYY-MM-DD")] = None,
+) -> None:
+    """Ingest new inbox files, validate, build the marts and publish the warehouse atomically."""
+    try:
+        load_settings(config)
+        as_of_date = date.fromisoformat(as_of) if as_of else None
+    except (SettingsError, ValueError) as error:
+        fail(str(error))
+    if not inbox.is_dir():
+        fail(f"inbox {inbox} is not a folder")
+
+    from pipelines.flows import refresh as refresh_flow
+
+    try:
+        summary = refresh_flow(inbox=inbox, warehouse=warehouse, config=config, as_of=as_of_date)
+    except Exception as error:  # the flow has logged the details; the user gets one line
+        fail(f"refresh failed, the published warehouse is unchanged: {error}")
+    typer.echo(summary.one_line())
+
+
+@app.command()
+def dashboard(
+    warehouse: Annotated[Path, typer.Option(help="published DuckDB file, opened read-only")],
+    port: int = 8501,
+) -> None:
+    """Serve the dashboard on 127.0.0.1."""
+    import os
+
+    from streamlit.web import bootstrap
+
+    if not warehouse.exists():
+        fail(f"warehouse {warehouse} does not exist; run `securebase refresh` first")
+    os.environ["SECUREBASE_WAREHOUSE"] = str(warehouse.resolve())
+    flags = {
+        "server.headless": True,
+        "server.address": "127.0.0.1",
+        "server.port": port,
+        "browser.gatherUsageStats": False,
+        "server.fileWatcherType": "none",
+        "client.toolbarMode": "viewer",
+    }
+    bootstrap.load_config_options(flag_options=flags)
+    typer.echo(f"dashboard on http://127.0.0.1:{port} (Ctrl-C stops it)")
+    bootstrap.run(str(DASHBOARD_APP), False, [], flags)
+
+
+@app.command()
+def demo(
+    port: int = 8501,
+    workdir: Annotated[Path, typer.Option(help="where the demo warehouse is written")] = Path(".demo"),
+) -> None:
+    """Refresh the committed sample data into a demo warehouse and open the dashboard."""
+    from pipelines.generate import SAMPLE_AS_OF
+
+    warehouse = workdir / "warehouse.duckdb"
+    refresh(inbox=SAMPLE_DATA, warehouse=warehouse, config=None, as_of=SAMPLE_AS_OF.isoformat())
+    dashboard(warehouse=warehouse, port=port)
+
+
+if __name__ == "__main__":
+    sys.exit(app())

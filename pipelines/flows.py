@@ -1,0 +1,93 @@
+"""The nightly refresh: ingest → validate → build staging → build marts → publish.
+
+The flow body is the table of contents; the work is in stages.py (I/O glue) and transforms/ (logic).
+Tasks retry only where I/O can fail: reading an inbox file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from pipelines import stages
+from pipelines.inbox import list_inbox
+from pipelines.settings import load_settings
+from pipelines.validation import RunParameters
+from pipelines.warehouse import WarehouseBuild, refresh_lock
+
+
+@dataclass(frozen=True)
+class RefreshSummary:
+    refresh_id: int
+    as_of_date: date
+    files_loaded: int
+    files_rejected: int
+    files_duplicate: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_released: int
+
+    def one_line(self) -> str:
+        return (
+            f"refresh {self.refresh_id} as of {self.as_of_date}: files loaded {self.files_loaded}, "
+            f"rejected {self.files_rejected}, duplicate {self.files_duplicate}; rows loaded {self.rows_loaded}, "
+            f"quarantined {self.rows_quarantined}, released {self.rows_released}"
+        )
+
+    def markdown(self) -> str:
+        rows = "\n".join(f"| {name.replace('_', ' ')} | {value} |" for name, value in asdict(self).items())
+        return f"# securebase refresh\n\n| | |\n|---|---|\n{rows}\n"
+
+
+find_new_files = task(stages.new_files, name="find new files", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+ingest_file = task(stages.ingest_file, name="ingest file", cache_policy=NO_CACHE)
+build_marts = task(stages.build_marts, name="build marts", cache_policy=NO_CACHE)
+
+
+def today_in(timezone_name: str) -> date:
+    return datetime.now(ZoneInfo(timezone_name)).date()
+
+
+@flow(name="securebase-refresh", log_prints=True)
+def refresh(inbox: Path, warehouse: Path, config: Path | None = None, as_of: date | None = None) -> RefreshSummary:
+    """One nightly refresh of `warehouse` from the files of `inbox` (CONTRACT.md §1)."""
+    settings = load_settings(config)
+    as_of = as_of or today_in(settings.timezone)
+    run = RunParameters(as_of, settings.timezone, settings.instruments)
+    if not Path(inbox).is_dir():
+        raise FileNotFoundError(f"inbox {inbox} is not a folder")
+    started_at = datetime.now(timezone.utc)
+
+    with refresh_lock(Path(warehouse)):
+        build = WarehouseBuild(Path(warehouse), settings.timezone)
+        try:
+            planned = find_new_files(build, list_inbox(Path(inbox)))
+            results = [ingest_file(build, file, run) for file in planned]
+            released = build_marts(build, settings, as_of)
+            counts = build.settle_file_counts()
+            summary = RefreshSummary(
+                refresh_id=build.refresh_id,
+                as_of_date=as_of,
+                files_loaded=sum(r.status == "loaded" for r in results),
+                files_rejected=sum(r.status == "rejected" for r in results),
+                files_duplicate=sum(r.status == "duplicate" for r in results),
+                rows_loaded=counts["rows_loaded"],
+                rows_quarantined=counts["rows_quarantined"],
+                rows_released=released,
+            )
+            build.record_refresh(
+                started_at=started_at, finished_at=datetime.now(timezone.utc), timezone=settings.timezone,
+                status="published", **{k: v for k, v in asdict(summary).items() if k != "refresh_id"},
+            )
+            build.publish()
+        except BaseException:
+            build.discard()
+            raise
+    create_markdown_artifact(key="refresh-summary", markdown=summary.markdown(), description=summary.one_line())
+    return summary

@@ -1,0 +1,281 @@
+"""`securebase generate`: a synthetic, anonymised program export in the input formats of CONTRACT.md §2.
+
+Participants enrol over about six months into site cohorts and complete ECR-R weekly, GAD-7 and PHQ-9 every
+two weeks and RSES at weeks 0 and 10, while logging exercises. ECR-R anxiety starts near 4.8 ± 1.0 and falls
+about 0.4 over ten weeks, with person-to-person variation; some drop out, some skip items, and the latest
+enrolments are not yet due. The same seed gives the same bytes. With `messy`, the faults of CONTRACT.md §4 are
+planted, and returned as `PlantedFault`s so that tests can check the quarantine row for row.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from transforms.instruments import ECR_R, GAD_7, PHQ_9, RSES, Instrument
+
+SITES = ("north", "south", "east", "west")
+MODALITY_OF_SITE = {"north": "cbt", "south": "group", "east": "ipt", "west": "cbt"}
+EXERCISES = ("thought_record", "grounding_54321", "journaling", "boundary_practice", "meditation",
+             "breathing", "body_scan", "self_compassion")
+AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+GENDERS = ("woman", "man", "non-binary", "other", "not-stated")
+ENROLMENT_SPAN_DAYS = 182
+DEFAULT_START = date(2026, 1, 5)
+EXPORT_DAY = 196  # data run until this many days after the start date: late enrolments are not yet due
+WEEKS = 10
+SAMPLE_AS_OF = DEFAULT_START + timedelta(days=EXPORT_DAY)  # the as-of day of `sample_data/`
+
+
+@dataclass(frozen=True)
+class PlantedFault:
+    file_name: str
+    source_row: int | None  # None: the whole file is rejected
+    rule: str
+    column_name: str | None
+
+
+@dataclass
+class Program:
+    """Frames of one synthetic export, before they are written as files."""
+
+    participants: pl.DataFrame
+    questionnaires: dict[str, pl.DataFrame]  # instrument id → wide frame with item_1 … item_N
+    exercises: pl.DataFrame
+    export_date: date
+
+
+def _item_responses(rng: np.random.Generator, instrument: Instrument, severity: np.ndarray) -> np.ndarray:
+    """Integer responses (n × items) around each person's severity on the instrument's scale, keyed as asked."""
+    n = severity.shape[0]
+    matrix = np.empty((n, instrument.item_count))
+    for subscale in instrument.subscales:
+        for item in subscale.items:
+            value = severity[:, subscale_index(instrument, subscale.name)] + rng.normal(0, 0.8, n)
+            if item in subscale.reverse_items:
+                value = instrument.min + instrument.max - value
+            matrix[:, item - 1] = value
+    return np.clip(np.rint(matrix), instrument.min, instrument.max)
+
+
+def subscale_index(instrument: Instrument, name: str) -> int:
+    return [s.name for s in instrument.subscales].index(name)
+
+
+def simulate(participants: int, seed: int, start_date: date) -> Program:
+    rng = np.random.default_rng(seed)
+    n = participants
+    ids = [f"P{i:05d}" for i in range(1, n + 1)]
+    site = rng.choice(SITES, n)
+    enrol_day = np.sort(rng.integers(0, ENROLMENT_SPAN_DAYS, n))
+    enrolled = [start_date + timedelta(days=int(d)) for d in enrol_day]
+    intake_month = [f"{d:%Y-%m}" for d in enrolled]
+    roster = pl.DataFrame({
+        "participant_id": ids,
+        "site_id": site,
+        "cohort_id": [f"{s}-{m}" for s, m in zip(site, intake_month, strict=True)],
+        "modality": [MODALITY_OF_SITE[s] for s in site],
+        "therapist_id": [f"T-{s}-{k}" for s, k in zip(site, rng.integers(1, 4, n), strict=True)],
+        "enrolled_date": [d.isoformat() for d in enrolled],
+        "age_band": rng.choice(AGE_BANDS, n, p=[0.15, 0.3, 0.25, 0.15, 0.1, 0.05]),
+        "gender": rng.choice(GENDERS, n, p=[0.6, 0.3, 0.05, 0.02, 0.03]),
+    })
+
+    anxiety0 = np.clip(rng.normal(4.8, 1.0, n), 1.5, 6.8)
+    anxiety_change = rng.normal(-0.4, 0.5, n)
+    avoidance0 = np.clip(rng.normal(3.6, 1.0, n), 1.2, 6.5)
+    avoidance_change = rng.normal(-0.2, 0.4, n)
+    dropout_week = np.where(rng.random(n) < 0.15, rng.integers(2, WEEKS, n), WEEKS + 1)
+    export_date = start_date + timedelta(days=EXPORT_DAY)
+
+    schedule = {ECR_R: range(0, WEEKS + 1), GAD_7: range(0, WEEKS + 1, 2), PHQ_9: range(0, WEEKS + 1, 2),
+                RSES: (0, WEEKS)}
+    questionnaires: dict[str, list[pl.DataFrame]] = {i.id: [] for i in schedule}
+    for week in range(0, WEEKS + 1):
+        progress = week / WEEKS
+        anxiety = anxiety0 + anxiety_change * progress + rng.normal(0, 0.25, n)
+        avoidance = avoidance0 + avoidance_change * progress + rng.normal(0, 0.25, n)
+        day = 7 * week + rng.integers(-2, 3, n) if week else rng.integers(-3, 2, n)
+        minute = rng.integers(8 * 60, 21 * 60, n)
+        completed = [
+            datetime.combine(e + timedelta(days=int(d)), time(int(m) // 60, int(m) % 60), timezone.utc)
+            for e, d, m in zip(enrolled, day, minute, strict=True)
+        ]
+        present = (week < dropout_week) & np.array([c.date() <= export_date for c in completed])
+        # Severity on each instrument's own scale, from the attachment anxiety trajectory.
+        severities = {
+            ECR_R: np.column_stack([anxiety, avoidance]),
+            GAD_7: np.clip((anxiety - 2.0) / 1.6 + rng.normal(0, 0.3, n), 0, 3)[:, None],
+            PHQ_9: np.clip((anxiety - 2.3) / 1.8 + rng.normal(0, 0.3, n), 0, 3)[:, None],
+            RSES: np.clip(4.6 - anxiety / 2.2 + rng.normal(0, 0.3, n), 1, 4)[:, None],
+        }
+        for instrument, weeks in schedule.items():
+            if week not in weeks:
+                continue
+            responses = _item_responses(rng, instrument, severities[instrument])
+            skipped = rng.random(responses.shape) < 0.02
+            table = {
+                "participant_id": ids,
+                "instrument": [instrument.id] * n,
+                "completed_at": [c.isoformat().replace("+00:00", "Z") for c in completed],
+            }
+            for item in range(instrument.item_count):
+                table[f"item_{item + 1}"] = [
+                    None if s else int(v) for v, s in zip(responses[:, item], skipped[:, item], strict=True)
+                ]
+            questionnaires[instrument.id].append(pl.DataFrame(table).filter(pl.Series(present)))
+
+    exercises = _exercise_log(rng, ids, enrolled, dropout_week, export_date)
+    return Program(
+        participants=roster,
+        questionnaires={k: pl.concat(v).sort("completed_at", "participant_id") for k, v in questionnaires.items()},
+        exercises=exercises,
+        export_date=export_date,
+    )
+
+
+def _exercise_log(rng, ids, enrolled, dropout_week, export_date) -> pl.DataFrame:
+    counts = rng.poisson(2.5, (len(ids), WEEKS + 1))
+    rows = []
+    for person, (pid, start) in enumerate(zip(ids, enrolled, strict=True)):
+        for week in range(min(WEEKS + 1, int(dropout_week[person]))):
+            for _ in range(counts[person, week]):
+                started = datetime.combine(start + timedelta(days=7 * week + int(rng.integers(0, 7))),
+                                           time(int(rng.integers(7, 22)), int(rng.integers(0, 60))), timezone.utc)
+                if started.date() > export_date:
+                    continue
+                before = int(np.clip(rng.normal(6, 2), 0, 10))
+                rows.append((pid, started.isoformat().replace("+00:00", "Z"), str(rng.choice(EXERCISES)),
+                             round(float(np.clip(rng.lognormal(2.3, 0.5), 1, 120)), 1), before,
+                             int(np.clip(before - rng.normal(1.5, 1.2), 0, 10)), bool(rng.random() < 0.9)))
+    return pl.DataFrame(rows, orient="row", schema={
+        "participant_id": pl.String, "started_at": pl.String, "exercise": pl.String,
+        "duration_minutes": pl.Float64, "distress_before": pl.Int64, "distress_after": pl.Int64,
+        "is_completed": pl.Boolean,
+    })
+
+
+# -- writing -------------------------------------------------------------------------------------------------
+
+def _csv(frame: pl.DataFrame) -> bytes:
+    return frame.write_csv().encode("utf-8")
+
+
+def _jsonl_with_responses(frame: pl.DataFrame) -> bytes:
+    """Questionnaire rows as JSON lines, items as a `responses` object (CONTRACT.md §2)."""
+    item_columns = [c for c in frame.columns if c.startswith("item_")]
+    lines = []
+    for row in frame.iter_rows(named=True):
+        responses = {c.removeprefix("item_"): row[c] for c in item_columns if row[c] is not None}
+        record = {k: row[k] for k in ("participant_id", "instrument", "completed_at")}
+        lines.append(json.dumps({**record, "responses": responses}, separators=(",", ":")))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _parquet(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd", statistics=False)
+    return buffer.getvalue()
+
+
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=6, mtime=0)  # mtime 0: same seed, same bytes
+
+
+def export_files(program: Program) -> dict[str, bytes]:
+    """The export as file name → bytes, using every input format."""
+    q = program.questionnaires
+    return {
+        "participants.csv": _csv(program.participants),
+        "questionnaires_ecr-r.csv.gz": _gzip(_csv(q["ECR-R"])),
+        "questionnaires_mood.jsonl": _jsonl_with_responses(pl.concat([q["GAD-7"], q["PHQ-9"]], how="diagonal")
+                                                           .sort("completed_at", "participant_id")),
+        "questionnaires_rses.parquet": _parquet(q["RSES"]),
+        "exercises.csv.gz": _gzip(_csv(program.exercises)),
+    }
+
+
+def plant_faults(files: dict[str, bytes], program: Program) -> list[PlantedFault]:
+    """Add the faults of CONTRACT.md §4 to the export; return what was planted where."""
+    faults: list[PlantedFault] = []
+    some = program.participants.head(3)
+    anchor = program.questionnaires["ECR-R"].head(1).row(0, named=True)
+
+    # Whole files rejected: identifier column, identifier-like value, unreadable, unknown kind.
+    with_contact = some.with_columns(email=pl.format("{}@example.org", "participant_id"))
+    files["participants_with_contacts.csv"] = _csv(with_contact)
+    faults.append(PlantedFault("participants_with_contacts.csv", None, "rejected_file", "email"))
+    files["exercises_phone.csv"] = _csv(program.exercises.head(3).with_columns(
+        exercise=pl.lit("+44 20 7946 0958")))
+    faults.append(PlantedFault("exercises_phone.csv", None, "rejected_file", "exercise"))
+    files["questionnaires_broken.csv.gz"] = b"this is not gzip"
+    faults.append(PlantedFault("questionnaires_broken.csv.gz", None, "rejected_file", None))
+    files["session_notes.txt"] = b"free text never loads"
+    faults.append(PlantedFault("session_notes.txt", None, "rejected_file", None))
+
+    # Row faults in a late participants file: each row has exactly one fault.
+    late = program.participants.tail(4).with_columns(participant_id=pl.format("{}X", "participant_id"))
+    bad_participants = pl.concat([
+        late[0].with_columns(modality=pl.lit("hypnosis")),
+        late[1].with_columns(enrolled_date=pl.lit("2026-02-30")),
+        late[2].with_columns(participant_id=pl.lit("x!")),
+        late[3].with_columns(site_id=pl.lit(None, pl.String)),
+    ])
+    files["participants_late.csv"] = _csv(bad_participants)
+    for row, (rule, column) in enumerate([("not_in_set", "modality"), ("unparseable", "enrolled_date"),
+                                          ("invalid_pseudonym", "participant_id"),
+                                          ("missing_value", "site_id")], start=1):
+        faults.append(PlantedFault("participants_late.csv", row, rule, column))
+
+    # Row faults among questionnaires, one per row, and an exact copy of an exported administration that
+    # loads once.
+    enrolled = program.participants.row(0, named=True)["enrolled_date"]
+    base = pl.DataFrame([anchor]).cast({f"item_{i}": pl.Int64 for i in range(1, 37)})
+    far_past = (date.fromisoformat(enrolled) - timedelta(days=400)).isoformat()
+    rows = [
+        (base.with_columns(item_3=pl.lit(9)), "out_of_range", "item_3"),
+        (base.with_columns(item_37=pl.lit(4)), "item_beyond_instrument", "item_37"),
+        (base.with_columns(completed_at=pl.lit("yesterday")), "unparseable", "completed_at"),
+        (base.with_columns(completed_at=pl.lit("2099-01-01T09:00:00Z")), "in_future", "completed_at"),
+        (base.with_columns(completed_at=pl.lit(far_past)), "before_enrolment", "completed_at"),
+        (base.with_columns(participant_id=pl.lit("P99999")), "unknown_participant", "participant_id"),
+        (base.with_columns(instrument=pl.lit("ECR-Z")), "unknown_instrument", "instrument"),
+        (base.with_columns(completed_at=pl.lit("2026-01-01T10:00:00Z"), item_1=pl.lit(1)),
+         "conflicting_duplicate", "responses"),
+        (base.with_columns(completed_at=pl.lit("2026-01-01T10:00:00Z"), item_1=pl.lit(2)),
+         "conflicting_duplicate", "responses"),
+        (base, None, None),
+    ]
+    files["questionnaires_corrections.csv"] = _csv(pl.concat([r for r, _, _ in rows], how="diagonal_relaxed"))
+    for row, (_, rule, column) in enumerate(rows, start=1):
+        if rule:
+            faults.append(PlantedFault("questionnaires_corrections.csv", row, rule, column))
+
+    # Exercise rows out of range.
+    bad_exercises = program.exercises.head(2).with_columns(
+        duration_minutes=pl.Series([0.0, 300.0]),
+    )
+    files["exercises_corrections.csv"] = _csv(bad_exercises)
+    faults += [PlantedFault("exercises_corrections.csv", 1, "out_of_range", "duration_minutes"),
+               PlantedFault("exercises_corrections.csv", 2, "out_of_range", "duration_minutes")]
+    return faults
+
+
+def generate(
+    out: Path, participants: int = 300, seed: int = 7, start_date: date = DEFAULT_START, messy: bool = False
+) -> list[PlantedFault]:
+    """Write the export into `out` (created if needed); return the planted faults (none unless messy)."""
+    program = simulate(participants, seed, start_date)
+    files = export_files(program)
+    faults = plant_faults(files, program) if messy else []
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    return faults

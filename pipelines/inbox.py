@@ -1,0 +1,118 @@
+"""Reading the inbox: which files are there, their content hash, and their rows as text.
+
+Files are only ever read: the inbox is never written, moved or deleted.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from transforms.datasets import ITEM_COLUMN, classify_file_name
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read as its name says; the message is the reason recorded in `ops.files`."""
+
+
+@dataclass(frozen=True)
+class InboxFile:
+    path: Path
+    file_name: str  # relative to the inbox, with forward slashes
+    dataset: str | None
+    format: str | None
+
+
+def list_inbox(inbox: Path) -> list[InboxFile]:
+    """Every regular file below the inbox, in name order (hidden files and folders are skipped)."""
+    files = []
+    for path in sorted(p for p in inbox.rglob("*") if p.is_file()):
+        relative = path.relative_to(inbox).as_posix()
+        if any(part.startswith(".") for part in relative.split("/")):
+            continue
+        dataset, file_format = classify_file_name(path.name)
+        files.append(InboxFile(path, relative, dataset, file_format))
+    return files
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _text_bytes(path: Path, compressed: bool) -> bytes:
+    data = path.read_bytes()
+    if compressed:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as error:
+            raise UnreadableFile("not a readable gzip file") from error
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UnreadableFile(f"not UTF-8 text (byte {error.start})") from error
+    return data.removeprefix(b"\xef\xbb\xbf")
+
+
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column as text, timestamps in RFC 3339, so that one parser (staging SQL) types them all."""
+    columns = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if isinstance(dtype, pl.Datetime):
+            pattern = "%Y-%m-%dT%H:%M:%S%.f%:z" if dtype.time_zone else "%Y-%m-%dT%H:%M:%S%.f"
+            column = column.dt.to_string(pattern)
+        elif dtype == pl.Date:
+            column = column.dt.to_string("%Y-%m-%d")
+        columns.append(column.cast(pl.String).str.strip_chars().replace("", None).alias(name))
+    return frame.select(columns)
+
+
+def _flatten_responses(frame: pl.DataFrame) -> pl.DataFrame:
+    """JSON lines carry items as `"responses": {"1": 5, ...}`: spread them into item_1 … item_N columns."""
+    if "responses" not in frame.columns:
+        return frame
+    responses = frame.get_column("responses")
+    if not isinstance(responses.dtype, pl.Struct):
+        raise UnreadableFile("`responses` must be an object of item number to answer")
+    items = responses.struct.unnest()
+    renamed = {name: f"item_{name.strip()}" for name in items.columns}
+    if any(not ITEM_COLUMN.match(new) for new in renamed.values()):
+        raise UnreadableFile("`responses` keys must be item numbers")
+    return pl.concat([frame.drop("responses"), items.rename(renamed)], how="horizontal")
+
+
+def read_table(inbox_file: InboxFile) -> pl.DataFrame:
+    """The file's rows with lower-cased column names, every value as text (blank → null), and `source_row`
+    (1-based data row)."""
+    fmt = inbox_file.format or ""
+    try:
+        if fmt == ".parquet":
+            frame = pl.read_parquet(inbox_file.path)
+        elif fmt.startswith(".csv"):
+            data = _text_bytes(inbox_file.path, fmt.endswith(".gz"))
+            frame = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False)
+        elif fmt.startswith(".jsonl"):
+            data = _text_bytes(inbox_file.path, fmt.endswith(".gz"))
+            frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None) if data.strip() else pl.DataFrame()
+        else:
+            raise UnreadableFile("unknown extension (expected .csv, .jsonl or .parquet, optionally .gz)")
+    except UnreadableFile:
+        raise
+    except Exception as error:  # the readers raise many types for a malformed file; all mean "unreadable"
+        # The reader's own message can quote the file's content, so only its kind is recorded.
+        raise UnreadableFile(f"cannot be parsed as {fmt.lstrip('.')} ({type(error).__name__})") from error
+    lowered = [c.strip().lower() for c in frame.columns]
+    repeated = sorted({c for c in lowered if lowered.count(c) > 1})
+    if repeated:
+        raise UnreadableFile(f"column {repeated[0]!r} appears more than once (names are case-insensitive)")
+    frame = _flatten_responses(frame.rename(dict(zip(frame.columns, lowered, strict=True))))
+    return _as_text(frame).with_row_index("source_row", offset=1).with_columns(pl.col("source_row").cast(pl.Int64))

@@ -1,0 +1,289 @@
+"""The only module that writes DuckDB.
+
+A refresh never writes the published warehouse in place: it copies it to `<warehouse>.next`, loads and
+builds there, and publishes with one `os.replace`. A reader sees the old file or the new one, never a half-built
+one; a refresh that dies leaves the published file as it was, and the next refresh starts a fresh copy.
+Two refreshes cannot build at once: the second fails on the lock with a clear message.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from transforms.datasets import DATASETS, ITEM_COLUMN
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "transforms" / "sql"
+
+SCHEMA = """
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE SCHEMA IF NOT EXISTS staging;
+CREATE SCHEMA IF NOT EXISTS marts;
+CREATE SCHEMA IF NOT EXISTS quality;
+CREATE SCHEMA IF NOT EXISTS ops;
+CREATE TABLE IF NOT EXISTS ops.files (
+    file_number INTEGER PRIMARY KEY, file_name VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, dataset VARCHAR,
+    status VARCHAR NOT NULL, reason VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
+    received_at TIMESTAMPTZ NOT NULL, refresh_id INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ops.refreshes (
+    refresh_id INTEGER PRIMARY KEY, started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ, as_of_date DATE NOT NULL,
+    timezone VARCHAR NOT NULL, status VARCHAR NOT NULL, files_loaded INTEGER, files_rejected INTEGER,
+    files_duplicate INTEGER, rows_loaded BIGINT, rows_quarantined BIGINT, rows_released BIGINT
+);
+CREATE TABLE IF NOT EXISTS quality.quarantine (
+    file_number INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_row BIGINT NOT NULL, dataset VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL, column_name VARCHAR, detail VARCHAR, first_seen_at TIMESTAMPTZ NOT NULL,
+    is_resolved BOOLEAN NOT NULL, resolved_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS raw.participants (
+    file_number INTEGER, source_file VARCHAR, source_row BIGINT, participant_id VARCHAR, site_id VARCHAR,
+    cohort_id VARCHAR, modality VARCHAR, therapist_id VARCHAR, enrolled_date VARCHAR, ended_date VARCHAR,
+    age_band VARCHAR, gender VARCHAR
+);
+CREATE TABLE IF NOT EXISTS raw.questionnaires (
+    file_number INTEGER, source_file VARCHAR, source_row BIGINT, participant_id VARCHAR, instrument VARCHAR,
+    completed_at VARCHAR, responses VARCHAR[]
+);
+CREATE TABLE IF NOT EXISTS raw.scores (
+    file_number INTEGER, source_file VARCHAR, source_row BIGINT, participant_id VARCHAR, instrument VARCHAR,
+    subscale VARCHAR, completed_at VARCHAR, score VARCHAR
+);
+CREATE TABLE IF NOT EXISTS raw.exercises (
+    file_number INTEGER, source_file VARCHAR, source_row BIGINT, participant_id VARCHAR, started_at VARCHAR,
+    exercise VARCHAR, duration_minutes VARCHAR, distress_before VARCHAR, distress_after VARCHAR, is_completed VARCHAR
+);
+"""
+
+# Helpers the SQL models use: the name of a column whose text did not parse, and a whole number from text
+# (DuckDB's own cast would round "5.5" to 6).
+MACROS = """
+CREATE OR REPLACE TEMP MACRO unparsed(text, value, column_name) AS
+    CASE WHEN text IS NOT NULL AND value IS NULL THEN column_name END;
+CREATE OR REPLACE TEMP MACRO whole_number(text) AS
+    CASE WHEN TRY_CAST(text AS DOUBLE) = round(TRY_CAST(text AS DOUBLE)) THEN TRY_CAST(TRY_CAST(text AS DOUBLE) AS INTEGER) END;
+"""
+
+
+# Rules that relate a row to other rows, recomputed on every refresh (transforms/sql/quality/relational_failures.sql).
+RELATIONAL_RULES = ("unknown_participant", "before_enrolment", "conflicting_duplicate")
+
+
+class WarehouseLocked(RuntimeError):
+    """Another refresh holds the warehouse's lock."""
+
+
+def sql_model(name: str) -> str:
+    """The SELECT of a model such as `staging/participants`, one per file under transforms/sql/."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+@contextmanager
+def refresh_lock(warehouse: Path) -> Iterator[None]:
+    """An exclusive lock beside the warehouse; the OS releases it if the process dies."""
+    lock_path = warehouse.with_name(warehouse.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise WarehouseLocked(
+                f"another refresh of {warehouse} is running (lock held on {lock_path}); try again when it ends"
+            ) from error
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """A short-lived read-only connection: hold it only for a query, or it blocks the next publish's writer."""
+    return duckdb.connect(str(warehouse), read_only=True)
+
+
+class WarehouseBuild:
+    """The next warehouse, built beside the published one and renamed into place by `publish`."""
+
+    def __init__(self, published: Path, timezone_name: str):
+        self.published = published
+        self.next_path = published.with_name(published.name + ".next")
+        for leftover in (self.next_path, self.next_path.with_name(self.next_path.name + ".wal")):
+            leftover.unlink(missing_ok=True)  # a refresh that died before publishing
+        if published.exists():
+            shutil.copyfile(published, self.next_path)
+        self.con = duckdb.connect(str(self.next_path))
+        self.con.execute(f"SET TimeZone = '{timezone_name}'")
+        self.con.execute(SCHEMA)
+        self.con.execute(MACROS)
+        self.con.execute("SET VARIABLE relational_rules = ?", [list(RELATIONAL_RULES)])
+        for dataset in DATASETS:
+            self.con.execute(
+                f"CREATE TABLE IF NOT EXISTS staging.{dataset} AS SELECT * FROM ({sql_model(f'staging/{dataset}')}) LIMIT 0"
+            )
+        self.refresh_id = self.scalar("SELECT coalesce(max(refresh_id), 0) + 1 FROM ops.refreshes")
+
+    # -- reading -----------------------------------------------------------------------------------------
+    def scalar(self, sql: str, parameters: list | None = None):
+        return self.con.execute(sql, parameters or []).fetchall()[0][0]
+
+    def frame(self, sql: str, parameters: list | None = None) -> pl.DataFrame:
+        return self.con.sql(sql, params=parameters).pl()
+
+    def seen_files(self) -> pl.DataFrame:
+        return self.frame("SELECT file_name, sha256 FROM ops.files")
+
+    # -- loading -----------------------------------------------------------------------------------------
+    def record_file(self, **row) -> int:
+        """Add a row to ops.files and return its file_number."""
+        file_number = self.scalar("SELECT coalesce(max(file_number), 0) + 1 FROM ops.files")
+        row = {"file_number": file_number, "refresh_id": self.refresh_id,
+               "received_at": datetime.now(timezone.utc), **row}
+        columns = ", ".join(row)
+        self.con.execute(
+            f"INSERT INTO ops.files ({columns}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
+        )
+        return file_number
+
+    def update_file(self, file_number: int, **values) -> None:
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        self.con.execute(
+            f"UPDATE ops.files SET {assignments} WHERE file_number = ?", [*values.values(), file_number]
+        )
+
+    def load_raw(self, dataset: str, file_number: int, file_name: str, rows: pl.DataFrame) -> pl.DataFrame:
+        """Append a file's rows (as text, with lineage) to raw and staging; return the typed staging rows."""
+        wanted = [c.name for c in DATASETS[dataset].columns]
+        columns = [
+            pl.lit(file_number, pl.Int32).alias("file_number"),
+            pl.lit(file_name).alias("source_file"),
+            pl.col("source_row"),
+            *[(pl.col(c) if c in rows.columns else pl.lit(None, pl.String)).alias(c) for c in wanted],
+        ]
+        if DATASETS[dataset].has_items:
+            item_columns = sorted((c for c in rows.columns if ITEM_COLUMN.match(c)),
+                                  key=lambda c: int(ITEM_COLUMN.match(c).group(1)))
+            last = int(ITEM_COLUMN.match(item_columns[-1]).group(1)) if item_columns else 0
+            present = set(item_columns)
+            columns.append(
+                pl.concat_list(
+                    [pl.col(f"item_{i}") if f"item_{i}" in present else pl.lit(None, pl.String)
+                     for i in range(1, last + 1)]
+                ).alias("responses") if last else pl.lit([], pl.List(pl.String)).alias("responses")
+            )
+        batch = rows.select(columns)  # noqa: F841 (read by DuckDB below)
+        self.con.execute(f"INSERT INTO raw.{dataset} BY NAME SELECT * FROM batch")
+        self.con.execute(
+            f"INSERT INTO staging.{dataset} BY NAME "
+            f"SELECT * FROM ({sql_model(f'staging/{dataset}')}) WHERE file_number = ?",
+            [file_number],
+        )
+        return self.frame(f"SELECT * FROM staging.{dataset} WHERE file_number = ?", [file_number])
+
+    def quarantine_rows(self, failures: pl.DataFrame) -> None:
+        """Append row failures (file_number, source_file, source_row, dataset, rule, column_name, detail)."""
+        if failures.is_empty():
+            return
+        batch = failures.with_columns(  # noqa: F841
+            first_seen_at=pl.lit(datetime.now(timezone.utc)), is_resolved=pl.lit(False)
+        )
+        self.con.execute("INSERT INTO quality.quarantine BY NAME SELECT * FROM batch")
+
+    def reconcile_relational_failures(self) -> tuple[int, int]:
+        """Recompute the held and cross-row failures over the whole history; return (new, released).
+
+        An entry that no longer fails (its participant arrived, its conflicting copy was quarantined for
+        another reason) is marked resolved; a new failure is added once.
+        """
+        self.con.register("current", self.frame(sql_model("quality/relational_failures")))
+        open_entries = """
+            FROM quality.quarantine AS q
+            WHERE NOT q.is_resolved AND list_contains(getvariable('relational_rules'), q.rule)
+              AND NOT EXISTS (SELECT 1 FROM current AS c WHERE c.file_number = q.file_number
+                              AND c.source_row = q.source_row AND c.rule = q.rule)
+        """
+        released = self.scalar(f"SELECT count(*) {open_entries}")
+        self.con.execute(
+            f"UPDATE quality.quarantine SET is_resolved = true, resolved_at = now() "
+            f"WHERE rowid IN (SELECT q.rowid {open_entries})"
+        )
+        new = self.frame(
+            """
+            SELECT c.* FROM current AS c
+            WHERE NOT EXISTS (SELECT 1 FROM quality.quarantine AS q WHERE NOT q.is_resolved
+                              AND q.file_number = c.file_number AND q.source_row = c.source_row AND q.rule = c.rule)
+            """
+        )
+        self.con.unregister("current")
+        self.quarantine_rows(new)
+        return new.height, released
+
+    def settle_file_counts(self) -> dict[str, int]:
+        """Set each loaded file's rows_loaded and rows_quarantined from the open quarantine (held rows that
+        were released count as loaded); return this refresh's totals."""
+        self.con.execute(
+            """
+            UPDATE ops.files AS f SET rows_quarantined = coalesce(q.n, 0), rows_loaded = f.rows_read - coalesce(q.n, 0)
+            FROM (SELECT file_number, count(DISTINCT source_row) AS n FROM quality.quarantine
+                  WHERE NOT is_resolved GROUP BY file_number) AS q
+            WHERE f.status = 'loaded' AND f.file_number = q.file_number
+            """
+        )
+        self.con.execute(
+            """
+            UPDATE ops.files SET rows_quarantined = 0, rows_loaded = rows_read
+            WHERE status = 'loaded' AND file_number NOT IN
+                (SELECT file_number FROM quality.quarantine WHERE NOT is_resolved)
+            """
+        )
+        loaded, quarantined = self.con.execute(
+            "SELECT coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) FROM ops.files "
+            "WHERE refresh_id = ?",
+            [self.refresh_id],
+        ).fetchall()[0]
+        return {"rows_loaded": int(loaded), "rows_quarantined": int(quarantined)}
+
+    # -- building ----------------------------------------------------------------------------------------
+    def run_model(self, table: str) -> None:
+        """Materialise `schema.table` from its SQL model file."""
+        schema, name = table.split(".")
+        self.con.execute(f"CREATE OR REPLACE TABLE {table} AS {sql_model(f'{schema}/{name}')}")
+
+    def write_table(self, table: str, frame: pl.DataFrame) -> None:
+        """Materialise `schema.table` from a frame computed by a transform."""
+        self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM frame")
+
+    def record_refresh(self, **row) -> None:
+        row = {"refresh_id": self.refresh_id, **row}
+        self.con.execute(
+            f"INSERT OR REPLACE INTO ops.refreshes ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+            list(row.values()),
+        )
+
+    # -- finishing ---------------------------------------------------------------------------------------
+    def publish(self) -> None:
+        """Checkpoint, close, make the new file durable, and rename it over the published one."""
+        self.con.execute("CHECKPOINT")
+        self.con.close()
+        with self.next_path.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(self.next_path, self.published)
+        directory = os.open(self.published.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+    def discard(self) -> None:
+        """Drop the unfinished build; the published warehouse is untouched."""
+        try:
+            self.con.close()
+        finally:
+            self.next_path.unlink(missing_ok=True)

@@ -1,0 +1,99 @@
+"""The outcome marts: per participant, the parameters used, and per cohort (CONTRACT.md §5)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from transforms.effect_sizes import paired_change_statistics
+from transforms.instruments import Instrument
+from transforms.reliable_change import classify_change, outcome_parameters
+from transforms.windows import KEYS, Windows, outcome_status, select_baseline_and_endpoint
+
+GROUPINGS = {"program": None, "site": "site_id", "cohort": "cohort_id", "modality": "modality"}
+
+PARTICIPANT_COLUMNS = [
+    "participant_id", "site_id", "cohort_id", "modality", "instrument", "subscale", "baseline_date",
+    "baseline_score", "endpoint_date", "endpoint_score", "change_score", "rci", "reliable_change",
+    "is_clinical_at_baseline", "is_functional_at_endpoint", "jt_category", "outcome_status",
+]
+
+
+def participant_outcomes(
+    participants: pl.DataFrame,
+    assessments: pl.DataFrame,
+    administrations: pl.DataFrame,
+    instruments: dict[str, Instrument],
+    windows: Windows,
+    config_outcomes: dict,
+    as_of: date,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(`marts.participant_outcomes`, `marts.outcome_parameters`).
+
+    One outcome row per enrolled participant × instrument in use × subscale, where an instrument is in use
+    once any of its administrations in the program is scored.
+    """
+    in_use = assessments.filter(pl.col("score").is_not_null()).select("instrument", "subscale").unique()
+    chosen = select_baseline_and_endpoint(assessments, windows)
+    roster = participants.select("participant_id", "site_id", "cohort_id", "modality", "enrolled_date")
+    outcomes = (
+        roster.join(in_use, how="cross")
+        .join(chosen, on=KEYS, how="left")
+        .with_columns(
+            outcome_status=outcome_status(
+                pl.col("baseline_score").is_not_null(),
+                pl.col("endpoint_score").is_not_null(),
+                pl.col("enrolled_date"),
+                as_of,
+                windows,
+            )
+        )
+    )
+    complete = outcomes.filter(pl.col("outcome_status") == "complete")
+    baseline_forms = administrations.join(
+        complete.select(pl.col("baseline_administration_id").alias("administration_id")).unique(),
+        on="administration_id",
+    )
+    parameters = outcome_parameters(
+        in_use.sort(KEYS[1:]).join(complete, on=KEYS[1:], how="left").select(KEYS[1:] + ["baseline_score"]),
+        baseline_forms,
+        instruments,
+        config_outcomes,
+    )
+    classified = classify_change(outcomes, parameters)
+    return classified.select(PARTICIPANT_COLUMNS).sort(KEYS), parameters
+
+
+def cohort_outcomes(outcomes: pl.DataFrame) -> pl.DataFrame:
+    """`marts.cohort_outcomes`: one row per grouping × group × instrument × subscale."""
+    counted = {
+        "n_enrolled": pl.len(),
+        **{f"n_{status}": (pl.col("outcome_status") == status).sum()
+           for status in ("complete", "no_baseline", "no_endpoint", "not_yet_due")},
+        **{f"n_{category}": (pl.col("reliable_change") == category).sum()
+           for category in ("improved", "unchanged", "deteriorated")},
+        **{f"n_{category}": (pl.col("jt_category") == category).sum() for category in ("recovered", "harmed")},
+    }
+    parts = []
+    for grouping, column in GROUPINGS.items():
+        grouped = outcomes.with_columns(
+            grouping=pl.lit(grouping),
+            group_id=pl.lit("all") if column is None else pl.col(column),
+        )
+        by = ["grouping", "group_id", "instrument", "subscale"]
+        counts = grouped.group_by(by).agg(**counted)
+        statistics = paired_change_statistics(grouped.filter(pl.col("outcome_status") == "complete"), by)
+        parts.append(counts.join(statistics, on=by, how="left"))
+    columns = [
+        "grouping", "group_id", "instrument", "subscale", "n_enrolled", "n_complete", "n_no_baseline",
+        "n_no_endpoint", "n_not_yet_due", "mean_baseline", "mean_endpoint", "mean_change",
+        "mean_change_ci_low", "mean_change_ci_high", "hedges_g", "hedges_g_ci_low", "hedges_g_ci_high",
+        "n_improved", "n_unchanged", "n_deteriorated", "n_recovered", "n_harmed",
+    ]
+    return (
+        pl.concat(parts, how="diagonal_relaxed")
+        .with_columns(pl.col(c).cast(pl.Int64) for c in columns if c.startswith("n_"))
+        .select(columns)
+        .sort("grouping", "group_id", "instrument", "subscale")
+    )

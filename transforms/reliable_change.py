@@ -1,0 +1,226 @@
+"""Reliable change (Jacobson & Truax 1991) and clinical significance (OUTCOMES.md §4–5)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+
+from transforms.instruments import Instrument
+from transforms.scoring import keyed_item_matrix
+
+Z_RELIABLE = 1.96
+MIN_PAIRS = 10  # fewer complete pairs than this and the sample-based RCI and categories are NULL
+Cutoff = Literal["a", "b", "c"] | float | None
+
+
+@dataclass(frozen=True)
+class OutcomeSettings:
+    """How reliable and clinically significant change are judged for one instrument × subscale."""
+
+    reliability: float | Literal["alpha"] | None = "alpha"
+    sd: float | Literal["sample"] | None = "sample"
+    reliable_change: Literal["jacobson_truax", "fixed"] = "jacobson_truax"
+    threshold: float | None = None
+    cutoff: Cutoff = "a"
+    functional_mean: float | None = None
+    functional_sd: float | None = None
+
+    @classmethod
+    def from_config(cls, entry: dict, default: OutcomeSettings) -> OutcomeSettings:
+        known = {k: entry[k] for k in cls.__dataclass_fields__ if k in entry}
+        return cls(**{**default.__dict__, **known})
+
+
+def default_settings(instrument: Instrument) -> OutcomeSettings:
+    """Built-in defaults of OUTCOMES.md §1; a custom instrument starts with no reliability and no cutoff."""
+    if instrument.id in ("ECR-R", "ECR-RS", "ECR-S"):
+        return OutcomeSettings()
+    if instrument.id == "GAD-7":
+        return OutcomeSettings(None, None, "fixed", threshold=4, cutoff=8)
+    if instrument.id == "PHQ-9":
+        return OutcomeSettings(None, None, "fixed", threshold=6, cutoff=10)
+    if instrument.id == "RSES":
+        return OutcomeSettings(cutoff=None)
+    return OutcomeSettings(reliability=None, sd="sample", cutoff=None)
+
+
+def settings_for(instrument: Instrument, subscale: str, config_outcomes: dict) -> OutcomeSettings:
+    entry = config_outcomes.get(instrument.id, {}).get(subscale, {})
+    return OutcomeSettings.from_config(entry, default_settings(instrument))
+
+
+def standard_error_of_difference(sd: float, reliability: float) -> float:
+    """S_diff = SD · sqrt(2 · (1 − r))."""
+    return sd * math.sqrt(2 * (1 - reliability))
+
+
+def cutoff_value(
+    criterion: Cutoff, clinical_mean: float | None, clinical_sd: float | None,
+    functional_mean: float | None, functional_sd: float | None, sign: int,
+) -> float | None:
+    """Jacobson–Truax cutoff a, b or c, or a fixed number; sign is +1 when higher is better, −1 when lower."""
+    if criterion is None or isinstance(criterion, int | float):
+        return None if criterion is None else float(criterion)
+    if criterion == "a":
+        if clinical_mean is None or clinical_sd is None:
+            return None
+        return clinical_mean + sign * 2 * clinical_sd
+    if functional_mean is None or functional_sd is None:
+        raise ValueError(f"cutoff {criterion!r} needs functional_mean and functional_sd in the config")
+    if criterion == "b":
+        return functional_mean - sign * 2 * functional_sd
+    if clinical_mean is None or clinical_sd is None:
+        return None
+    return (clinical_sd * functional_mean + functional_sd * clinical_mean) / (clinical_sd + functional_sd)
+
+
+def cronbach_alpha(items: pl.DataFrame) -> float | None:
+    """Cronbach's alpha of complete item sets: k/(k−1) · (1 − Σ var(item) / var(total)), sample variances."""
+    k = items.width
+    if k < 2 or items.height < 2:
+        return None
+    item_variance = sum(items.select(pl.all().var()).row(0))
+    total_variance = items.select(pl.sum_horizontal(pl.all())).to_series().var()
+    if not total_variance:
+        return None
+    return k / (k - 1) * (1 - item_variance / total_variance)
+
+
+def outcome_parameters(
+    pairs: pl.DataFrame,
+    baseline_forms: pl.DataFrame,
+    instruments: dict[str, Instrument],
+    config_outcomes: dict,
+) -> pl.DataFrame:
+    """`marts.outcome_parameters`: one row per instrument × subscale in use, every parameter and its source.
+
+    `pairs`: complete participants' `instrument, subscale, baseline_score`. `baseline_forms`: the baseline
+    administrations (`instrument`, `responses`) of complete participants, for Cronbach's alpha.
+    """
+    rows = []
+    for (instrument_id, subscale), group in pairs.group_by(["instrument", "subscale"], maintain_order=True):
+        instrument = instruments[instrument_id]
+        settings = settings_for(instrument, subscale, config_outcomes)
+        baselines = group.get_column("baseline_score").drop_nulls()
+        n_pairs = baselines.len()
+        clinical_mean = baselines.mean() if n_pairs else None
+        clinical_sd = baselines.std() if n_pairs >= 2 else None
+
+        if settings.sd == "sample":
+            sd, sd_source = clinical_sd, "sample SD of baseline scores of complete participants"
+        elif settings.sd is None:
+            sd, sd_source = None, "not used"
+        else:
+            sd, sd_source = float(settings.sd), "config"
+
+        if settings.reliability == "alpha" and instrument.kind == "items":
+            forms = baseline_forms.filter(pl.col("instrument") == instrument_id)
+            reliability = cronbach_alpha(keyed_item_matrix(forms, instrument, instrument.subscale(subscale)))
+            reliability_source = "Cronbach's alpha of the program's baseline items"
+        elif isinstance(settings.reliability, int | float):
+            reliability, reliability_source = float(settings.reliability), "config"
+        else:
+            reliability, reliability_source = None, "not used"
+
+        if settings.reliable_change == "fixed":
+            min_change = settings.threshold
+        elif sd is not None and reliability is not None and n_pairs >= MIN_PAIRS:
+            min_change = Z_RELIABLE * standard_error_of_difference(sd, reliability)
+        else:
+            min_change = None
+
+        cutoff = cutoff_value(
+            settings.cutoff, clinical_mean, clinical_sd, settings.functional_mean, settings.functional_sd,
+            instrument.sign,
+        )
+        cutoff_source = (
+            "none" if settings.cutoff is None
+            else f"criterion {settings.cutoff} (Jacobson & Truax)" if isinstance(settings.cutoff, str)
+            else "config"
+        )
+        rows.append({
+            "instrument": instrument_id,
+            "subscale": subscale,
+            "reliability": reliability,
+            "reliability_source": reliability_source,
+            "sd_baseline": sd,
+            "sd_source": sd_source,
+            "n_pairs": n_pairs,
+            "reliable_change_method": settings.reliable_change,
+            "min_reliable_change": min_change,
+            "cutoff": cutoff,
+            "cutoff_source": cutoff_source,
+            "direction": instrument.direction,
+        })
+    return pl.DataFrame(rows, schema=PARAMETER_SCHEMA)
+
+
+PARAMETER_SCHEMA = {
+    "instrument": pl.String,
+    "subscale": pl.String,
+    "reliability": pl.Float64,
+    "reliability_source": pl.String,
+    "sd_baseline": pl.Float64,
+    "sd_source": pl.String,
+    "n_pairs": pl.Int64,
+    "reliable_change_method": pl.String,
+    "min_reliable_change": pl.Float64,
+    "cutoff": pl.Float64,
+    "cutoff_source": pl.String,
+    "direction": pl.String,
+}
+
+
+def classify_change(outcomes: pl.DataFrame, parameters: pl.DataFrame) -> pl.DataFrame:
+    """Add change_score, rci, reliable_change, clinical/functional flags and jt_category.
+
+    `outcomes` has baseline_score and endpoint_score; `parameters` is `marts.outcome_parameters`.
+    Inequalities are strict for the RCI (|rci| > 1.96) and inclusive for fixed thresholds (a fall of at
+    least the threshold), as OUTCOMES.md §4 states.
+    """
+    sign = pl.when(pl.col("direction") == "higher_is_better").then(1).otherwise(-1)
+    change = pl.col("endpoint_score") - pl.col("baseline_score")
+    s_diff = pl.col("min_reliable_change") / Z_RELIABLE
+    is_jt = pl.col("reliable_change_method") == "jacobson_truax"
+    rci = pl.when(is_jt).then(change / s_diff)
+    gain = pl.when(is_jt).then(sign * rci).otherwise(sign * change)
+    limit = pl.when(is_jt).then(pl.lit(Z_RELIABLE)).otherwise(pl.col("min_reliable_change"))
+    improved = pl.when(is_jt).then(gain > limit).otherwise(gain >= limit)
+    deteriorated = pl.when(is_jt).then(gain < -limit).otherwise(gain <= -limit)
+    reliable_change = (
+        pl.when(gain.is_null()).then(None)
+        .when(improved).then(pl.lit("improved"))
+        .when(deteriorated).then(pl.lit("deteriorated"))
+        .otherwise(pl.lit("unchanged"))
+    )
+    is_clinical = sign * pl.col("baseline_score") <= sign * pl.col("cutoff")
+    is_functional = sign * pl.col("endpoint_score") > sign * pl.col("cutoff")
+    jt_category = (
+        pl.when(pl.col("reliable_change").is_null() | pl.col("cutoff").is_null()).then(None)
+        .when((pl.col("reliable_change") == "improved") & pl.col("is_clinical_at_baseline")
+              & pl.col("is_functional_at_endpoint")).then(pl.lit("recovered"))
+        .when(pl.col("reliable_change") == "improved").then(pl.lit("improved"))
+        .when(pl.col("reliable_change") == "unchanged").then(pl.lit("unchanged"))
+        .when(~pl.col("is_clinical_at_baseline") & ~pl.col("is_functional_at_endpoint")).then(pl.lit("harmed"))
+        .otherwise(pl.lit("deteriorated"))
+    )
+    joined = outcomes.join(
+        parameters.select("instrument", "subscale", "direction", "reliable_change_method",
+                          "min_reliable_change", "cutoff"),
+        on=["instrument", "subscale"],
+        how="left",
+    )
+    return (
+        joined.with_columns(
+            change_score=change,
+            rci=rci,
+            reliable_change=reliable_change,
+            is_clinical_at_baseline=is_clinical,
+            is_functional_at_endpoint=is_functional,
+        )
+        .with_columns(jt_category=jt_category)
+        .drop("direction", "reliable_change_method", "min_reliable_change", "cutoff")
+    )

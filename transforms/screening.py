@@ -1,0 +1,77 @@
+"""File-level screening (CONTRACT.md §4): reasons to reject a whole file before any row of it is loaded.
+
+Reasons name the column, never a value: a rejected file may hold personal data.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from transforms.datasets import ITEM_COLUMN, Dataset
+
+# Column names that mark a direct identifier or free text, matched on the lower-cased name split at _ - . space.
+# A person's name is matched on the whole name or a pair of words (`client_name`, `Name`), so that a
+# `site_name` or `instrument_name` is not mistaken for one; the other patterns also match a single word.
+PERSON_NAME_PATTERN = re.compile(
+    r"(first|last|full|given|family|middle|user|maiden|patient|client|participant|person|preferred)?_?name"
+    r"|surname|forename"
+)
+IDENTIFIER_NAME_PATTERNS = [
+    r"e?mail|email_?address",
+    r"(tele|mobile_?|cell_?)?phone|mobile|tel|cell|fax",
+    r"(street|home|postal|mailing)?_?address|street|addr",
+    r"post_?code|zip(_?code)?|postal(_?code)?",
+    r"dob|birth_?date|date_?of_?birth|birthday",
+    r"nhs(_?(number|no))?|mrn|medical_?record(_?number)?|ssn|social_?security(_?number)?"
+    r"|insurance(_?(number|no|id))?|national_?insurance(_?number)?|ni_?number",
+    r"ip|ip_?address",
+    r"device(_?id)?|imei|mac_?address",
+    r"url|website|link",
+    r"notes?|comments?|journal(_?entry)?|entry|free_?text|text|description|narrative|remarks?",
+]
+_IDENTIFIER_NAME = re.compile("|".join(f"(?:{p})" for p in IDENTIFIER_NAME_PATTERNS))
+EMAIL_VALUE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+PHONE_VALUE = r"^\s*(\+|00)?[\d][\d\s().-]{8,}\d\s*$"
+
+
+def is_identifier_name(column: str) -> bool:
+    """True for a column name such as `email`, `Client Name`, `nhs_number`, `journal_entry`."""
+    lowered = column.strip().lower()
+    normalised = re.sub(r"[\s.\-]+", "_", lowered)
+    tokens = normalised.split("_")
+    pairs = {normalised, *("_".join(tokens[i : i + 2]) for i in range(len(tokens) - 1))}
+    if any(PERSON_NAME_PATTERN.fullmatch(p) for p in pairs) or "surname" in tokens or "forename" in tokens:
+        return True
+    return any(_IDENTIFIER_NAME.fullmatch(c) for c in pairs | set(tokens) if c)
+
+
+def _looks_like_phone(values: pl.Expr) -> pl.Expr:
+    digits = values.str.count_matches(r"\d")
+    return values.str.contains(PHONE_VALUE) & (digits >= 10) & ~values.str.contains(r"^\d{4}-\d{2}-\d{2}")
+
+
+def rejection_reason(frame: pl.DataFrame, dataset: Dataset) -> str | None:
+    """Why the whole file must be rejected, or None. `frame` has the file's text columns, lower-cased."""
+    identifiers = [c for c in frame.columns if is_identifier_name(c)]
+    if identifiers:
+        return f"column {identifiers[0]!r} looks like a direct identifier or free text"
+    missing = [c for c in dataset.required if c not in frame.columns]
+    if missing:
+        return f"required column {missing[0]!r} is missing"
+    typed = {c.name: c.type for c in dataset.columns}
+    text_columns = [
+        c for c in frame.columns if typed.get(c, "string") == "string" and not ITEM_COLUMN.match(c)
+    ]
+    if text_columns and frame.height:
+        flags = frame.select(
+            *[pl.col(c).str.contains(EMAIL_VALUE).any().alias(f"{c}\x00email") for c in text_columns],
+            *[_looks_like_phone(pl.col(c)).any().alias(f"{c}\x00phone") for c in text_columns],
+        ).row(0, named=True)
+        for key, found in flags.items():
+            if found:
+                column, kind = key.split("\x00")
+                noun = "an email address" if kind == "email" else "a phone number"
+                return f"column {column!r} holds a value that looks like {noun}"
+    return None
