@@ -1,0 +1,31 @@
+"""transforms/ stays pure: no orchestration, UI, database connections or file I/O (STYLE.md principle 2)."""
+
+import ast
+from pathlib import Path
+
+TRANSFORMS = Path(__file__).resolve().parents[2] / "transforms"
+FORBIDDEN_IMPORTS = {"prefect", "streamlit", "duckdb", "great_expectations", "pathlib", "os", "shutil", "io"}
+
+
+def test_transforms_import_no_io_orchestration_or_ui():
+    offenders = []
+    for path in TRANSFORMS.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in FORBIDDEN_IMPORTS]
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "open":
+                offenders.append(f"{path.name}: open()")
+    assert offenders == []
+
+
+def test_sql_models_are_select_only():
+    for path in (TRANSFORMS / "sql").rglob("*.sql"):
+        body = "\n".join(line for line in path.read_text().splitlines() if not line.strip().startswith("--"))
+        assert body.lstrip().upper().startswith(("SELECT", "WITH")), path
+        for verb in ("INSERT ", "UPDATE ", "DELETE ", "CREATE ", "DROP ", "ATTACH ", "INSTALL "):
+            assert verb not in body.upper(), (path, verb)

@@ -1,0 +1,126 @@
+"""Reliable change and clinical significance (OUTCOMES.md §4–5, §8 vectors)."""
+
+import polars as pl
+import pytest
+
+from transforms.instruments import BUILT_IN
+from transforms.reliable_change import (
+    Z_RELIABLE,
+    classify_change,
+    cronbach_alpha,
+    cutoff_value,
+    outcome_parameters,
+    standard_error_of_difference,
+)
+
+
+def test_rci_vector_by_hand():
+    s_diff = standard_error_of_difference(1.0, 0.90)
+    assert s_diff == pytest.approx(0.4472, abs=5e-5)
+    assert Z_RELIABLE * s_diff == pytest.approx(0.8765, abs=5e-5)
+    assert -0.90 / s_diff == pytest.approx(-2.0125, abs=5e-5)
+    assert -0.87 / s_diff == pytest.approx(-1.9454, abs=5e-5)
+
+
+def test_cutoff_vectors_of_jacobson_et_al():
+    clinical, functional = (40, 7.5), (60, 7.5)
+    assert cutoff_value("c", *clinical, *functional, sign=1) == pytest.approx(50)
+    assert cutoff_value("a", *clinical, *functional, sign=1) == pytest.approx(55)
+    assert cutoff_value("b", *clinical, *functional, sign=1) == pytest.approx(45)
+    assert cutoff_value("a", *clinical, *functional, sign=-1) == pytest.approx(25)
+    assert cutoff_value("b", *clinical, *functional, sign=-1) == pytest.approx(75)
+    assert cutoff_value(10, *clinical, *functional, sign=-1) == 10.0
+    with pytest.raises(ValueError, match="functional_mean"):
+        cutoff_value("b", 40, 7.5, None, None, sign=1)
+
+
+def test_cronbach_alpha_by_hand():
+    # item variances 5/3, 4.75/3, 5/3 (sum 14.75/3); totals 5, 8, 10, 14 have variance 42.75/3
+    items = pl.DataFrame({"a": [1, 2, 3, 4], "b": [2, 3, 3, 5], "c": [2, 3, 4, 5]})
+    assert cronbach_alpha(items) == pytest.approx(1.5 * (1 - 14.75 / 42.75))
+    assert cronbach_alpha(items.head(1)) is None
+
+
+def classify(rows: list[tuple[float, float]], *, method="jacobson_truax", min_change=Z_RELIABLE, cutoff=10.0,
+             direction="lower_is_better") -> list[tuple]:
+    outcomes = pl.DataFrame(
+        {"instrument": "X", "subscale": "total", "baseline_score": [b for b, _ in rows],
+         "endpoint_score": [e for _, e in rows]}
+    )
+    parameters = pl.DataFrame({
+        "instrument": ["X"], "subscale": ["total"], "direction": [direction], "reliable_change_method": [method],
+        "min_reliable_change": [min_change], "cutoff": [cutoff],
+    })
+    result = classify_change(outcomes, parameters)
+    return list(zip(result["rci"], result["reliable_change"], result["jt_category"], strict=True))
+
+
+def test_rci_boundary_is_strict():
+    # min change 1.96 means S_diff = 1, so the rci equals the change (from 0, exactly representable)
+    results = classify([(0, -1.96), (0, -1.9601), (0, 1.96), (0, 1.9601)], cutoff=None)
+    assert [r[1] for r in results] == ["unchanged", "improved", "unchanged", "deteriorated"]
+    assert results[0][0] == pytest.approx(-1.96)
+
+
+def test_fixed_threshold_is_inclusive():
+    results = classify([(12, 8), (12, 9), (12, 16), (12, 15)], method="fixed", min_change=4, cutoff=8)
+    assert [r[1] for r in results] == ["improved", "unchanged", "deteriorated", "unchanged"]
+    assert all(r[0] is None for r in results)  # fixed thresholds have no RCI
+
+
+def test_the_five_jacobson_truax_categories_lower_is_better():
+    results = classify([
+        (15, 8),    # clinical, functional at endpoint, reliably improved: recovered
+        (15, 11),   # reliably improved, still above the cutoff: improved
+        (15, 14),   # no reliable change: unchanged
+        (8, 12),    # not clinical at baseline, not functional at endpoint, reliably worse: harmed
+        (12, 16),   # clinical at baseline, reliably worse: deteriorated
+        (10, 8),    # baseline equal to the cutoff counts as clinical (>=): recovered
+        (14, 10),   # endpoint equal to the cutoff is not functional (<): improved
+    ])
+    assert [r[2] for r in results] == [
+        "recovered", "improved", "unchanged", "harmed", "deteriorated", "recovered", "improved"
+    ]
+
+
+def test_categories_mirror_when_higher_is_better():
+    results = classify([(15, 25), (25, 15)], cutoff=20, direction="higher_is_better")
+    assert [r[1:] for r in results] == [("improved", "recovered"), ("deteriorated", "harmed")]
+
+
+def test_no_cutoff_gives_reliable_change_but_no_category():
+    assert classify([(15, 8)], cutoff=None)[0][1:] == ("improved", None)
+
+
+def pairs(baselines: list[float]) -> pl.DataFrame:
+    return pl.DataFrame({"instrument": "ECR-R", "subscale": "anxiety", "baseline_score": baselines})
+
+
+def forms(rows: int) -> pl.DataFrame:
+    # anxiety items vary together across people, avoidance stays constant
+    responses = [[1 + (p + i) % 7 if i < 18 else 4 for i in range(36)] for p in range(rows)]
+    return pl.DataFrame({"instrument": ["ECR-R"] * rows, "responses": responses})
+
+
+def test_parameters_come_from_the_program_and_say_where_from():
+    baselines = [3.0, 4.0, 5.0, 6.0, 4.5, 5.5, 3.5, 4.0, 5.0, 6.5]
+    params = outcome_parameters(pairs(baselines), forms(10), BUILT_IN, {}).row(0, named=True)
+    sd = pl.Series(baselines).std()
+    assert params["n_pairs"] == 10 and params["sd_baseline"] == pytest.approx(sd)
+    assert params["reliability_source"].startswith("Cronbach")
+    assert params["cutoff"] == pytest.approx(sum(baselines) / 10 - 2 * sd)  # criterion a, lower is better
+    s_diff = sd * (2 * (1 - params["reliability"])) ** 0.5
+    assert params["min_reliable_change"] == pytest.approx(1.96 * s_diff)
+
+
+def test_fewer_than_ten_pairs_leaves_sample_based_reliable_change_null():
+    params = outcome_parameters(pairs([3.0, 4.0, 5.0]), forms(3), BUILT_IN, {}).row(0, named=True)
+    assert params["min_reliable_change"] is None and params["n_pairs"] == 3
+
+
+def test_config_overrides_a_default():
+    config = {"ECR-R": {"anxiety": {"reliability": 0.9, "sd": 1.0, "cutoff": 4.0}}}
+    params = outcome_parameters(pairs([3.0, 5.0] * 5), forms(10), BUILT_IN, config).row(0, named=True)
+    assert params["reliability"] == 0.9 and params["reliability_source"] == "config"
+    assert params["min_reliable_change"] == pytest.approx(0.8765, abs=5e-5)
+    assert params["cutoff"] == 4.0 and params["cutoff_source"] == "config"
