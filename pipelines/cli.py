@@ -23,7 +23,8 @@ SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
 
 def fail(message: str) -> None:
     """One line on stderr and a non-zero exit: nothing was published."""
-    typer.echo(f"securebase: {message}", err=True)
+    first_line = str(message).strip().splitlines()[0] if str(message).strip() else "unknown error"
+    typer.echo(f"securebase: {first_line}", err=True)
     raise typer.Exit(1)
 
 

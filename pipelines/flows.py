@@ -7,7 +7,7 @@ Tasks retry only where I/O can fail: reading an inbox file.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -62,7 +62,7 @@ def refresh(inbox: Path, warehouse: Path, config: Path | None = None, as_of: dat
     run = RunParameters(as_of, settings.timezone, settings.instruments)
     if not Path(inbox).is_dir():
         raise FileNotFoundError(f"inbox {inbox} is not a folder")
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
 
     with refresh_lock(Path(warehouse)):
         build = WarehouseBuild(Path(warehouse), settings.timezone)
@@ -82,8 +82,11 @@ def refresh(inbox: Path, warehouse: Path, config: Path | None = None, as_of: dat
                 rows_released=released,
             )
             build.record_refresh(
-                started_at=started_at, finished_at=datetime.now(timezone.utc), timezone=settings.timezone,
-                status="published", **{k: v for k, v in asdict(summary).items() if k != "refresh_id"},
+                started_at=started_at,
+                finished_at=datetime.now(UTC),
+                timezone=settings.timezone,
+                status="published",
+                **{k: v for k, v in asdict(summary).items() if k != "refresh_id"},
             )
             build.publish()
         except BaseException:

@@ -13,7 +13,7 @@ import gzip
 import io
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +23,16 @@ from transforms.instruments import ECR_R, GAD_7, PHQ_9, RSES, Instrument
 
 SITES = ("north", "south", "east", "west")
 MODALITY_OF_SITE = {"north": "cbt", "south": "group", "east": "ipt", "west": "cbt"}
-EXERCISES = ("thought_record", "grounding_54321", "journaling", "boundary_practice", "meditation",
-             "breathing", "body_scan", "self_compassion")
+EXERCISES = (
+    "thought_record",
+    "grounding_54321",
+    "journaling",
+    "boundary_practice",
+    "meditation",
+    "breathing",
+    "body_scan",
+    "self_compassion",
+)
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 GENDERS = ("woman", "man", "non-binary", "other", "not-stated")
 ENROLMENT_SPAN_DAYS = 182
@@ -77,16 +85,18 @@ def simulate(participants: int, seed: int, start_date: date) -> Program:
     enrol_day = np.sort(rng.integers(0, ENROLMENT_SPAN_DAYS, n))
     enrolled = [start_date + timedelta(days=int(d)) for d in enrol_day]
     intake_month = [f"{d:%Y-%m}" for d in enrolled]
-    roster = pl.DataFrame({
-        "participant_id": ids,
-        "site_id": site,
-        "cohort_id": [f"{s}-{m}" for s, m in zip(site, intake_month, strict=True)],
-        "modality": [MODALITY_OF_SITE[s] for s in site],
-        "therapist_id": [f"T-{s}-{k}" for s, k in zip(site, rng.integers(1, 4, n), strict=True)],
-        "enrolled_date": [d.isoformat() for d in enrolled],
-        "age_band": rng.choice(AGE_BANDS, n, p=[0.15, 0.3, 0.25, 0.15, 0.1, 0.05]),
-        "gender": rng.choice(GENDERS, n, p=[0.6, 0.3, 0.05, 0.02, 0.03]),
-    })
+    roster = pl.DataFrame(
+        {
+            "participant_id": ids,
+            "site_id": site,
+            "cohort_id": [f"{s}-{m}" for s, m in zip(site, intake_month, strict=True)],
+            "modality": [MODALITY_OF_SITE[s] for s in site],
+            "therapist_id": [f"T-{s}-{k}" for s, k in zip(site, rng.integers(1, 4, n), strict=True)],
+            "enrolled_date": [d.isoformat() for d in enrolled],
+            "age_band": rng.choice(AGE_BANDS, n, p=[0.15, 0.3, 0.25, 0.15, 0.1, 0.05]),
+            "gender": rng.choice(GENDERS, n, p=[0.6, 0.3, 0.05, 0.02, 0.03]),
+        }
+    )
 
     anxiety0 = np.clip(rng.normal(4.8, 1.0, n), 1.5, 6.8)
     anxiety_change = rng.normal(-0.4, 0.5, n)
@@ -95,8 +105,12 @@ def simulate(participants: int, seed: int, start_date: date) -> Program:
     dropout_week = np.where(rng.random(n) < 0.15, rng.integers(2, WEEKS, n), WEEKS + 1)
     export_date = start_date + timedelta(days=EXPORT_DAY)
 
-    schedule = {ECR_R: range(0, WEEKS + 1), GAD_7: range(0, WEEKS + 1, 2), PHQ_9: range(0, WEEKS + 1, 2),
-                RSES: (0, WEEKS)}
+    schedule = {
+        ECR_R: range(0, WEEKS + 1),
+        GAD_7: range(0, WEEKS + 1, 2),
+        PHQ_9: range(0, WEEKS + 1, 2),
+        RSES: (0, WEEKS),
+    }
     questionnaires: dict[str, list[pl.DataFrame]] = {i.id: [] for i in schedule}
     for week in range(0, WEEKS + 1):
         progress = week / WEEKS
@@ -105,7 +119,7 @@ def simulate(participants: int, seed: int, start_date: date) -> Program:
         day = 7 * week + rng.integers(-2, 3, n) if week else rng.integers(-3, 2, n)
         minute = rng.integers(8 * 60, 21 * 60, n)
         completed = [
-            datetime.combine(e + timedelta(days=int(d)), time(int(m) // 60, int(m) % 60), timezone.utc)
+            datetime.combine(e + timedelta(days=int(d)), time(int(m) // 60, int(m) % 60), UTC)
             for e, d, m in zip(enrolled, day, minute, strict=True)
         ]
         present = (week < dropout_week) & np.array([c.date() <= export_date for c in completed])
@@ -147,22 +161,42 @@ def _exercise_log(rng, ids, enrolled, dropout_week, export_date) -> pl.DataFrame
     for person, (pid, start) in enumerate(zip(ids, enrolled, strict=True)):
         for week in range(min(WEEKS + 1, int(dropout_week[person]))):
             for _ in range(counts[person, week]):
-                started = datetime.combine(start + timedelta(days=7 * week + int(rng.integers(0, 7))),
-                                           time(int(rng.integers(7, 22)), int(rng.integers(0, 60))), timezone.utc)
+                started = datetime.combine(
+                    start + timedelta(days=7 * week + int(rng.integers(0, 7))),
+                    time(int(rng.integers(7, 22)), int(rng.integers(0, 60))),
+                    UTC,
+                )
                 if started.date() > export_date:
                     continue
                 before = int(np.clip(rng.normal(6, 2), 0, 10))
-                rows.append((pid, started.isoformat().replace("+00:00", "Z"), str(rng.choice(EXERCISES)),
-                             round(float(np.clip(rng.lognormal(2.3, 0.5), 1, 120)), 1), before,
-                             int(np.clip(before - rng.normal(1.5, 1.2), 0, 10)), bool(rng.random() < 0.9)))
-    return pl.DataFrame(rows, orient="row", schema={
-        "participant_id": pl.String, "started_at": pl.String, "exercise": pl.String,
-        "duration_minutes": pl.Float64, "distress_before": pl.Int64, "distress_after": pl.Int64,
-        "is_completed": pl.Boolean,
-    })
+                rows.append(
+                    (
+                        pid,
+                        started.isoformat().replace("+00:00", "Z"),
+                        str(rng.choice(EXERCISES)),
+                        round(float(np.clip(rng.lognormal(2.3, 0.5), 1, 120)), 1),
+                        before,
+                        int(np.clip(before - rng.normal(1.5, 1.2), 0, 10)),
+                        bool(rng.random() < 0.9),
+                    )
+                )
+    return pl.DataFrame(
+        rows,
+        orient="row",
+        schema={
+            "participant_id": pl.String,
+            "started_at": pl.String,
+            "exercise": pl.String,
+            "duration_minutes": pl.Float64,
+            "distress_before": pl.Int64,
+            "distress_after": pl.Int64,
+            "is_completed": pl.Boolean,
+        },
+    )
 
 
 # -- writing -------------------------------------------------------------------------------------------------
+
 
 def _csv(frame: pl.DataFrame) -> bytes:
     return frame.write_csv().encode("utf-8")
@@ -195,8 +229,9 @@ def export_files(program: Program) -> dict[str, bytes]:
     return {
         "participants.csv": _csv(program.participants),
         "questionnaires_ecr-r.csv.gz": _gzip(_csv(q["ECR-R"])),
-        "questionnaires_mood.jsonl": _jsonl_with_responses(pl.concat([q["GAD-7"], q["PHQ-9"]], how="diagonal")
-                                                           .sort("completed_at", "participant_id")),
+        "questionnaires_mood.jsonl": _jsonl_with_responses(
+            pl.concat([q["GAD-7"], q["PHQ-9"]], how="diagonal").sort("completed_at", "participant_id")
+        ),
         "questionnaires_rses.parquet": _parquet(q["RSES"]),
         "exercises.csv.gz": _gzip(_csv(program.exercises)),
     }
@@ -212,8 +247,7 @@ def plant_faults(files: dict[str, bytes], program: Program) -> list[PlantedFault
     with_contact = some.with_columns(email=pl.format("{}@example.org", "participant_id"))
     files["participants_with_contacts.csv"] = _csv(with_contact)
     faults.append(PlantedFault("participants_with_contacts.csv", None, "rejected_file", "email"))
-    files["exercises_phone.csv"] = _csv(program.exercises.head(3).with_columns(
-        exercise=pl.lit("+44 20 7946 0958")))
+    files["exercises_phone.csv"] = _csv(program.exercises.head(3).with_columns(exercise=pl.lit("+44 20 7946 0958")))
     faults.append(PlantedFault("exercises_phone.csv", None, "rejected_file", "exercise"))
     files["questionnaires_broken.csv.gz"] = b"this is not gzip"
     faults.append(PlantedFault("questionnaires_broken.csv.gz", None, "rejected_file", None))
@@ -222,16 +256,24 @@ def plant_faults(files: dict[str, bytes], program: Program) -> list[PlantedFault
 
     # Row faults in a late participants file: each row has exactly one fault.
     late = program.participants.tail(4).with_columns(participant_id=pl.format("{}X", "participant_id"))
-    bad_participants = pl.concat([
-        late[0].with_columns(modality=pl.lit("hypnosis")),
-        late[1].with_columns(enrolled_date=pl.lit("2026-02-30")),
-        late[2].with_columns(participant_id=pl.lit("x!")),
-        late[3].with_columns(site_id=pl.lit(None, pl.String)),
-    ])
+    bad_participants = pl.concat(
+        [
+            late[0].with_columns(modality=pl.lit("hypnosis")),
+            late[1].with_columns(enrolled_date=pl.lit("2026-02-30")),
+            late[2].with_columns(participant_id=pl.lit("x!")),
+            late[3].with_columns(site_id=pl.lit(None, pl.String)),
+        ]
+    )
     files["participants_late.csv"] = _csv(bad_participants)
-    for row, (rule, column) in enumerate([("not_in_set", "modality"), ("unparseable", "enrolled_date"),
-                                          ("invalid_pseudonym", "participant_id"),
-                                          ("missing_value", "site_id")], start=1):
+    for row, (rule, column) in enumerate(
+        [
+            ("not_in_set", "modality"),
+            ("unparseable", "enrolled_date"),
+            ("invalid_pseudonym", "participant_id"),
+            ("missing_value", "site_id"),
+        ],
+        start=1,
+    ):
         faults.append(PlantedFault("participants_late.csv", row, rule, column))
 
     # Row faults among questionnaires, one per row, and an exact copy of an exported administration that
@@ -247,10 +289,16 @@ def plant_faults(files: dict[str, bytes], program: Program) -> list[PlantedFault
         (base.with_columns(completed_at=pl.lit(far_past)), "before_enrolment", "completed_at"),
         (base.with_columns(participant_id=pl.lit("P99999")), "unknown_participant", "participant_id"),
         (base.with_columns(instrument=pl.lit("ECR-Z")), "unknown_instrument", "instrument"),
-        (base.with_columns(completed_at=pl.lit("2026-01-01T10:00:00Z"), item_1=pl.lit(1)),
-         "conflicting_duplicate", "responses"),
-        (base.with_columns(completed_at=pl.lit("2026-01-01T10:00:00Z"), item_1=pl.lit(2)),
-         "conflicting_duplicate", "responses"),
+        (
+            base.with_columns(completed_at=pl.lit("2026-01-01T10:00:00Z"), item_1=pl.lit(1)),
+            "conflicting_duplicate",
+            "responses",
+        ),
+        (
+            base.with_columns(completed_at=pl.lit("2026-01-01T10:00:00Z"), item_1=pl.lit(2)),
+            "conflicting_duplicate",
+            "responses",
+        ),
         (base, None, None),
     ]
     files["questionnaires_corrections.csv"] = _csv(pl.concat([r for r, _, _ in rows], how="diagonal_relaxed"))
@@ -263,8 +311,10 @@ def plant_faults(files: dict[str, bytes], program: Program) -> list[PlantedFault
         duration_minutes=pl.Series([0.0, 300.0]),
     )
     files["exercises_corrections.csv"] = _csv(bad_exercises)
-    faults += [PlantedFault("exercises_corrections.csv", 1, "out_of_range", "duration_minutes"),
-               PlantedFault("exercises_corrections.csv", 2, "out_of_range", "duration_minutes")]
+    faults += [
+        PlantedFault("exercises_corrections.csv", 1, "out_of_range", "duration_minutes"),
+        PlantedFault("exercises_corrections.csv", 2, "out_of_range", "duration_minutes"),
+    ]
     return faults
 
 

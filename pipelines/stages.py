@@ -61,13 +61,13 @@ def ingest_file(build: WarehouseBuild, planned: FileToLoad, run: RunParameters) 
     record = {"file_name": inbox_file.file_name, "sha256": planned.sha256, "dataset": inbox_file.dataset}
     if planned.duplicate_of is not None:
         reason = f"same bytes as {planned.duplicate_of}"
-        build.record_file(**record, status="duplicate", reason=reason, rows_read=0, rows_loaded=0,
-                          rows_quarantined=0)
+        build.record_file(**record, status="duplicate", reason=reason, rows_read=0, rows_loaded=0, rows_quarantined=0)
         return FileResult(inbox_file.file_name, "duplicate", reason)
 
     def reject(reason: str, rows_read: int = 0) -> FileResult:
-        build.record_file(**record, status="rejected", reason=reason, rows_read=rows_read, rows_loaded=0,
-                          rows_quarantined=0)
+        build.record_file(
+            **record, status="rejected", reason=reason, rows_read=rows_read, rows_loaded=0, rows_quarantined=0
+        )
         return FileResult(inbox_file.file_name, "rejected", reason, rows_read)
 
     if inbox_file.dataset is None:

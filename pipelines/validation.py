@@ -66,14 +66,18 @@ def run_suite(suite_name: str, batch: pl.DataFrame, parameters: dict) -> tuple[p
     suite = load_suite(suite_name)
     columns = [c for c in batch.columns if not isinstance(batch.schema[c], pl.List)]
     frame = batch.select(columns).to_pandas()
-    result = _batch_definition().get_batch(batch_parameters={"dataframe": frame}).validate(
-        suite,
-        expectation_parameters=parameters,
-        result_format={
-            "result_format": "COMPLETE",
-            "unexpected_index_column_names": ["source_row"],
-            "return_unexpected_index_query": False,
-        },
+    result = (
+        _batch_definition()
+        .get_batch(batch_parameters={"dataframe": frame})
+        .validate(
+            suite,
+            expectation_parameters=parameters,
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": ["source_row"],
+                "return_unexpected_index_query": False,
+            },
+        )
     )
     failures = []
     for outcome in result.results:

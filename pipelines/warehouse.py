@@ -13,7 +13,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -69,7 +69,8 @@ MACROS = """
 CREATE OR REPLACE TEMP MACRO unparsed(text, value, column_name) AS
     CASE WHEN text IS NOT NULL AND value IS NULL THEN column_name END;
 CREATE OR REPLACE TEMP MACRO whole_number(text) AS
-    CASE WHEN TRY_CAST(text AS DOUBLE) = round(TRY_CAST(text AS DOUBLE)) THEN TRY_CAST(TRY_CAST(text AS DOUBLE) AS INTEGER) END;
+    CASE WHEN TRY_CAST(text AS DOUBLE) = round(TRY_CAST(text AS DOUBLE))
+         THEN TRY_CAST(TRY_CAST(text AS DOUBLE) AS INTEGER) END;
 """
 
 
@@ -125,9 +126,8 @@ class WarehouseBuild:
         self.con.execute(MACROS)
         self.con.execute("SET VARIABLE relational_rules = ?", [list(RELATIONAL_RULES)])
         for dataset in DATASETS:
-            self.con.execute(
-                f"CREATE TABLE IF NOT EXISTS staging.{dataset} AS SELECT * FROM ({sql_model(f'staging/{dataset}')}) LIMIT 0"
-            )
+            model = sql_model(f"staging/{dataset}")
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS staging.{dataset} AS SELECT * FROM ({model}) LIMIT 0")
         self.refresh_id = self.scalar("SELECT coalesce(max(refresh_id), 0) + 1 FROM ops.refreshes")
 
     # -- reading -----------------------------------------------------------------------------------------
@@ -144,8 +144,7 @@ class WarehouseBuild:
     def record_file(self, **row) -> int:
         """Add a row to ops.files and return its file_number."""
         file_number = self.scalar("SELECT coalesce(max(file_number), 0) + 1 FROM ops.files")
-        row = {"file_number": file_number, "refresh_id": self.refresh_id,
-               "received_at": datetime.now(timezone.utc), **row}
+        row = {"file_number": file_number, "refresh_id": self.refresh_id, "received_at": datetime.now(UTC), **row}
         columns = ", ".join(row)
         self.con.execute(
             f"INSERT INTO ops.files ({columns}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
@@ -154,9 +153,7 @@ class WarehouseBuild:
 
     def update_file(self, file_number: int, **values) -> None:
         assignments = ", ".join(f"{column} = ?" for column in values)
-        self.con.execute(
-            f"UPDATE ops.files SET {assignments} WHERE file_number = ?", [*values.values(), file_number]
-        )
+        self.con.execute(f"UPDATE ops.files SET {assignments} WHERE file_number = ?", [*values.values(), file_number])
 
     def load_raw(self, dataset: str, file_number: int, file_name: str, rows: pl.DataFrame) -> pl.DataFrame:
         """Append a file's rows (as text, with lineage) to raw and staging; return the typed staging rows."""
@@ -168,15 +165,20 @@ class WarehouseBuild:
             *[(pl.col(c) if c in rows.columns else pl.lit(None, pl.String)).alias(c) for c in wanted],
         ]
         if DATASETS[dataset].has_items:
-            item_columns = sorted((c for c in rows.columns if ITEM_COLUMN.match(c)),
-                                  key=lambda c: int(ITEM_COLUMN.match(c).group(1)))
+            item_columns = sorted(
+                (c for c in rows.columns if ITEM_COLUMN.match(c)), key=lambda c: int(ITEM_COLUMN.match(c).group(1))
+            )
             last = int(ITEM_COLUMN.match(item_columns[-1]).group(1)) if item_columns else 0
             present = set(item_columns)
             columns.append(
                 pl.concat_list(
-                    [pl.col(f"item_{i}") if f"item_{i}" in present else pl.lit(None, pl.String)
-                     for i in range(1, last + 1)]
-                ).alias("responses") if last else pl.lit([], pl.List(pl.String)).alias("responses")
+                    [
+                        pl.col(f"item_{i}") if f"item_{i}" in present else pl.lit(None, pl.String)
+                        for i in range(1, last + 1)
+                    ]
+                ).alias("responses")
+                if last
+                else pl.lit([], pl.List(pl.String)).alias("responses")
             )
         batch = rows.select(columns)  # noqa: F841 (read by DuckDB below)
         self.con.execute(f"INSERT INTO raw.{dataset} BY NAME SELECT * FROM batch")
@@ -192,7 +194,7 @@ class WarehouseBuild:
         if failures.is_empty():
             return
         batch = failures.with_columns(  # noqa: F841
-            first_seen_at=pl.lit(datetime.now(timezone.utc)), is_resolved=pl.lit(False)
+            first_seen_at=pl.lit(datetime.now(UTC)), is_resolved=pl.lit(False)
         )
         self.con.execute("INSERT INTO quality.quarantine BY NAME SELECT * FROM batch")
 

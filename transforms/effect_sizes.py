@@ -62,13 +62,17 @@ def paired_change_statistics(pairs: pl.DataFrame, by: list[str]) -> pl.DataFrame
             mean_change, big_enough["sd_baseline"].to_numpy(), n, big_enough["r"].fill_nan(None).to_numpy()
         )
     half_width = Z_95 * np.sqrt(variance)
-    computed = big_enough.select(by).with_columns(
-        pl.Series("mean_change_ci_low", low),
-        pl.Series("mean_change_ci_high", high),
-        pl.Series("hedges_g", g),
-        pl.Series("hedges_g_ci_low", g - half_width),
-        pl.Series("hedges_g_ci_high", g + half_width),
-    ).fill_nan(None)
+    computed = (
+        big_enough.select(by)
+        .with_columns(
+            pl.Series("mean_change_ci_low", low),
+            pl.Series("mean_change_ci_high", high),
+            pl.Series("hedges_g", g),
+            pl.Series("hedges_g_ci_low", g - half_width),
+            pl.Series("hedges_g_ci_high", g + half_width),
+        )
+        .fill_nan(None)
+    )
     return (
         aggregates.join(computed, on=by, how="left")
         .with_columns(

@@ -44,8 +44,9 @@ def item_failures(batch: pl.DataFrame, instruments: dict[str, Instrument]) -> pl
         "source_row",
         rule=pl.lit("out_of_range"),
         column_name=pl.format("item_{}", "item"),
-        detail=pl.format("{} items run {}–{}", "instrument", pl.col("item_min").cast(pl.Int64),
-                         pl.col("item_max").cast(pl.Int64)),
+        detail=pl.format(
+            "{} items run {}–{}", "instrument", pl.col("item_min").cast(pl.Int64), pl.col("item_max").cast(pl.Int64)
+        ),
     )
     return pl.concat([beyond, out_of_range]).cast(FAILURE_SCHEMA)
 
@@ -54,8 +55,7 @@ def score_failures(batch: pl.DataFrame, instruments: dict[str, Instrument]) -> p
     """Pre-scored rows whose score lies outside the instrument's range, or whose subscale it does not have."""
     known = pl.DataFrame(
         [(i.id, s.name, i.min, i.max) for i in instruments.values() if i.kind == "scored" for s in i.subscales],
-        schema={"instrument": pl.String, "known_subscale": pl.String, "score_min": pl.Float64,
-                "score_max": pl.Float64},
+        schema={"instrument": pl.String, "known_subscale": pl.String, "score_min": pl.Float64, "score_max": pl.Float64},
         orient="row",
     )
     rows = batch.select("source_row", "instrument", "subscale", "score").join(

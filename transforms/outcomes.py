@@ -14,9 +14,23 @@ from transforms.windows import KEYS, Windows, outcome_status, select_baseline_an
 GROUPINGS = {"program": None, "site": "site_id", "cohort": "cohort_id", "modality": "modality"}
 
 PARTICIPANT_COLUMNS = [
-    "participant_id", "site_id", "cohort_id", "modality", "instrument", "subscale", "baseline_date",
-    "baseline_score", "endpoint_date", "endpoint_score", "change_score", "rci", "reliable_change",
-    "is_clinical_at_baseline", "is_functional_at_endpoint", "jt_category", "outcome_status",
+    "participant_id",
+    "site_id",
+    "cohort_id",
+    "modality",
+    "instrument",
+    "subscale",
+    "baseline_date",
+    "baseline_score",
+    "endpoint_date",
+    "endpoint_score",
+    "change_score",
+    "rci",
+    "reliable_change",
+    "is_clinical_at_baseline",
+    "is_functional_at_endpoint",
+    "jt_category",
+    "outcome_status",
 ]
 
 
@@ -49,12 +63,13 @@ def participant_outcomes(
                 windows,
             )
         )
+        .sort(KEYS)  # a fixed order makes every sum, and so every statistic, identical run to run
     )
     complete = outcomes.filter(pl.col("outcome_status") == "complete")
     baseline_forms = administrations.join(
         complete.select(pl.col("baseline_administration_id").alias("administration_id")).unique(),
         on="administration_id",
-    )
+    ).sort("administration_id")
     parameters = outcome_parameters(
         in_use.sort(KEYS[1:]).join(complete, on=KEYS[1:], how="left").select(KEYS[1:] + ["baseline_score"]),
         baseline_forms,
@@ -62,17 +77,21 @@ def participant_outcomes(
         config_outcomes,
     )
     classified = classify_change(outcomes, parameters)
-    return classified.select(PARTICIPANT_COLUMNS).sort(KEYS), parameters
+    return classified.select(PARTICIPANT_COLUMNS), parameters
 
 
 def cohort_outcomes(outcomes: pl.DataFrame) -> pl.DataFrame:
     """`marts.cohort_outcomes`: one row per grouping × group × instrument × subscale."""
     counted = {
         "n_enrolled": pl.len(),
-        **{f"n_{status}": (pl.col("outcome_status") == status).sum()
-           for status in ("complete", "no_baseline", "no_endpoint", "not_yet_due")},
-        **{f"n_{category}": (pl.col("reliable_change") == category).sum()
-           for category in ("improved", "unchanged", "deteriorated")},
+        **{
+            f"n_{status}": (pl.col("outcome_status") == status).sum()
+            for status in ("complete", "no_baseline", "no_endpoint", "not_yet_due")
+        },
+        **{
+            f"n_{category}": (pl.col("reliable_change") == category).sum()
+            for category in ("improved", "unchanged", "deteriorated")
+        },
         **{f"n_{category}": (pl.col("jt_category") == category).sum() for category in ("recovered", "harmed")},
     }
     parts = []
@@ -86,10 +105,28 @@ def cohort_outcomes(outcomes: pl.DataFrame) -> pl.DataFrame:
         statistics = paired_change_statistics(grouped.filter(pl.col("outcome_status") == "complete"), by)
         parts.append(counts.join(statistics, on=by, how="left"))
     columns = [
-        "grouping", "group_id", "instrument", "subscale", "n_enrolled", "n_complete", "n_no_baseline",
-        "n_no_endpoint", "n_not_yet_due", "mean_baseline", "mean_endpoint", "mean_change",
-        "mean_change_ci_low", "mean_change_ci_high", "hedges_g", "hedges_g_ci_low", "hedges_g_ci_high",
-        "n_improved", "n_unchanged", "n_deteriorated", "n_recovered", "n_harmed",
+        "grouping",
+        "group_id",
+        "instrument",
+        "subscale",
+        "n_enrolled",
+        "n_complete",
+        "n_no_baseline",
+        "n_no_endpoint",
+        "n_not_yet_due",
+        "mean_baseline",
+        "mean_endpoint",
+        "mean_change",
+        "mean_change_ci_low",
+        "mean_change_ci_high",
+        "hedges_g",
+        "hedges_g_ci_low",
+        "hedges_g_ci_high",
+        "n_improved",
+        "n_unchanged",
+        "n_deteriorated",
+        "n_recovered",
+        "n_harmed",
     ]
     return (
         pl.concat(parts, how="diagonal_relaxed")

@@ -58,8 +58,12 @@ def standard_error_of_difference(sd: float, reliability: float) -> float:
 
 
 def cutoff_value(
-    criterion: Cutoff, clinical_mean: float | None, clinical_sd: float | None,
-    functional_mean: float | None, functional_sd: float | None, sign: int,
+    criterion: Cutoff,
+    clinical_mean: float | None,
+    clinical_sd: float | None,
+    functional_mean: float | None,
+    functional_sd: float | None,
+    sign: int,
 ) -> float | None:
     """Jacobson–Truax cutoff a, b or c, or a fixed number; sign is +1 when higher is better, −1 when lower."""
     if criterion is None or isinstance(criterion, int | float):
@@ -133,28 +137,36 @@ def outcome_parameters(
             min_change = None
 
         cutoff = cutoff_value(
-            settings.cutoff, clinical_mean, clinical_sd, settings.functional_mean, settings.functional_sd,
+            settings.cutoff,
+            clinical_mean,
+            clinical_sd,
+            settings.functional_mean,
+            settings.functional_sd,
             instrument.sign,
         )
         cutoff_source = (
-            "none" if settings.cutoff is None
-            else f"criterion {settings.cutoff} (Jacobson & Truax)" if isinstance(settings.cutoff, str)
+            "none"
+            if settings.cutoff is None
+            else f"criterion {settings.cutoff} (Jacobson & Truax)"
+            if isinstance(settings.cutoff, str)
             else "config"
         )
-        rows.append({
-            "instrument": instrument_id,
-            "subscale": subscale,
-            "reliability": reliability,
-            "reliability_source": reliability_source,
-            "sd_baseline": sd,
-            "sd_source": sd_source,
-            "n_pairs": n_pairs,
-            "reliable_change_method": settings.reliable_change,
-            "min_reliable_change": min_change,
-            "cutoff": cutoff,
-            "cutoff_source": cutoff_source,
-            "direction": instrument.direction,
-        })
+        rows.append(
+            {
+                "instrument": instrument_id,
+                "subscale": subscale,
+                "reliability": reliability,
+                "reliability_source": reliability_source,
+                "sd_baseline": sd,
+                "sd_source": sd_source,
+                "n_pairs": n_pairs,
+                "reliable_change_method": settings.reliable_change,
+                "min_reliable_change": min_change,
+                "cutoff": cutoff,
+                "cutoff_source": cutoff_source,
+                "direction": instrument.direction,
+            }
+        )
     return pl.DataFrame(rows, schema=PARAMETER_SCHEMA)
 
 
@@ -191,27 +203,40 @@ def classify_change(outcomes: pl.DataFrame, parameters: pl.DataFrame) -> pl.Data
     improved = pl.when(is_jt).then(gain > limit).otherwise(gain >= limit)
     deteriorated = pl.when(is_jt).then(gain < -limit).otherwise(gain <= -limit)
     reliable_change = (
-        pl.when(gain.is_null()).then(None)
-        .when(improved).then(pl.lit("improved"))
-        .when(deteriorated).then(pl.lit("deteriorated"))
+        pl.when(gain.is_null())
+        .then(None)
+        .when(improved)
+        .then(pl.lit("improved"))
+        .when(deteriorated)
+        .then(pl.lit("deteriorated"))
         .otherwise(pl.lit("unchanged"))
     )
     is_clinical = sign * pl.col("baseline_score") <= sign * pl.col("cutoff")
     is_functional = sign * pl.col("endpoint_score") > sign * pl.col("cutoff")
     jt_category = (
-        pl.when(pl.col("reliable_change").is_null() | pl.col("cutoff").is_null()).then(None)
-        .when((pl.col("reliable_change") == "improved") & pl.col("is_clinical_at_baseline")
-              & pl.col("is_functional_at_endpoint")).then(pl.lit("recovered"))
-        .when(pl.col("reliable_change") == "improved").then(pl.lit("improved"))
-        .when(pl.col("reliable_change") == "unchanged").then(pl.lit("unchanged"))
-        .when(~pl.col("is_clinical_at_baseline") & ~pl.col("is_functional_at_endpoint")).then(pl.lit("harmed"))
+        pl.when(pl.col("reliable_change").is_null() | pl.col("cutoff").is_null())
+        .then(None)
+        .when(
+            (pl.col("reliable_change") == "improved")
+            & pl.col("is_clinical_at_baseline")
+            & pl.col("is_functional_at_endpoint")
+        )
+        .then(pl.lit("recovered"))
+        .when(pl.col("reliable_change") == "improved")
+        .then(pl.lit("improved"))
+        .when(pl.col("reliable_change") == "unchanged")
+        .then(pl.lit("unchanged"))
+        .when(~pl.col("is_clinical_at_baseline") & ~pl.col("is_functional_at_endpoint"))
+        .then(pl.lit("harmed"))
         .otherwise(pl.lit("deteriorated"))
     )
     joined = outcomes.join(
-        parameters.select("instrument", "subscale", "direction", "reliable_change_method",
-                          "min_reliable_change", "cutoff"),
+        parameters.select(
+            "instrument", "subscale", "direction", "reliable_change_method", "min_reliable_change", "cutoff"
+        ),
         on=["instrument", "subscale"],
         how="left",
+        maintain_order="left",
     )
     return (
         joined.with_columns(

@@ -74,19 +74,25 @@ def score_administrations(administrations: pl.DataFrame, instruments: dict[str, 
     return pl.concat(parts)
 
 
-def keyed_item_matrix(
-    administrations: pl.DataFrame, instrument: Instrument, subscale: Subscale
-) -> pl.DataFrame:
+def keyed_item_matrix(administrations: pl.DataFrame, instrument: Instrument, subscale: Subscale) -> pl.DataFrame:
     """Reverse-keyed item responses of a subscale, one column per item, complete item sets only (for alpha)."""
-    columns = [
-        keyed_item(pl.col("responses"), instrument, subscale, i).alias(f"item_{i}") for i in subscale.items
-    ]
+    columns = [keyed_item(pl.col("responses"), instrument, subscale, i).alias(f"item_{i}") for i in subscale.items]
     return administrations.select(columns).drop_nulls()
 
 
 ASSESSMENT_COLUMNS = [
-    "administration_id", "participant_id", "instrument", "subscale", "completed_at", "completed_date",
-    "days_since_enrolment", "week", "score", "items_answered", "items_total", "is_prorated",
+    "administration_id",
+    "participant_id",
+    "instrument",
+    "subscale",
+    "completed_at",
+    "completed_date",
+    "days_since_enrolment",
+    "week",
+    "score",
+    "items_answered",
+    "items_total",
+    "is_prorated",
 ]
 
 
@@ -107,7 +113,11 @@ def assessments(
     )
     from_scores = scored_results.select(
         pl.lit(None, pl.Int64).alias("administration_id"),
-        "participant_id", "instrument", "subscale", "completed_at", "completed_date",
+        "participant_id",
+        "instrument",
+        "subscale",
+        "completed_at",
+        "completed_date",
         pl.col("score").cast(pl.Float64),
         pl.lit(None, pl.Int32).alias("items_answered"),
         pl.lit(None, pl.Int32).alias("items_total"),

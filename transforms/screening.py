@@ -61,9 +61,7 @@ def rejection_reason(frame: pl.DataFrame, dataset: Dataset) -> str | None:
     if missing:
         return f"required column {missing[0]!r} is missing"
     typed = {c.name: c.type for c in dataset.columns}
-    text_columns = [
-        c for c in frame.columns if typed.get(c, "string") == "string" and not ITEM_COLUMN.match(c)
-    ]
+    text_columns = [c for c in frame.columns if typed.get(c, "string") == "string" and not ITEM_COLUMN.match(c)]
     if text_columns and frame.height:
         flags = frame.select(
             *[pl.col(c).str.contains(EMAIL_VALUE).any().alias(f"{c}\x00email") for c in text_columns],

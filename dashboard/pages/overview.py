@@ -18,7 +18,11 @@ elif headline["is_suppressed"]:
 else:
     change, low, high = headline["mean_change"], headline["mean_change_ci_low"], headline["mean_change_ci_high"]
     left, middle, right = st.columns(3)
-    left.metric("Mean change (completers)", f"{change:+.2f}", help="Endpoint minus baseline, 1–7 scale; negative is a fall in anxiety.")
+    left.metric(
+        "Mean change (completers)",
+        f"{change:+.2f}",
+        help="Endpoint minus baseline, 1–7 scale; negative is a fall in anxiety.",
+    )
     middle.metric("95% confidence interval", f"{low:+.2f} to {high:+.2f}")
     right.metric("Completers", f"{headline['n_complete']} of {headline['n_enrolled']}")
     if headline["hedges_g"] is not None:

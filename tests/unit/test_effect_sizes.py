@@ -25,7 +25,9 @@ def test_standardised_mean_change_reproduces_morris_2008(pre, post, sd, n, r, g,
 
 def test_exact_correction_against_the_gamma_function():
     m = 9
-    assert float(hedges_correction(m)) == pytest.approx(math.gamma(m / 2) / (math.sqrt(m / 2) * math.gamma((m - 1) / 2)))
+    assert float(hedges_correction(m)) == pytest.approx(
+        math.gamma(m / 2) / (math.sqrt(m / 2) * math.gamma((m - 1) / 2))
+    )
 
 
 def test_paired_statistics_by_hand():
@@ -43,8 +45,13 @@ def test_paired_statistics_by_hand():
 
 
 def test_groups_of_fewer_than_three_get_no_statistics():
-    frame = pl.DataFrame({"group": ["a", "a", "b", "b", "b"], "baseline_score": [5.0, 4.0, 5.0, 4.0, 6.0],
-                          "endpoint_score": [4.0, 3.0, 4.5, 3.0, 5.0]})
+    frame = pl.DataFrame(
+        {
+            "group": ["a", "a", "b", "b", "b"],
+            "baseline_score": [5.0, 4.0, 5.0, 4.0, 6.0],
+            "endpoint_score": [4.0, 3.0, 4.5, 3.0, 5.0],
+        }
+    )
     result = {r["group"]: r for r in paired_change_statistics(frame, ["group"]).iter_rows(named=True)}
     assert result["a"]["mean_change"] is None and result["a"]["hedges_g"] is None
     assert result["b"]["mean_change"] == pytest.approx((-0.5 - 1.0 - 1.0) / 3)

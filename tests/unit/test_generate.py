@@ -28,7 +28,10 @@ def test_ecr_r_anxiety_starts_near_4_8_and_falls_about_0_4():
     ecr = program.questionnaires["ECR-R"]
     items = [c for c in ecr.columns if c.startswith("item_")]
     forms = ecr.select(
-        pl.int_range(pl.len()).alias("administration_id"), "instrument", "participant_id", "completed_at",
+        pl.int_range(pl.len()).alias("administration_id"),
+        "instrument",
+        "participant_id",
+        "completed_at",
         pl.concat_list(items).alias("responses"),
     )
     scored = score_administrations(forms, BUILT_IN).join(forms, on="administration_id")

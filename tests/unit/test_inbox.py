@@ -31,33 +31,52 @@ def test_gzip_csv_reads_the_same(tmp_path):
 
 
 def test_jsonl_responses_object_becomes_item_columns(tmp_path):
-    lines = [{"participant_id": "P0001", "instrument": "GAD-7", "completed_at": "2026-03-01", "responses": {"1": 2, "3": 0}},
-             {"participant_id": "P0002", "instrument": "GAD-7", "completed_at": "2026-03-02", "responses": {"2": 1}}]
+    lines = [
+        {"participant_id": "P0001", "instrument": "GAD-7", "completed_at": "2026-03-01", "responses": {"1": 2, "3": 0}},
+        {"participant_id": "P0002", "instrument": "GAD-7", "completed_at": "2026-03-02", "responses": {"2": 1}},
+    ]
     data = "\n".join(json.dumps(line) for line in lines).encode()
     rows = read_table(inbox_file(tmp_path, "questionnaires.jsonl.gz", gzip.compress(data)))
     assert rows.select("source_row", "item_1", "item_2", "item_3").rows() == [(1, "2", None, "0"), (2, None, "1", None)]
 
 
 def test_parquet_types_become_text_with_rfc3339_timestamps(tmp_path):
-    frame = pl.DataFrame({"participant_id": ["P0001"], "started_at": ["2026-03-01T09:12:00+01:00"],
-                          "duration_minutes": [12.5], "is_completed": [True]})
+    frame = pl.DataFrame(
+        {
+            "participant_id": ["P0001"],
+            "started_at": ["2026-03-01T09:12:00+01:00"],
+            "duration_minutes": [12.5],
+            "is_completed": [True],
+        }
+    )
     frame = frame.with_columns(pl.col("started_at").str.to_datetime(time_zone="UTC"))
     path = tmp_path / "exercises.parquet"
     frame.write_parquet(path)
     rows = read_table(InboxFile(path, path.name, *classify_file_name(path.name)))
-    assert rows.row(0, named=True) == {"source_row": 1, "participant_id": "P0001",
-                                       "started_at": "2026-03-01T08:12:00+00:00",
-                                       "duration_minutes": "12.5", "is_completed": "true"}
+    assert rows.row(0, named=True) == {
+        "source_row": 1,
+        "participant_id": "P0001",
+        "started_at": "2026-03-01T08:12:00+00:00",
+        "duration_minutes": "12.5",
+        "is_completed": "true",
+    }
 
 
-@pytest.mark.parametrize(("name", "data", "reason"), [
-    ("participants.csv.gz", b"not gzip at all", "not a readable gzip file"),
-    ("participants.csv", "participant_id\nP\u00e9\n".encode("latin-1"), "not UTF-8 text"),
-    ("participants.csv", b"a,b\n1,2,3,4\n", "cannot be parsed as csv"),
-    ("participants.csv", b"Site_ID,site_id\n1,2\n", "column 'site_id' appears more than once"),
-    ("questionnaires.jsonl", b'{"participant_id": "P0001", "responses": [1, 2]}\n', "`responses` must be an object"),
-    ("questionnaires.jsonl", b'{"participant_id": "jane@example.org" oops\n', "cannot be parsed as jsonl"),
-])
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("participants.csv.gz", b"not gzip at all", "not a readable gzip file"),
+        ("participants.csv", "participant_id\nP\u00e9\n".encode("latin-1"), "not UTF-8 text"),
+        ("participants.csv", b"a,b\n1,2,3,4\n", "cannot be parsed as csv"),
+        ("participants.csv", b"Site_ID,site_id\n1,2\n", "column 'site_id' appears more than once"),
+        (
+            "questionnaires.jsonl",
+            b'{"participant_id": "P0001", "responses": [1, 2]}\n',
+            "`responses` must be an object",
+        ),
+        ("questionnaires.jsonl", b'{"participant_id": "jane@example.org" oops\n', "cannot be parsed as jsonl"),
+    ],
+)
 def test_malformed_files_say_why_without_quoting_content(tmp_path, name, data, reason):
     with pytest.raises(UnreadableFile) as error:
         read_table(inbox_file(tmp_path, name, data))

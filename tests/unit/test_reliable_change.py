@@ -41,16 +41,32 @@ def test_cronbach_alpha_by_hand():
     assert cronbach_alpha(items.head(1)) is None
 
 
-def classify(rows: list[tuple[float, float]], *, method="jacobson_truax", min_change=Z_RELIABLE, cutoff=10.0,
-             direction="lower_is_better") -> list[tuple]:
+def classify(
+    rows: list[tuple[float, float]],
+    *,
+    method="jacobson_truax",
+    min_change=Z_RELIABLE,
+    cutoff=10.0,
+    direction="lower_is_better",
+) -> list[tuple]:
     outcomes = pl.DataFrame(
-        {"instrument": "X", "subscale": "total", "baseline_score": [b for b, _ in rows],
-         "endpoint_score": [e for _, e in rows]}
+        {
+            "instrument": "X",
+            "subscale": "total",
+            "baseline_score": [b for b, _ in rows],
+            "endpoint_score": [e for _, e in rows],
+        }
     )
-    parameters = pl.DataFrame({
-        "instrument": ["X"], "subscale": ["total"], "direction": [direction], "reliable_change_method": [method],
-        "min_reliable_change": [min_change], "cutoff": [cutoff],
-    })
+    parameters = pl.DataFrame(
+        {
+            "instrument": ["X"],
+            "subscale": ["total"],
+            "direction": [direction],
+            "reliable_change_method": [method],
+            "min_reliable_change": [min_change],
+            "cutoff": [cutoff],
+        }
+    )
     result = classify_change(outcomes, parameters)
     return list(zip(result["rci"], result["reliable_change"], result["jt_category"], strict=True))
 
@@ -69,17 +85,25 @@ def test_fixed_threshold_is_inclusive():
 
 
 def test_the_five_jacobson_truax_categories_lower_is_better():
-    results = classify([
-        (15, 8),    # clinical, functional at endpoint, reliably improved: recovered
-        (15, 11),   # reliably improved, still above the cutoff: improved
-        (15, 14),   # no reliable change: unchanged
-        (8, 12),    # not clinical at baseline, not functional at endpoint, reliably worse: harmed
-        (12, 16),   # clinical at baseline, reliably worse: deteriorated
-        (10, 8),    # baseline equal to the cutoff counts as clinical (>=): recovered
-        (14, 10),   # endpoint equal to the cutoff is not functional (<): improved
-    ])
+    results = classify(
+        [
+            (15, 8),  # clinical, functional at endpoint, reliably improved: recovered
+            (15, 11),  # reliably improved, still above the cutoff: improved
+            (15, 14),  # no reliable change: unchanged
+            (8, 12),  # not clinical at baseline, not functional at endpoint, reliably worse: harmed
+            (12, 16),  # clinical at baseline, reliably worse: deteriorated
+            (10, 8),  # baseline equal to the cutoff counts as clinical (>=): recovered
+            (14, 10),  # endpoint equal to the cutoff is not functional (<): improved
+        ]
+    )
     assert [r[2] for r in results] == [
-        "recovered", "improved", "unchanged", "harmed", "deteriorated", "recovered", "improved"
+        "recovered",
+        "improved",
+        "unchanged",
+        "harmed",
+        "deteriorated",
+        "recovered",
+        "improved",
     ]
 
 

@@ -6,30 +6,76 @@ import pytest
 from transforms.datasets import DATASETS, classify_file_name
 from transforms.screening import is_identifier_name, rejection_reason
 
-PARTICIPANT = {"participant_id": ["P0001"], "site_id": ["north"], "cohort_id": ["c1"], "modality": ["cbt"],
-               "enrolled_date": ["2026-03-01"]}
+PARTICIPANT = {
+    "participant_id": ["P0001"],
+    "site_id": ["north"],
+    "cohort_id": ["c1"],
+    "modality": ["cbt"],
+    "enrolled_date": ["2026-03-01"],
+}
 
 
-@pytest.mark.parametrize("name", [
-    "name", "Client Name", "first_name", "surname", "email", "E-mail", "phone", "mobile", "address", "postcode",
-    "zip", "date_of_birth", "DOB", "nhs_number", "MRN", "ssn", "insurance_number", "ip_address", "device_id",
-    "url", "notes", "journal_entry", "free_text",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "name",
+        "Client Name",
+        "first_name",
+        "surname",
+        "email",
+        "E-mail",
+        "phone",
+        "mobile",
+        "address",
+        "postcode",
+        "zip",
+        "date_of_birth",
+        "DOB",
+        "nhs_number",
+        "MRN",
+        "ssn",
+        "insurance_number",
+        "ip_address",
+        "device_id",
+        "url",
+        "notes",
+        "journal_entry",
+        "free_text",
+    ],
+)
 def test_identifier_and_free_text_column_names(name):
     assert is_identifier_name(name)
 
 
-@pytest.mark.parametrize("name", [
-    "participant_id", "site_id", "cohort_id", "therapist_id", "site_name", "instrument", "completed_at",
-    "started_at", "exercise", "duration_minutes", "distress_before", "is_completed", "item_12", "subscale",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "participant_id",
+        "site_id",
+        "cohort_id",
+        "therapist_id",
+        "site_name",
+        "instrument",
+        "completed_at",
+        "started_at",
+        "exercise",
+        "duration_minutes",
+        "distress_before",
+        "is_completed",
+        "item_12",
+        "subscale",
+    ],
+)
 def test_contract_columns_are_not_identifiers(name):
     assert not is_identifier_name(name)
 
 
 def test_identifier_column_rejects_the_file_naming_the_column():
     frame = pl.DataFrame({**PARTICIPANT, "email": ["someone@example.org"]})
-    assert rejection_reason(frame, DATASETS["participants"]) == "column 'email' looks like a direct identifier or free text"
+    assert (
+        rejection_reason(frame, DATASETS["participants"])
+        == "column 'email' looks like a direct identifier or free text"
+    )
 
 
 def test_email_and_phone_values_reject_the_file_without_quoting_them():
@@ -52,13 +98,16 @@ def test_a_missing_required_column_rejects_the_file():
     assert rejection_reason(frame, DATASETS["participants"]) == "required column 'modality' is missing"
 
 
-@pytest.mark.parametrize(("name", "dataset", "fmt"), [
-    ("participants.csv", "participants", ".csv"),
-    ("Questionnaires_2026-03.JSONL.gz", "questionnaires", ".jsonl.gz"),
-    ("scores_bdi.parquet", "scores", ".parquet"),
-    ("exercises.csv.gz", "exercises", ".csv.gz"),
-    ("session_notes.txt", None, None),
-    ("participants.xlsx", "participants", None),
-])
+@pytest.mark.parametrize(
+    ("name", "dataset", "fmt"),
+    [
+        ("participants.csv", "participants", ".csv"),
+        ("Questionnaires_2026-03.JSONL.gz", "questionnaires", ".jsonl.gz"),
+        ("scores_bdi.parquet", "scores", ".parquet"),
+        ("exercises.csv.gz", "exercises", ".csv.gz"),
+        ("session_notes.txt", None, None),
+        ("participants.xlsx", "participants", None),
+    ],
+)
 def test_dataset_and_format_come_from_the_file_name(name, dataset, fmt):
     assert classify_file_name(name) == (dataset, fmt)

@@ -1,6 +1,6 @@
 """Baseline and endpoint choice, ties, windows and statuses (OUTCOMES.md §3)."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
@@ -11,20 +11,25 @@ ENROLLED = date(2026, 3, 2)
 
 def assessments(days: list[int], scores: list[float | None] | None = None) -> pl.DataFrame:
     scores = scores or [float(d) for d in days]
-    completed = [datetime(2026, 3, 2, 10, tzinfo=timezone.utc) + timedelta(days=d) for d in days]
-    return pl.DataFrame({
-        "administration_id": list(range(1, len(days) + 1)),
-        "participant_id": ["P001"] * len(days),
-        "instrument": ["ECR-R"] * len(days),
-        "subscale": ["anxiety"] * len(days),
-        "completed_at": completed,
-        "completed_date": [c.date() for c in completed],
-        "days_since_enrolment": days,
-        "score": scores,
-    })
+    completed = [datetime(2026, 3, 2, 10, tzinfo=UTC) + timedelta(days=d) for d in days]
+    return pl.DataFrame(
+        {
+            "administration_id": list(range(1, len(days) + 1)),
+            "participant_id": ["P001"] * len(days),
+            "instrument": ["ECR-R"] * len(days),
+            "subscale": ["anxiety"] * len(days),
+            "completed_at": completed,
+            "completed_date": [c.date() for c in completed],
+            "days_since_enrolment": days,
+            "score": scores,
+        }
+    )
 
 
-def chosen(days, scores=None, windows=Windows()):
+DEFAULT = Windows()
+
+
+def chosen(days, scores=None, windows=DEFAULT):
     frame = select_baseline_and_endpoint(assessments(days, scores), windows)
     return frame.row(0, named=True) if frame.height else None
 

@@ -1,0 +1,78 @@
+"""The real dashboard in headless Chromium: served by `securebase dashboard`, read by a browser."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def dashboard_url(sample_warehouse):
+    port = free_port()
+    securebase = Path(sys.executable).with_name("securebase")
+    server = subprocess.Popen(
+        [str(securebase), "dashboard", "--warehouse", str(sample_warehouse), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError as error:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    output = server.stdout.read().decode() if server.poll() is not None else "no health"
+                    raise RuntimeError(output) from error
+                time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_the_headline_renders_in_a_browser_and_only_loopback_is_contacted(dashboard_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    requested = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(dashboard_url)
+        page.get_by_text("10-week change in ECR-R attachment anxiety").wait_for(timeout=60_000)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+        text = page.inner_text("body")
+        page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+        browser.close()
+    assert "Mean change (completers)" in text and "Data as of" in text
+    assert "Exception" not in text and "Traceback" not in text
+    outside = [u for u in requested if not u.startswith((dashboard_url, "data:", "blob:", "about:"))]
+    assert outside == []

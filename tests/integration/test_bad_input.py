@@ -1,0 +1,145 @@
+"""A --messy export: every planted fault is quarantined or rejected where planted, nothing valid is lost."""
+
+import shutil
+from datetime import date
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.flows import refresh
+from pipelines.generate import SAMPLE_AS_OF, generate
+
+AS_OF = SAMPLE_AS_OF
+
+
+def rows(warehouse, sql, parameters=None):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, parameters or []).fetchall()
+
+
+@pytest.fixture(scope="module")
+def messy(prefect_server, tmp_path_factory):
+    root = tmp_path_factory.mktemp("messy")
+    faults = generate(root / "inbox", participants=60, seed=5, messy=True)
+    clean = root / "clean"
+    generate(clean, participants=60, seed=5)
+    refresh(inbox=clean, warehouse=root / "clean.duckdb", as_of=AS_OF)
+    refresh(inbox=root / "inbox", warehouse=root / "warehouse.duckdb", as_of=AS_OF)
+    return root, faults
+
+
+def test_quarantine_matches_the_planted_row_faults_row_for_row(messy):
+    root, faults = messy
+    planted = sorted((f.file_name, f.source_row, f.rule, f.column_name) for f in faults if f.source_row)
+    found = rows(
+        root / "warehouse.duckdb",
+        "SELECT source_file, source_row, rule, column_name FROM quality.quarantine ORDER BY ALL",
+    )
+    assert found == planted
+
+
+def test_files_with_identifiers_or_unreadable_are_rejected_whole(messy):
+    root, faults = messy
+    planted = sorted(f.file_name for f in faults if f.source_row is None)
+    rejected = rows(
+        root / "warehouse.duckdb",
+        "SELECT file_name, rows_loaded, reason FROM ops.files WHERE status = 'rejected' ORDER BY 1",
+    )
+    assert [r[0] for r in rejected] == planted
+    assert all(loaded == 0 for _, loaded, _ in rejected)
+    reasons = {name: reason for name, _, reason in rejected}
+    assert reasons["participants_with_contacts.csv"] == "column 'email' looks like a direct identifier or free text"
+    assert reasons["exercises_phone.csv"] == "column 'exercise' holds a value that looks like a phone number"
+
+
+def test_no_raw_value_of_a_rejected_file_is_stored(messy):
+    root, _ = messy
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        tables = con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()
+        for (table,) in tables:
+            text = con.execute(f"SELECT CAST(list(t) AS VARCHAR) FROM {table} AS t").fetchall()[0][0] or ""
+            assert "@example.org" not in text, table
+            assert "7946 0958" not in text, table
+
+
+def test_valid_rows_are_never_lost_and_an_exact_duplicate_loads_once(messy):
+    root, _ = messy
+    count = "SELECT count(*) FROM marts.administrations"
+    assert rows(root / "warehouse.duckdb", count) == rows(root / "clean.duckdb", count)
+    outcomes = "SELECT * FROM marts.participant_outcomes ORDER BY ALL"
+    assert rows(root / "warehouse.duckdb", outcomes) == rows(root / "clean.duckdb", outcomes)
+
+
+def test_a_held_row_is_released_when_its_participant_arrives(messy, tmp_path):
+    root, _ = messy
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "warehouse.duckdb"
+    shutil.copytree(root / "inbox", inbox)
+    shutil.copy(root / "warehouse.duckdb", warehouse)
+    held = "SELECT is_resolved FROM quality.quarantine WHERE rule = 'unknown_participant'"
+    assert rows(warehouse, held) == [(False,)]
+    pl.DataFrame(
+        {
+            "participant_id": ["P99999"],
+            "site_id": ["north"],
+            "cohort_id": ["north-2026-01"],
+            "modality": ["cbt"],
+            "enrolled_date": ["2026-01-05"],
+        }
+    ).write_csv(inbox / "participants_next.csv")
+
+    summary = refresh(inbox=inbox, warehouse=warehouse, as_of=AS_OF)
+
+    assert summary.files_loaded == 1 and summary.rows_released == 1
+    assert rows(warehouse, held) == [(True,)]
+    assert rows(warehouse, "SELECT count(*) FROM marts.administrations WHERE participant_id = 'P99999'") == [(1,)]
+    # rows 1–9 of the corrections file carry one fault each; row 6 (the held one) is now loaded beside row 10
+    assert rows(
+        warehouse,
+        "SELECT rows_loaded, rows_quarantined FROM ops.files WHERE file_name = 'questionnaires_corrections.csv'",
+    ) == [(2, 8)]
+
+
+def test_a_rerun_changes_nothing_and_a_copy_under_another_name_is_a_duplicate(messy, tmp_path):
+    root, _ = messy
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "warehouse.duckdb"
+    shutil.copytree(root / "inbox", inbox)
+    shutil.copy(root / "warehouse.duckdb", warehouse)
+    snapshot = "SELECT * FROM marts.participant_outcomes ORDER BY ALL"
+    before = rows(warehouse, snapshot)
+
+    again = refresh(inbox=inbox, warehouse=warehouse, as_of=AS_OF)
+    assert (again.files_loaded, again.files_rejected, again.files_duplicate, again.rows_loaded) == (0, 0, 0, 0)
+    assert rows(warehouse, snapshot) == before
+
+    shutil.copy(inbox / "participants.csv", inbox / "participants_copy.csv")
+    copied = refresh(inbox=inbox, warehouse=warehouse, as_of=AS_OF)
+    assert copied.files_duplicate == 1 and copied.rows_loaded == 0
+    assert rows(warehouse, "SELECT status, reason FROM ops.files WHERE file_name = 'participants_copy.csv'") == [
+        ("duplicate", "same bytes as participants.csv")
+    ]
+    assert rows(warehouse, snapshot) == before
+
+
+def test_a_later_participants_row_replaces_the_earlier(messy, tmp_path):
+    root, _ = messy
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "warehouse.duckdb"
+    shutil.copytree(root / "inbox", inbox)
+    shutil.copy(root / "warehouse.duckdb", warehouse)
+    pl.DataFrame(
+        {
+            "participant_id": ["P00001"],
+            "site_id": ["south"],
+            "cohort_id": ["moved"],
+            "modality": ["group"],
+            "enrolled_date": [
+                rows(warehouse, "SELECT enrolled_date FROM marts.participants WHERE participant_id = 'P00001'")[0][
+                    0
+                ].isoformat()
+            ],
+        }
+    ).write_csv(inbox / "participants_update.csv")
+    refresh(inbox=inbox, warehouse=warehouse, as_of=date(2026, 7, 20))
+    assert rows(warehouse, "SELECT site_id, cohort_id FROM marts.participants WHERE participant_id = 'P00001'") == [
+        ("south", "moved")
+    ]

@@ -1,0 +1,76 @@
+"""Typing in the staging SQL: time zones, bare dates, whole numbers, unparseable values."""
+
+import polars as pl
+import pytest
+
+from pipelines.warehouse import WarehouseBuild
+
+
+@pytest.fixture
+def build(tmp_path):
+    build = WarehouseBuild(tmp_path / "w.duckdb", "Europe/London")
+    yield build
+    build.discard()
+
+
+def questionnaire_rows(**columns) -> pl.DataFrame:
+    n = len(next(iter(columns.values())))
+    base = {"source_row": list(range(1, n + 1)), "participant_id": ["P0001"] * n, "instrument": ["GAD-7"] * n}
+    return pl.DataFrame({**base, **columns}, schema_overrides={"source_row": pl.Int64})
+
+
+def test_days_are_calendar_dates_in_the_program_time_zone(build):
+    staged = build.load_raw(
+        "questionnaires",
+        1,
+        "q.csv",
+        questionnaire_rows(
+            completed_at=["2026-07-01T23:30:00Z", "2026-01-15T23:30:00Z", "2026-07-01", "2026-07-01T00:30:00+02:00"],
+            item_1=["1", "1", "1", "1"],
+        ),
+    )
+    assert staged["completed_date"].cast(pl.String).to_list() == [
+        "2026-07-02",
+        "2026-01-15",
+        "2026-07-01",
+        "2026-06-30",
+    ]
+    # a bare date is midnight in the program time zone (BST, one hour ahead of UTC in July)
+    assert staged["completed_at"][2].isoformat() == "2026-07-01T00:00:00+01:00"
+
+
+def test_items_must_be_whole_numbers_and_trailing_blanks_are_trimmed(build):
+    staged = build.load_raw(
+        "questionnaires",
+        1,
+        "q.csv",
+        questionnaire_rows(
+            completed_at=["2026-03-01"] * 3,
+            item_1=["2", "5.0", "2.5"],
+            item_2=["x", None, None],
+            item_3=[None] * 3,
+        ),
+    )
+    assert staged["responses"].to_list() == [[2], [5], []]  # trailing blanks trimmed; "x" is named below
+    assert staged["unparseable_columns"].to_list() == [["item_2"], [], ["item_1"]]
+
+
+def test_unparseable_dates_and_numbers_are_named(build):
+    staged = build.load_raw(
+        "exercises",
+        1,
+        "e.csv",
+        pl.DataFrame(
+            {
+                "source_row": [1, 2],
+                "participant_id": ["P0001", "P0001"],
+                "started_at": ["2026-02-30", "2026-03-01"],
+                "exercise": ["breathing", "breathing"],
+                "duration_minutes": ["ten", "10"],
+                "is_completed": [None, "no"],
+            },
+            schema_overrides={"source_row": pl.Int64},
+        ),
+    )
+    assert staged["unparseable_columns"].to_list() == [["started_at", "duration_minutes"], []]
+    assert staged["is_completed"].to_list() == [True, False]  # blank defaults to completed
