@@ -58,9 +58,12 @@ def refresh(
     """Ingest new inbox files, validate, build the marts and publish the warehouse atomically."""
     try:
         load_settings(config)
-        as_of_date = date.fromisoformat(as_of) if as_of else None
-    except (SettingsError, ValueError) as error:
+    except SettingsError as error:
         fail(str(error))
+    try:
+        as_of_date = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        fail(f"--as-of must be a date YYYY-MM-DD, got {as_of!r}")
     if not inbox.is_dir():
         fail(f"inbox {inbox} is not a folder")
 

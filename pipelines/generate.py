@@ -13,7 +13,7 @@ import gzip
 import io
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -77,22 +77,37 @@ def subscale_index(instrument: Instrument, name: str) -> int:
     return [s.name for s in instrument.subscales].index(name)
 
 
+def _timestamps(enrolled: np.ndarray, day: np.ndarray, minute: np.ndarray) -> pl.Series:
+    """RFC 3339 UTC timestamps, `day` days after enrolment at `minute` past midnight."""
+    instants = enrolled.astype("datetime64[m]") + day.astype("timedelta64[D]") + minute.astype("timedelta64[m]")
+    instants = instants.astype("datetime64[ms]")
+    return pl.Series(instants).dt.to_string("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _with_skips(responses: np.ndarray, rng: np.random.Generator, share: float) -> dict[str, pl.Series]:
+    """Item columns with about `share` of the answers left blank."""
+    blank = rng.random(responses.shape) < share
+    masked = np.where(blank, np.nan, responses)
+    return {
+        f"item_{i + 1}": pl.Series(masked[:, i]).fill_nan(None).cast(pl.Int64) for i in range(responses.shape[1])
+    }
+
+
 def simulate(participants: int, seed: int, start_date: date) -> Program:
     rng = np.random.default_rng(seed)
     n = participants
-    ids = [f"P{i:05d}" for i in range(1, n + 1)]
+    ids = pl.Series([f"P{i:05d}" for i in range(1, n + 1)])
     site = rng.choice(SITES, n)
-    enrol_day = np.sort(rng.integers(0, ENROLMENT_SPAN_DAYS, n))
-    enrolled = [start_date + timedelta(days=int(d)) for d in enrol_day]
-    intake_month = [f"{d:%Y-%m}" for d in enrolled]
+    enrolled = np.datetime64(start_date) + np.sort(rng.integers(0, ENROLMENT_SPAN_DAYS, n)).astype("timedelta64[D]")
+    enrolled_text = pl.Series(enrolled).dt.to_string("%Y-%m-%d")
     roster = pl.DataFrame(
         {
             "participant_id": ids,
             "site_id": site,
-            "cohort_id": [f"{s}-{m}" for s, m in zip(site, intake_month, strict=True)],
-            "modality": [MODALITY_OF_SITE[s] for s in site],
-            "therapist_id": [f"T-{s}-{k}" for s, k in zip(site, rng.integers(1, 4, n), strict=True)],
-            "enrolled_date": [d.isoformat() for d in enrolled],
+            "cohort_id": pl.Series(site) + "-" + enrolled_text.str.slice(0, 7),
+            "modality": pl.Series(site).replace_strict(MODALITY_OF_SITE),
+            "therapist_id": "T-" + pl.Series(site) + "-" + pl.Series(rng.integers(1, 4, n)).cast(pl.String),
+            "enrolled_date": enrolled_text,
             "age_band": rng.choice(AGE_BANDS, n, p=[0.15, 0.3, 0.25, 0.15, 0.1, 0.05]),
             "gender": rng.choice(GENDERS, n, p=[0.6, 0.3, 0.05, 0.02, 0.03]),
         }
@@ -104,6 +119,7 @@ def simulate(participants: int, seed: int, start_date: date) -> Program:
     avoidance_change = rng.normal(-0.2, 0.4, n)
     dropout_week = np.where(rng.random(n) < 0.15, rng.integers(2, WEEKS, n), WEEKS + 1)
     export_date = start_date + timedelta(days=EXPORT_DAY)
+    last_day = (np.datetime64(export_date) - enrolled).astype(int)  # days from enrolment to the export
 
     schedule = {
         ECR_R: range(0, WEEKS + 1),
@@ -117,12 +133,8 @@ def simulate(participants: int, seed: int, start_date: date) -> Program:
         anxiety = anxiety0 + anxiety_change * progress + rng.normal(0, 0.25, n)
         avoidance = avoidance0 + avoidance_change * progress + rng.normal(0, 0.25, n)
         day = 7 * week + rng.integers(-2, 3, n) if week else rng.integers(-3, 2, n)
-        minute = rng.integers(8 * 60, 21 * 60, n)
-        completed = [
-            datetime.combine(e + timedelta(days=int(d)), time(int(m) // 60, int(m) % 60), UTC)
-            for e, d, m in zip(enrolled, day, minute, strict=True)
-        ]
-        present = (week < dropout_week) & np.array([c.date() <= export_date for c in completed])
+        completed = _timestamps(enrolled, day, rng.integers(8 * 60, 21 * 60, n))
+        present = pl.Series((week < dropout_week) & (day <= last_day))
         # Severity on each instrument's own scale, from the attachment anxiety trajectory.
         severities = {
             ECR_R: np.column_stack([anxiety, avoidance]),
@@ -134,65 +146,46 @@ def simulate(participants: int, seed: int, start_date: date) -> Program:
             if week not in weeks:
                 continue
             responses = _item_responses(rng, instrument, severities[instrument])
-            skipped = rng.random(responses.shape) < 0.02
-            table = {
-                "participant_id": ids,
-                "instrument": [instrument.id] * n,
-                "completed_at": [c.isoformat().replace("+00:00", "Z") for c in completed],
-            }
-            for item in range(instrument.item_count):
-                table[f"item_{item + 1}"] = [
-                    None if s else int(v) for v, s in zip(responses[:, item], skipped[:, item], strict=True)
-                ]
-            questionnaires[instrument.id].append(pl.DataFrame(table).filter(pl.Series(present)))
+            frame = pl.DataFrame(
+                {
+                    "participant_id": ids,
+                    "instrument": pl.repeat(instrument.id, n, eager=True),
+                    "completed_at": completed,
+                    **_with_skips(responses, rng, 0.02),
+                }
+            )
+            questionnaires[instrument.id].append(frame.filter(present))
 
-    exercises = _exercise_log(rng, ids, enrolled, dropout_week, export_date)
     return Program(
         participants=roster,
         questionnaires={k: pl.concat(v).sort("completed_at", "participant_id") for k, v in questionnaires.items()},
-        exercises=exercises,
+        exercises=_exercise_log(rng, ids, enrolled, dropout_week, last_day),
         export_date=export_date,
     )
 
 
-def _exercise_log(rng, ids, enrolled, dropout_week, export_date) -> pl.DataFrame:
+def _exercise_log(rng, ids: pl.Series, enrolled: np.ndarray, dropout_week: np.ndarray, last_day: np.ndarray):
+    """About 2.5 practices a week per participant until they drop out or the export is taken."""
     counts = rng.poisson(2.5, (len(ids), WEEKS + 1))
-    rows = []
-    for person, (pid, start) in enumerate(zip(ids, enrolled, strict=True)):
-        for week in range(min(WEEKS + 1, int(dropout_week[person]))):
-            for _ in range(counts[person, week]):
-                started = datetime.combine(
-                    start + timedelta(days=7 * week + int(rng.integers(0, 7))),
-                    time(int(rng.integers(7, 22)), int(rng.integers(0, 60))),
-                    UTC,
-                )
-                if started.date() > export_date:
-                    continue
-                before = int(np.clip(rng.normal(6, 2), 0, 10))
-                rows.append(
-                    (
-                        pid,
-                        started.isoformat().replace("+00:00", "Z"),
-                        str(rng.choice(EXERCISES)),
-                        round(float(np.clip(rng.lognormal(2.3, 0.5), 1, 120)), 1),
-                        before,
-                        int(np.clip(before - rng.normal(1.5, 1.2), 0, 10)),
-                        bool(rng.random() < 0.9),
-                    )
-                )
+    counts[np.arange(WEEKS + 1)[None, :] >= dropout_week[:, None]] = 0
+    person, week = np.nonzero(counts)
+    person, week = np.repeat(person, counts[person, week]), np.repeat(week, counts[person, week])
+    day = 7 * week + rng.integers(0, 7, person.size)
+    keep = day <= last_day[person]
+    person, day = person[keep], day[keep]
+    m = person.size
+    before = np.clip(rng.normal(6, 2, m), 0, 10).astype(int)
     return pl.DataFrame(
-        rows,
-        orient="row",
-        schema={
-            "participant_id": pl.String,
-            "started_at": pl.String,
-            "exercise": pl.String,
-            "duration_minutes": pl.Float64,
-            "distress_before": pl.Int64,
-            "distress_after": pl.Int64,
-            "is_completed": pl.Boolean,
-        },
-    )
+        {
+            "participant_id": ids.gather(person),
+            "started_at": _timestamps(enrolled[person], day, rng.integers(7 * 60, 22 * 60, m)),
+            "exercise": rng.choice(EXERCISES, m),
+            "duration_minutes": np.round(np.clip(rng.lognormal(2.3, 0.5, m), 1, 120), 1),
+            "distress_before": before,
+            "distress_after": np.clip(before - rng.normal(1.5, 1.2, m), 0, 10).astype(int),
+            "is_completed": rng.random(m) < 0.9,
+        }
+    ).sort("started_at", "participant_id")
 
 
 # -- writing -------------------------------------------------------------------------------------------------
