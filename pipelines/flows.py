@@ -6,6 +6,9 @@ Tasks retry only where I/O can fail: reading an inbox file.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -50,6 +53,21 @@ ingest_file = task(stages.ingest_file, name="ingest file", cache_policy=NO_CACHE
 build_marts = task(stages.build_marts, name="build marts", cache_policy=NO_CACHE)
 
 
+class Stopwatch:
+    """Seconds spent in each named stage, recorded in ops.refreshes for operators and the benchmark."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
+
+
 def today_in(timezone_name: str) -> date:
     return datetime.now(ZoneInfo(timezone_name)).date()
 
@@ -62,14 +80,17 @@ def refresh(inbox: Path, warehouse: Path, config: Path | None = None, as_of: dat
     run = RunParameters(as_of, settings.timezone, settings.instruments)
     if not Path(inbox).is_dir():
         raise FileNotFoundError(f"inbox {inbox} is not a folder")
-    started_at = datetime.now(UTC)
+    started_at, clock = datetime.now(UTC), Stopwatch()
 
     with refresh_lock(Path(warehouse)):
-        build = WarehouseBuild(Path(warehouse), settings.timezone)
+        with clock("open"):
+            build = WarehouseBuild(Path(warehouse), settings.timezone)
         try:
-            planned = find_new_files(build, list_inbox(Path(inbox)))
-            results = [ingest_file(build, file, run) for file in planned]
-            released = build_marts(build, settings, as_of)
+            with clock("ingest"):
+                planned = find_new_files(build, list_inbox(Path(inbox)))
+                results = [ingest_file(build, file, run) for file in planned]
+            with clock("marts"):
+                released = build_marts(build, settings, as_of)
             counts = build.settle_file_counts()
             summary = RefreshSummary(
                 refresh_id=build.refresh_id,
@@ -86,6 +107,10 @@ def refresh(inbox: Path, warehouse: Path, config: Path | None = None, as_of: dat
                 finished_at=datetime.now(UTC),
                 timezone=settings.timezone,
                 status="published",
+                open_seconds=clock.seconds["open"],
+                ingest_seconds=clock.seconds["ingest"],
+                validation_seconds=sum(r.validation_seconds for r in results),
+                marts_seconds=clock.seconds["marts"],
                 **{k: v for k, v in asdict(summary).items() if k != "refresh_id"},
             )
             build.publish()

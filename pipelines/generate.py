@@ -88,9 +88,7 @@ def _with_skips(responses: np.ndarray, rng: np.random.Generator, share: float) -
     """Item columns with about `share` of the answers left blank."""
     blank = rng.random(responses.shape) < share
     masked = np.where(blank, np.nan, responses)
-    return {
-        f"item_{i + 1}": pl.Series(masked[:, i]).fill_nan(None).cast(pl.Int64) for i in range(responses.shape[1])
-    }
+    return {f"item_{i + 1}": pl.Series(masked[:, i]).fill_nan(None).cast(pl.Int64) for i in range(responses.shape[1])}
 
 
 def simulate(participants: int, seed: int, start_date: date) -> Program:

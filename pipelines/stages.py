@@ -5,6 +5,7 @@ Each stage moves data between the warehouse and the pure transforms; none holds 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,6 +35,7 @@ class FileResult:
     reason: str | None = None
     rows_read: int = 0
     rows_quarantined: int = 0
+    validation_seconds: float = 0.0
 
 
 def new_files(build: WarehouseBuild, inbox_files: list[InboxFile]) -> list[FileToLoad]:
@@ -84,7 +86,9 @@ def ingest_file(build: WarehouseBuild, planned: FileToLoad, run: RunParameters) 
 
     file_number = build.record_file(**record, status="loaded", rows_read=rows.height)
     staged = build.load_raw(inbox_file.dataset, file_number, inbox_file.file_name, rows)
+    started = time.perf_counter()
     failures, _summary = row_failures(inbox_file.dataset, staged, run)
+    validation_seconds = time.perf_counter() - started
     build.quarantine_rows(
         failures.with_columns(
             file_number=pl.lit(file_number, pl.Int32),
@@ -92,7 +96,9 @@ def ingest_file(build: WarehouseBuild, planned: FileToLoad, run: RunParameters) 
             dataset=pl.lit(inbox_file.dataset),
         )
     )
-    return FileResult(inbox_file.file_name, "loaded", None, rows.height, failures["source_row"].n_unique())
+    return FileResult(
+        inbox_file.file_name, "loaded", None, rows.height, failures["source_row"].n_unique(), validation_seconds
+    )
 
 
 def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> int:

@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS ops.files (
 CREATE TABLE IF NOT EXISTS ops.refreshes (
     refresh_id INTEGER PRIMARY KEY, started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ, as_of_date DATE NOT NULL,
     timezone VARCHAR NOT NULL, status VARCHAR NOT NULL, files_loaded INTEGER, files_rejected INTEGER,
-    files_duplicate INTEGER, rows_loaded BIGINT, rows_quarantined BIGINT, rows_released BIGINT
+    files_duplicate INTEGER, rows_loaded BIGINT, rows_quarantined BIGINT, rows_released BIGINT,
+    open_seconds DOUBLE, ingest_seconds DOUBLE, validation_seconds DOUBLE, marts_seconds DOUBLE
 );
 CREATE TABLE IF NOT EXISTS quality.quarantine (
     file_number INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_row BIGINT NOT NULL, dataset VARCHAR NOT NULL,
@@ -156,32 +157,26 @@ class WarehouseBuild:
         self.con.execute(f"UPDATE ops.files SET {assignments} WHERE file_number = ?", [*values.values(), file_number])
 
     def load_raw(self, dataset: str, file_number: int, file_name: str, rows: pl.DataFrame) -> pl.DataFrame:
-        """Append a file's rows (as text, with lineage) to raw and staging; return the typed staging rows."""
-        wanted = [c.name for c in DATASETS[dataset].columns]
-        columns = [
-            pl.lit(file_number, pl.Int32).alias("file_number"),
-            pl.lit(file_name).alias("source_file"),
-            pl.col("source_row"),
-            *[(pl.col(c) if c in rows.columns else pl.lit(None, pl.String)).alias(c) for c in wanted],
-        ]
+        """Append a file's rows (as text, with lineage) to raw and staging; return the typed staging rows.
+
+        Questionnaire item columns item_1 … item_N are packed into one list, `responses`, position i holding
+        item i + 1 (a gap in the file's numbering is a blank).
+        """
+        named = [c.name for c in DATASETS[dataset].columns]
+        select = [f"{c}" if c in rows.columns else f"NULL AS {c}" for c in named]
         if DATASETS[dataset].has_items:
-            item_columns = sorted(
-                (c for c in rows.columns if ITEM_COLUMN.match(c)), key=lambda c: int(ITEM_COLUMN.match(c).group(1))
+            numbers = {int(match.group(1)) for c in rows.columns if (match := ITEM_COLUMN.match(c))}
+            items = [f"item_{i}" if i in numbers else "NULL" for i in range(1, max(numbers, default=0) + 1)]
+            select.append(f"CAST([{', '.join(items)}] AS VARCHAR[]) AS responses")
+        self.con.register("batch", rows)
+        try:
+            self.con.execute(
+                f"INSERT INTO raw.{dataset} BY NAME SELECT ? AS file_number, ? AS source_file, source_row, "
+                f"{', '.join(select)} FROM batch",
+                [file_number, file_name],
             )
-            last = int(ITEM_COLUMN.match(item_columns[-1]).group(1)) if item_columns else 0
-            present = set(item_columns)
-            columns.append(
-                pl.concat_list(
-                    [
-                        pl.col(f"item_{i}") if f"item_{i}" in present else pl.lit(None, pl.String)
-                        for i in range(1, last + 1)
-                    ]
-                ).alias("responses")
-                if last
-                else pl.lit([], pl.List(pl.String)).alias("responses")
-            )
-        batch = rows.select(columns)  # noqa: F841 (read by DuckDB below)
-        self.con.execute(f"INSERT INTO raw.{dataset} BY NAME SELECT * FROM batch")
+        finally:
+            self.con.unregister("batch")
         self.con.execute(
             f"INSERT INTO staging.{dataset} BY NAME "
             f"SELECT * FROM ({sql_model(f'staging/{dataset}')}) WHERE file_number = ?",

@@ -51,7 +51,8 @@ def test_items_must_be_whole_numbers_and_trailing_blanks_are_trimmed(build):
             item_3=[None] * 3,
         ),
     )
-    assert staged["responses"].to_list() == [[2], [5], []]  # trailing blanks trimmed; "x" is named below
+    # trailing blanks are trimmed; an answer that does not parse keeps its place as null and is named below
+    assert staged["responses"].to_list() == [[2, None], [5], [None]]
     assert staged["unparseable_columns"].to_list() == [["item_2"], [], ["item_1"]]
 
 

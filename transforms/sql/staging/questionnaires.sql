@@ -5,9 +5,9 @@ WITH typed AS (
     SELECT
         *,
         TRY_CAST(completed_at AS TIMESTAMPTZ) AS completed_at_value,
-        list_transform(responses, lambda r: whole_number(r)) AS all_values,
-        all_values[1:coalesce(list_max(list_filter(range(1, len(all_values) + 1), lambda i: all_values[i] IS NOT NULL)), 0)]
-            AS response_values
+        responses[1:coalesce(list_max(list_filter(range(1, len(responses) + 1), lambda i: responses[i] IS NOT NULL)), 0)]
+            AS answered,
+        list_transform(answered, lambda r: whole_number(r)) AS response_values
     FROM raw.questionnaires
 )
 SELECT
@@ -22,7 +22,7 @@ SELECT
     list_filter(
         [unparsed(completed_at, completed_at_value, 'completed_at')]
         || list_transform(
-            list_zip(responses, response_values, range(1, len(responses) + 1)),
+            list_zip(answered, response_values, range(1, len(answered) + 1)),
             lambda z: unparsed(z[1], z[2], 'item_' || z[3])
         ),
         lambda c: c IS NOT NULL
