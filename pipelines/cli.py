@@ -89,6 +89,9 @@ def dashboard(
     if not warehouse.exists():
         fail(f"warehouse {warehouse} does not exist; run `securebase refresh` first")
     os.environ["SECUREBASE_WAREHOUSE"] = str(warehouse.resolve())
+    import dashboard.charts  # noqa: F401  imported once here, so the first visitor does not wait for them
+    import dashboard.queries  # noqa: F401
+
     flags = {
         "server.headless": True,
         "server.address": "127.0.0.1",

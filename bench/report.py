@@ -1,0 +1,160 @@
+"""Turn a benchmark run (bench/results/latest.json) into bench/README.md's figures and bench/cost.png."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+MARKER = "<!-- figures -->"
+
+
+def goals(sizes: dict[int, dict]) -> list[tuple[str, str, bool | None]]:
+    """Each goal of the benchmark issue as (goal, figure, met); None where the sizes needed were not run."""
+    small, middle, large = sizes.get(1000), sizes.get(20000), sizes.get(100000)
+    checks = []
+    if small and large:
+        marginal = large["full"]["seconds"] - small["full"]["seconds"]
+        floor = large["floor"]["seconds"] - small["floor"]["seconds"]
+        checks.append(
+            (
+                "marginal cost ≤ 3 × marginal floor (100k − 1k)",
+                f"{marginal:.1f} s vs 3 × {floor:.1f} s = {3 * floor:.1f} s",
+                marginal <= 3 * floor,
+            )
+        )
+    if small:
+        checks.append(
+            (
+                "full refresh of 1,000 under 15 s, Prefect start-up included",
+                f"{small['full']['seconds']:.1f} s",
+                small["full"]["seconds"] < 15,
+            )
+        )
+    if large:
+        ratio = large["increment"]["seconds"] / large["full"]["seconds"]
+        checks.append(("increment at 100k ≤ 0.25 × full refresh at 100k", f"{ratio:.2f} ×", ratio <= 0.25))
+        checks.append(
+            ("100k completes under 4 GiB peak", f"{large['full']['peak_mib']} MiB", large["full"]["peak_mib"] < 4096)
+        )
+        checks.append(
+            (
+                "generator: 100k under a minute",
+                f"{large['generate']['seconds']:.1f} s",
+                large["generate"]["seconds"] < 60,
+            )
+        )
+        for page, render in large["dashboard"].items():
+            checks.append(
+                (
+                    f"dashboard `{page}` at 100k: first render < 2 s, cached < 0.3 s",
+                    f"{render['first']:.2f} s / {render['cached']:.2f} s",
+                    render["first"] < 2 and render["cached"] < 0.3,
+                )
+            )
+    if middle and large:
+        ratio = large["increment"]["seconds"] / middle["increment"]["seconds"]
+        checks.append(("increment at 100k ≤ 1.5 × increment at 20k", f"{ratio:.2f} ×", ratio <= 1.5))
+    return checks
+
+
+def figures_markdown(run: dict) -> str:
+    sizes = {s["participants"]: s for s in run["sizes"]}
+    lines = [
+        f"Run on {run['date']}: {run['machine']}.",
+        "",
+        f"Command: `{run['command']}`",
+        "",
+        "| participants | input | raw rows | generate | floor (DuckDB only) | full refresh | peak | increment (~1%) "
+        "| increment peak |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n, s in sizes.items():
+        lines.append(
+            f"| {n:,} | {s['input_mib']} MiB | {s['raw_rows']:,} | {s['generate']['seconds']} s | "
+            f"{s['floor']['seconds']} s | {s['full']['seconds']} s | {s['full']['peak_mib']} MiB | "
+            f"{s['increment']['seconds']} s | {s['increment']['peak_mib']} MiB |"
+        )
+    lines += [
+        "",
+        "Full refresh by stage (seconds; start-up = process − flow: imports and Prefect's temporary server):",
+        "",
+        "| participants | start-up | open (copy) | read + load | validation | marts, statistics | publish + record |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label in ("full", "increment"):
+        for n, s in sizes.items():
+            st = s[label]["stages"]
+            startup = s[label]["seconds"] - st["flow"]
+            rest = st["flow"] - st["open"] - st["ingest"] - st["validation"] - st["marts"]
+            lines.append(
+                f"| {n:,} {'(increment)' if label == 'increment' else ''} | {startup:.1f} | {st['open']} | "
+                f"{st['ingest']} | {st['validation']} | {st['marts']} | {rest:.2f} |"
+            )
+    lines += [
+        "",
+        "Dashboard in headless Chromium (seconds to the chart on the page):",
+        "",
+        "| participants | page | first render | cached re-render |",
+        "|---:|---|---:|---:|",
+    ]
+    for n, s in sizes.items():
+        for page, render in s["dashboard"].items():
+            lines.append(f"| {n:,} | {page} | {render['first']} | {render['cached']} |")
+    lines += ["", "Goals of the benchmark issue:", "", "| goal | figure | met |", "|---|---|---|"]
+    for goal, figure, met in goals(sizes):
+        lines.append(f"| {goal} | {figure} | {'yes' if met else 'no'} |")
+    lines += ["", "![cost against program size](cost.png)"]
+    return "\n".join(lines)
+
+
+def cost_chart(run: dict, path: Path) -> None:
+    """Seconds against participants for the floor, the full refresh and the increment (PNG via Chromium)."""
+    import plotly.graph_objects as go
+
+    sizes = run["sizes"]
+    x = [s["participants"] for s in sizes]
+    figure = go.Figure()
+    for label, key, dash in [
+        ("DuckDB floor", "floor", "dot"),
+        ("full refresh", "full", "solid"),
+        ("nightly increment", "increment", "dash"),
+    ]:
+        figure.add_trace(
+            go.Scatter(x=x, y=[s[key]["seconds"] for s in sizes], name=label, mode="lines+markers", line={"dash": dash})
+        )
+    figure.update_layout(
+        template="simple_white",
+        xaxis_title="participants",
+        yaxis_title="seconds",
+        xaxis_type="log",
+        width=800,
+        height=450,
+        title="Refresh cost against program size",
+    )
+    html = path.with_suffix(".html")
+    figure.write_html(html, include_plotlyjs=True, full_html=True)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": 820, "height": 470})
+        page.goto(html.as_uri())
+        page.locator(".js-plotly-plot").wait_for()
+        page.screenshot(path=str(path))
+        browser.close()
+    html.unlink()
+
+
+def write_report(run: dict) -> None:
+    readme = BENCH / "README.md"
+    head = readme.read_text().split(MARKER)[0] if readme.exists() else ""
+    readme.write_text(head + MARKER + "\n\n" + figures_markdown(run) + "\n")
+    cost_chart(run, BENCH / "cost.png")
+
+
+if __name__ == "__main__":
+    write_report(json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else BENCH / "results" / "latest.json").read_text()))

@@ -1,0 +1,237 @@
+"""securebase benchmark: generator, DuckDB floor, full refresh, nightly increment and dashboard render times.
+
+    .venv/bin/python bench/run.py                       # 1,000, 20,000 and 100,000 participants
+    .venv/bin/python bench/run.py --sizes 1000 20000    # a quicker look
+
+Every step runs as a whole process and is measured from outside (wall time, and peak resident memory from
+`os.wait4`). Inputs and warehouses go to bench/results/ (not committed); the figures, with the machine they were
+taken on, are written into bench/README.md and bench/cost.png. These machines are noisy: compare figures as
+ratios within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+BIN = Path(sys.executable).parent
+AS_OF = "2026-07-20"  # the generator's export day for its default start date
+
+
+def measured(command: list[str], env: dict | None = None) -> dict:
+    """Run a command to completion; its wall seconds and peak resident MiB (largest process of its tree)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env or os.environ.copy())
+    output = process.stdout.read().decode(errors="replace")
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{output[-3000:]}")
+    return {"seconds": round(seconds, 2), "peak_mib": round(usage.ru_maxrss / 1024), "output": output[-500:]}
+
+
+FLOOR = """
+import sys, duckdb
+from pathlib import Path
+con = duckdb.connect(sys.argv[2])
+for index, path in enumerate(sorted(Path(sys.argv[1]).iterdir())):
+    reader = "read_parquet" if path.name.endswith(".parquet") else (
+        "read_json" if ".jsonl" in path.name else "read_csv")
+    con.execute(f"CREATE TABLE t{index} AS SELECT * FROM {reader}('{path}')")
+con.close()
+"""
+
+
+def make_increment(inbox: Path, participants: int, work: Path) -> None:
+    """About 1% new data: new participants (ids not seen before) with all their administrations and practice."""
+    extra = work / "increment"
+    shutil.rmtree(extra, ignore_errors=True)
+    subprocess.run(
+        [
+            BIN / "securebase",
+            "generate",
+            "--out",
+            extra,
+            "--participants",
+            str(max(participants // 100, 10)),
+            "--seed",
+            "4242",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    renamed = pl.col("participant_id").str.replace("^P", "N")
+    for path in extra.iterdir():
+        target = inbox / path.name.replace(".", "_increment.", 1)
+        if path.name.endswith(".parquet"):
+            pl.read_parquet(path).with_columns(renamed).write_parquet(target)
+        elif path.name.endswith(".jsonl"):
+            pl.read_ndjson(path).with_columns(renamed).write_ndjson(target)
+        else:
+            pl.read_csv(path, infer_schema=False).with_columns(renamed).write_csv(target.with_suffix(""))
+            if target.name.endswith(".gz"):  # keep the compressed format of the original
+                subprocess.run(["gzip", "-f", target.with_suffix("")], check=True)
+
+
+def stage_seconds(warehouse: Path, refresh_id: int) -> dict:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        row = con.execute(
+            "SELECT epoch(finished_at - started_at), open_seconds, ingest_seconds, validation_seconds, marts_seconds "
+            "FROM ops.refreshes WHERE refresh_id = ?",
+            [refresh_id],
+        ).fetchall()[0]
+    flow, opened, ingest, validation, marts = (round(v, 2) for v in row)
+    return {
+        "flow": flow,
+        "open": opened,
+        "ingest": round(ingest - validation, 2),
+        "validation": validation,
+        "marts": marts,
+    }
+
+
+def dashboard_renders(warehouse: Path, port: int) -> dict:
+    """First render and cached re-render of each page in headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    server = subprocess.Popen(
+        [BIN / "securebase", "dashboard", "--warehouse", warehouse, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        import urllib.request
+
+        for _ in range(200):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.2)
+        renders = {}
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
+            )
+            page = browser.new_page()
+            for name, path, ready in [("overview", "/", ".js-plotly-plot")]:
+                timings = []
+                for _ in range(2):  # first render, then a re-render served from the cache
+                    started = time.perf_counter()
+                    page.goto(url + path)
+                    page.locator(ready).first.wait_for(timeout=120_000)
+                    timings.append(round(time.perf_counter() - started, 2))
+                renders[name] = {"first": timings[0], "cached": timings[1]}
+            browser.close()
+        return renders
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def prefect_env() -> dict:
+    env = {**os.environ, "PREFECT_HOME": str(RESULTS / "prefect-home")}
+    env.pop("PREFECT_API_URL", None)
+    return env
+
+
+def warm_up_prefect_home() -> None:
+    """Create Prefect's database once, as on a machine that has run before: the first run ever costs more."""
+    empty = RESULTS / "empty-inbox"
+    empty.mkdir(exist_ok=True)
+    measured([BIN / "securebase", "refresh", "--inbox", empty, "--warehouse", RESULTS / "empty.duckdb"], prefect_env())
+
+
+def bench_size(participants: int, port: int) -> dict:
+    work = RESULTS / str(participants)
+    shutil.rmtree(work, ignore_errors=True)
+    inbox, warehouse = work / "inbox", work / "warehouse.duckdb"
+    env = prefect_env()
+    result = {"participants": participants}
+    result["generate"] = measured([BIN / "securebase", "generate", "--out", inbox, "--participants", str(participants)])
+    result["input_mib"] = round(sum(p.stat().st_size for p in inbox.iterdir()) / 2**20, 1)
+    result["floor"] = measured([sys.executable, "-c", FLOOR, inbox, work / "floor.duckdb"])
+    refresh = [BIN / "securebase", "refresh", "--inbox", inbox, "--warehouse", warehouse, "--as-of", AS_OF]
+    result["full"] = measured(refresh, env)
+    result["full"]["stages"] = stage_seconds(warehouse, 1)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        result["raw_rows"] = con.execute("SELECT sum(rows_read) FROM ops.files").fetchall()[0][0]
+    make_increment(inbox, participants, work)
+    result["increment"] = measured(refresh, env)
+    result["increment"]["stages"] = stage_seconds(warehouse, 2)
+    result["dashboard"] = dashboard_renders(warehouse, port)
+    for step in ("generate", "floor", "full", "increment"):
+        result[step].pop("output")
+    return result
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = (
+        int(
+            next(
+                line.split()[1]
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            )
+        )
+        / 2**20
+    )
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}, "
+        f"DuckDB {duckdb.__version__}, polars {pl.__version__}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 20000, 100000])
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    warm_up_prefect_home()
+    results = []
+    for participants in args.sizes:
+        print(f"benchmarking {participants} participants …", flush=True)
+        results.append(bench_size(participants, args.port))
+        print(json.dumps(results[-1]), flush=True)
+    command = " ".join([".venv/bin/python bench/run.py", *sys.argv[1:]])
+    run = {"date": date.today().isoformat(), "machine": machine(), "command": command, "sizes": results}
+    (RESULTS / "latest.json").write_text(json.dumps(run, indent=2))
+    from report import write_report  # bench/report.py, beside this script
+
+    write_report(run)
+
+
+if __name__ == "__main__":
+    main()
