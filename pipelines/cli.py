@@ -77,6 +77,43 @@ def refresh(
 
 
 @app.command()
+def serve(
+    cron: Annotated[str, typer.Option(help="when to refresh, in the program time zone")] = "0 2 * * *",
+    inbox: Annotated[Path | None, typer.Option(help="default: [refresh] inbox in the config")] = None,
+    warehouse: Annotated[Path | None, typer.Option(help="default: [refresh] warehouse in the config")] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML settings")] = None,
+) -> None:
+    """Register the nightly refresh with the Prefect server at PREFECT_API_URL and run it on schedule."""
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        fail("PREFECT_API_URL is not set: start `prefect server start` and point PREFECT_API_URL at it (README)")
+    try:
+        settings = load_settings(config)
+    except SettingsError as error:
+        fail(str(error))
+    inbox, warehouse = inbox or settings.inbox, warehouse or settings.warehouse
+    if inbox is None or warehouse is None:
+        fail("serve needs --inbox and --warehouse, or [refresh] inbox and warehouse in the config")
+
+    from prefect.schedules import Cron
+
+    from pipelines.flows import refresh as refresh_flow
+
+    refresh_flow.serve(
+        name="nightly",
+        schedules=[Cron(cron, timezone=settings.timezone)],
+        parameters={
+            "inbox": str(inbox.resolve()),
+            "warehouse": str(warehouse.resolve()),
+            "config": str(config.resolve()) if config else None,
+        },
+        limit=1,  # never two refreshes at once from this server (the warehouse lock guards the rest)
+        description="Ingest new inbox files, validate, build the marts and publish the warehouse.",
+    )
+
+
+@app.command()
 def dashboard(
     warehouse: Annotated[Path, typer.Option(help="published DuckDB file, opened read-only")],
     port: int = 8501,

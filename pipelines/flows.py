@@ -4,8 +4,6 @@ The flow body is the table of contents; the work is in stages.py (I/O glue) and 
 Tasks retry only where I/O can fail: reading an inbox file.
 """
 
-from __future__ import annotations
-
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,7 +86,10 @@ def refresh(inbox: Path, warehouse: Path, config: Path | None = None, as_of: dat
         try:
             with clock("ingest"):
                 planned = find_new_files(build, list_inbox(Path(inbox)))
-                results = [ingest_file(build, file, run) for file in planned]
+                results = []
+                for number, file in enumerate(planned, start=1):
+                    results.append(ingest_file(build, file, run))
+                    print(f"[{number}/{len(planned)}] {results[-1].progress_line()}")
             with clock("marts"):
                 released = build_marts(build, settings, as_of)
             counts = build.settle_file_counts()

@@ -28,6 +28,8 @@ class Settings:
     outcomes: dict = field(default_factory=dict)
     min_cell: int = 5
     publication: bool = False
+    inbox: Path | None = None  # [refresh] inbox and warehouse: what `securebase serve` refreshes nightly
+    warehouse: Path | None = None
 
 
 def _lookup(config: dict, section: str, key: str, default):
@@ -70,6 +72,7 @@ def load_settings(config_file: Path | None = None) -> Settings:
         raise SettingsError(f"instruments: {error}") from error
 
     publication = _lookup(config, "privacy", "publication", False)
+    inbox, warehouse = (_lookup(config, "refresh", key, None) for key in ("inbox", "warehouse"))
     return Settings(
         timezone=timezone,
         windows=windows,
@@ -77,6 +80,8 @@ def load_settings(config_file: Path | None = None) -> Settings:
         outcomes=config.get("outcomes", {}),
         min_cell=int(_lookup(config, "privacy", "min_cell", 5)),
         publication=publication if isinstance(publication, bool) else str(publication).lower() == "true",
+        inbox=Path(inbox) if inbox else None,
+        warehouse=Path(warehouse) if warehouse else None,
     )
 
 

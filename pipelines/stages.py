@@ -37,6 +37,11 @@ class FileResult:
     rows_quarantined: int = 0
     validation_seconds: float = 0.0
 
+    def progress_line(self) -> str:
+        if self.status != "loaded":
+            return f"{self.file_name}: {self.status} ({self.reason})"
+        return f"{self.file_name}: {self.rows_read:,} rows, {self.rows_quarantined:,} quarantined"
+
 
 def new_files(build: WarehouseBuild, inbox_files: list[InboxFile]) -> list[FileToLoad]:
     """Files not seen before under this name with these bytes; same bytes under a new name are duplicates."""

@@ -33,7 +33,7 @@ IDENTIFIER_NAME_PATTERNS = [
 ]
 _IDENTIFIER_NAME = re.compile("|".join(f"(?:{p})" for p in IDENTIFIER_NAME_PATTERNS))
 EMAIL_VALUE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-PHONE_VALUE = r"^\s*(\+|00)?[\d][\d\s().-]{8,}\d\s*$"
+PHONE_RUN = r"(?:\+|00)?\d[\d\s().-]{8,}\d"  # a run of digits with phone punctuation, anywhere in the value
 
 
 def is_identifier_name(column: str) -> bool:
@@ -48,8 +48,13 @@ def is_identifier_name(column: str) -> bool:
 
 
 def _looks_like_phone(values: pl.Expr) -> pl.Expr:
-    digits = values.str.count_matches(r"\d")
-    return values.str.contains(PHONE_VALUE) & (digits >= 10) & ~values.str.contains(r"^\d{4}-\d{2}-\d{2}")
+    """Some run of at least ten digits with phone punctuation that is not a date or timestamp."""
+    runs = values.str.extract_all(PHONE_RUN).list.eval(
+        pl.element().filter(
+            (pl.element().str.count_matches(r"\d") >= 10) & ~pl.element().str.contains(r"^\d{4}-\d{2}-\d{2}")
+        )
+    )
+    return runs.list.len() > 0
 
 
 def rejection_reason(frame: pl.DataFrame, dataset: Dataset) -> str | None:

@@ -29,6 +29,19 @@ def messy(prefect_server, tmp_path_factory):
     return root, faults
 
 
+def test_the_inbox_is_only_read(prefect_server, tmp_path):
+    inbox = tmp_path / "inbox"
+    generate(inbox, participants=20, seed=2, messy=True)
+
+    def snapshot():
+        return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in inbox.iterdir()}
+
+    before = snapshot()
+    refresh(inbox=inbox, warehouse=tmp_path / "warehouse.duckdb", as_of=AS_OF)
+    refresh(inbox=inbox, warehouse=tmp_path / "warehouse.duckdb", as_of=AS_OF)
+    assert snapshot() == before
+
+
 def test_quarantine_matches_the_planted_row_faults_row_for_row(messy):
     root, faults = messy
     planted = sorted((f.file_name, f.source_row, f.rule, f.column_name) for f in faults if f.source_row)

@@ -88,8 +88,15 @@ def test_email_and_phone_values_reject_the_file_without_quoting_them():
     assert "7946" not in reason
 
 
-def test_dates_and_short_numbers_are_not_phone_numbers():
-    frame = pl.DataFrame({**PARTICIPANT, "cohort_id": ["2026-03-01"], "site_id": ["12345"]})
+def test_a_phone_number_inside_other_text_is_found():
+    frame = pl.DataFrame({**PARTICIPANT, "site_id": ["ring 07700 900123 first"]})
+    assert "phone number" in rejection_reason(frame, DATASETS["participants"])
+
+
+def test_dates_timestamps_and_short_numbers_are_not_phone_numbers():
+    frame = pl.DataFrame(
+        {**PARTICIPANT, "cohort_id": ["2026-03-01 09:12:00"], "site_id": ["12345"], "therapist_id": ["T-2026-01"]}
+    )
     assert rejection_reason(frame, DATASETS["participants"]) is None
 
 
