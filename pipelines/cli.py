@@ -77,6 +77,40 @@ def refresh(
 
 
 @app.command()
+def quality(warehouse: Annotated[Path, typer.Option(help="published DuckDB file, opened read-only")]) -> None:
+    """What the last refresh rejected and why, and what is quarantined, by rule and column."""
+    import duckdb
+
+    if not warehouse.exists():
+        fail(f"warehouse {warehouse} does not exist")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        last = con.sql("SELECT * FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1").pl().to_dicts()
+        if not last:
+            fail("the warehouse has no refresh yet")
+        refresh = last[0]
+        rejected = con.execute(
+            "SELECT file_name, reason FROM ops.files WHERE refresh_id = ? AND status = 'rejected' ORDER BY 1",
+            [refresh["refresh_id"]],
+        ).fetchall()
+        open_rows = con.execute(
+            "SELECT rule, column_name, dataset, count(*) FROM quality.quarantine WHERE NOT is_resolved "
+            "GROUP BY ALL ORDER BY 4 DESC, 1, 2"
+        ).fetchall()
+    typer.echo(
+        f"refresh {refresh['refresh_id']} ({refresh['status']}) as of {refresh['as_of_date']}, finished "
+        f"{refresh['finished_at']:%Y-%m-%d %H:%M %Z}"
+    )
+    typer.echo(f"\nfiles rejected in this refresh: {len(rejected)}")
+    for name, reason in rejected:
+        typer.echo(f"  {name}: {reason}")
+    typer.echo(f"\nquarantined rows, by rule and column: {sum(row[3] for row in open_rows)}")
+    for rule, column, dataset, count in open_rows:
+        typer.echo(f"  {count:>7}  {rule:<24} {dataset}.{column}")
+    held = sum(row[3] for row in open_rows if row[0] == "unknown_participant")
+    typer.echo(f"\nheld rows waiting for their participant (retried every refresh): {held}")
+
+
+@app.command()
 def serve(
     cron: Annotated[str, typer.Option(help="when to refresh, in the program time zone")] = "0 2 * * *",
     inbox: Annotated[Path | None, typer.Option(help="default: [refresh] inbox in the config")] = None,

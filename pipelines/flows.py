@@ -18,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 
 from pipelines import stages
 from pipelines.inbox import list_inbox
+from pipelines.report import write_report
 from pipelines.settings import load_settings
 from pipelines.validation import RunParameters
 from pipelines.warehouse import WarehouseBuild, refresh_lock
@@ -49,6 +50,11 @@ class RefreshSummary:
 find_new_files = task(stages.new_files, name="find new files", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 ingest_file = task(stages.ingest_file, name="ingest file", cache_policy=NO_CACHE)
 build_marts = task(stages.build_marts, name="build marts", cache_policy=NO_CACHE)
+check_marts = task(stages.validate_marts, name="check marts", cache_policy=NO_CACHE)
+
+
+class MartCheckFailed(RuntimeError):
+    """A mart failed its suite: nothing is published and the previous warehouse stays."""
 
 
 class Stopwatch:
@@ -93,6 +99,8 @@ def refresh(inbox: Path, warehouse: Path, config: Path | None = None, as_of: dat
             with clock("marts"):
                 released = build_marts(build, settings, as_of)
             counts = build.settle_file_counts()
+            with clock("mart checks"):
+                failing_marts = [r for r in check_marts(build) if r.failed]
             summary = RefreshSummary(
                 refresh_id=build.refresh_id,
                 as_of_date=as_of,
@@ -107,13 +115,17 @@ def refresh(inbox: Path, warehouse: Path, config: Path | None = None, as_of: dat
                 started_at=started_at,
                 finished_at=datetime.now(UTC),
                 timezone=settings.timezone,
-                status="published",
+                status="blocked" if failing_marts else "published",
                 open_seconds=clock.seconds["open"],
                 ingest_seconds=clock.seconds["ingest"],
                 validation_seconds=sum(r.validation_seconds for r in results),
+                mart_check_seconds=clock.seconds["mart checks"],
                 marts_seconds=clock.seconds["marts"],
                 **{k: v for k, v in asdict(summary).items() if k != "refresh_id"},
             )
+            report = write_report(build, Path(warehouse))
+            if failing_marts:
+                raise MartCheckFailed(f"{failing_marts[0].describe_first_failure()}; report: {report}")
             build.publish()
         except BaseException:
             build.discard()

@@ -235,7 +235,9 @@ def plant_faults(files: dict[str, bytes], program: Program) -> list[PlantedFault
     anchor = program.questionnaires["ECR-R"].head(1).row(0, named=True)
 
     # Whole files rejected: identifier column, identifier-like value, unreadable, unknown kind.
-    with_contact = some.with_columns(email=pl.format("{}@example.org", "participant_id"))
+    with_contact = some.with_columns(
+        email=pl.format("{}@example.org", "participant_id"), client_name=pl.lit("Jane Doe")
+    )
     files["participants_with_contacts.csv"] = _csv(with_contact)
     faults.append(PlantedFault("participants_with_contacts.csv", None, "rejected_file", "email"))
     files["exercises_phone.csv"] = _csv(program.exercises.head(3).with_columns(exercise=pl.lit("+44 20 7946 0958")))

@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from transforms.instruments import Instrument, registry
+from transforms.reliable_change import settings_for
 from transforms.windows import Windows
 
 
@@ -71,13 +72,22 @@ def load_settings(config_file: Path | None = None) -> Settings:
     except (KeyError, ValueError) as error:
         raise SettingsError(f"instruments: {error}") from error
 
+    outcomes = config.get("outcomes", {})
+    for instrument_id, subscales in outcomes.items():
+        if instrument_id not in instruments:
+            raise SettingsError(f"outcomes.{instrument_id}: no such instrument")
+        for subscale in subscales:
+            try:
+                settings_for(instruments[instrument_id], subscale, outcomes)
+            except (TypeError, ValueError) as error:
+                raise SettingsError(f"outcomes.{instrument_id}.{subscale}: {error}") from error
     publication = _lookup(config, "privacy", "publication", False)
     inbox, warehouse = (_lookup(config, "refresh", key, None) for key in ("inbox", "warehouse"))
     return Settings(
         timezone=timezone,
         windows=windows,
         instruments=instruments,
-        outcomes=config.get("outcomes", {}),
+        outcomes=outcomes,
         min_cell=int(_lookup(config, "privacy", "min_cell", 5)),
         publication=publication if isinstance(publication, bool) else str(publication).lower() == "true",
         inbox=Path(inbox) if inbox else None,

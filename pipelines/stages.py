@@ -13,7 +13,7 @@ import polars as pl
 
 from pipelines.inbox import InboxFile, UnreadableFile, read_table, sha256_of
 from pipelines.settings import Settings
-from pipelines.validation import RunParameters, row_failures
+from pipelines.validation import MART_SUITES, RunParameters, SuiteResult, row_failures, validate_mart
 from pipelines.warehouse import WarehouseBuild
 from transforms.datasets import DATASETS
 from transforms.outcomes import cohort_outcomes, participant_outcomes
@@ -92,8 +92,10 @@ def ingest_file(build: WarehouseBuild, planned: FileToLoad, run: RunParameters) 
     file_number = build.record_file(**record, status="loaded", rows_read=rows.height)
     staged = build.load_raw(inbox_file.dataset, file_number, inbox_file.file_name, rows)
     started = time.perf_counter()
-    failures, _summary = row_failures(inbox_file.dataset, staged, run)
+    failures, suite_results = row_failures(inbox_file.dataset, inbox_file.file_name, staged, run)
     validation_seconds = time.perf_counter() - started
+    for result in suite_results:
+        build.record_validation(result)
     build.quarantine_rows(
         failures.with_columns(
             file_number=pl.lit(file_number, pl.Int32),
@@ -129,3 +131,13 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> int:
     build.write_table("marts.participant_outcomes", outcomes)
     build.write_table("marts.cohort_outcomes", cohort_outcomes(outcomes))
     return released
+
+
+def validate_marts(build: WarehouseBuild) -> list[SuiteResult]:
+    """Every published mart against its suite; the results are recorded whether they pass or not."""
+    results = []
+    for table in MART_SUITES:
+        result = validate_mart(table, build.frame(f"SELECT * FROM marts.{table}"))
+        build.record_validation(result)
+        results.append(result)
+    return results

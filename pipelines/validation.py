@@ -61,39 +61,72 @@ def _batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole batch")
 
 
-def run_suite(suite_name: str, batch: pl.DataFrame, parameters: dict) -> tuple[pl.DataFrame, dict]:
-    """Failing rows of every expectation of the suite, and a summary (evaluated, failed) of the run."""
+@dataclass(frozen=True)
+class FailedExpectation:
+    rule: str
+    column: str | None
+    note: str
+    rows_failed: int
+
+
+@dataclass(frozen=True)
+class SuiteResult:
+    """One suite run on one batch (an inbox file or a mart): what was checked and what failed, never a value."""
+
+    suite: str
+    batch: str
+    expectations_evaluated: int
+    failed: tuple[FailedExpectation, ...]
+    failing_rows: pl.DataFrame  # source_row, rule, column_name, detail: empty for a mart
+
+    def describe_first_failure(self) -> str:
+        first = self.failed[0]
+        return f"{self.batch} failed {first.rule} on {first.column}: {first.note} ({first.rows_failed} rows)"
+
+
+def run_suite(suite_name: str, batch_name: str, batch: pl.DataFrame, parameters: dict | None = None) -> SuiteResult:
+    """Validate a batch with a suite of expectations/; with a `source_row` column, failing rows are listed."""
     suite = load_suite(suite_name)
     columns = [c for c in batch.columns if not isinstance(batch.schema[c], pl.List)]
-    frame = batch.select(columns).to_pandas()
+    has_rows = "source_row" in columns
+    result_format = (
+        {
+            "result_format": "COMPLETE",
+            "unexpected_index_column_names": ["source_row"],
+            "return_unexpected_index_query": False,
+        }
+        if has_rows
+        else {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+    )
     result = (
         _batch_definition()
-        .get_batch(batch_parameters={"dataframe": frame})
-        .validate(
-            suite,
-            expectation_parameters=parameters,
-            result_format={
-                "result_format": "COMPLETE",
-                "unexpected_index_column_names": ["source_row"],
-                "return_unexpected_index_query": False,
-            },
-        )
+        .get_batch(batch_parameters={"dataframe": batch.select(columns).to_pandas()})
+        .validate(suite, expectation_parameters=parameters or {}, result_format=result_format)
     )
-    failures = []
+    failed, rows = [], []
     for outcome in result.results:
         if outcome.success:
             continue
         config = outcome.expectation_config
-        column = config.kwargs.get("column") or config.kwargs.get("column_A")
-        rows = [int(entry["source_row"]) for entry in outcome.result.get("unexpected_index_list") or []]
-        detail = config.meta.get("note", config.type)
-        failures.extend((row, config.meta["rule"], column, detail) for row in rows)
-    summary = {
-        "suite": suite_name,
-        "expectations_evaluated": len(result.results),
-        "expectations_failed": sum(not r.success for r in result.results),
-    }
-    return pl.DataFrame(failures, schema=FAILURE_SCHEMA, orient="row"), summary
+        column = (
+            config.kwargs.get("column")
+            or config.kwargs.get("column_A")
+            or ", ".join(config.kwargs.get("column_list", []))
+        )
+        note = config.meta.get("note", config.type)
+        failed.append(FailedExpectation(config.meta["rule"], column, note, outcome.result.get("unexpected_count", 0)))
+        if has_rows:
+            rows += [
+                (int(e["source_row"]), config.meta["rule"], column, note)
+                for e in outcome.result.get("unexpected_index_list") or []
+            ]
+    return SuiteResult(
+        suite_name,
+        batch_name,
+        len(result.results),
+        tuple(failed),
+        pl.DataFrame(rows, schema=FAILURE_SCHEMA, orient="row"),
+    )
 
 
 def unparseable_failures(batch: pl.DataFrame) -> pl.DataFrame:
@@ -112,19 +145,44 @@ def unparseable_failures(batch: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def row_failures(dataset: str, batch: pl.DataFrame, run: RunParameters) -> tuple[pl.DataFrame, dict]:
-    """Every single-row rule failure of a typed batch: one row per source_row × rule × column."""
+REGISTRY_RULES = {"questionnaires": 2, "scores": 2}  # range and items-beyond; range and subscale
+
+
+def registry_result(dataset: str, batch_name: str, failures: pl.DataFrame) -> SuiteResult:
+    """The instrument-registry rules of a batch, reported beside the suites."""
+    grouped = failures.group_by("rule", "column_name", "detail", maintain_order=True).agg(rows=pl.len())
+    failed = tuple(FailedExpectation(r["rule"], r["column_name"], r["detail"], r["rows"]) for r in grouped.to_dicts())
+    return SuiteResult(f"registry/{dataset}", batch_name, REGISTRY_RULES[dataset], failed, failures.clear())
+
+
+def row_failures(
+    dataset: str, batch_name: str, batch: pl.DataFrame, run: RunParameters
+) -> tuple[pl.DataFrame, list[SuiteResult]]:
+    """Every single-row rule failure of a typed batch (one row per source_row × rule × column), and the
+    results of the suite and of the instrument-registry rules that produced them."""
     unparseable = unparseable_failures(batch)
-    suite_failures, summary = run_suite(dataset, batch, run.as_dict())
+    result = run_suite(dataset, batch_name, batch, run.as_dict())
+    suite_failures = result.failing_rows
+    results = [result]
     if dataset == "questionnaires":
         instrument_failures = item_failures(batch, run.instruments)
     elif dataset == "scores":
         instrument_failures = score_failures(batch, run.instruments)
     else:
         instrument_failures = pl.DataFrame(schema=FAILURE_SCHEMA)
+    if dataset in REGISTRY_RULES:
+        results.append(registry_result(dataset, batch_name, instrument_failures))
     # An unparseable value is null once typed; report it as unparseable, not also as missing.
     suite_failures = suite_failures.join(
         unparseable.select("source_row", "column_name"), on=["source_row", "column_name"], how="anti"
     )
     failures = pl.concat([unparseable, suite_failures, instrument_failures]).unique(maintain_order=True)
-    return failures.sort("source_row", maintain_order=True), summary
+    return failures.sort("source_row", maintain_order=True), results
+
+
+MART_SUITES = ("participant_outcomes", "cohort_outcomes", "outcome_parameters", "assessments", "exercise_engagement")
+
+
+def validate_mart(table: str, frame: pl.DataFrame) -> SuiteResult:
+    """A published mart against its suite in expectations/marts/."""
+    return run_suite(f"marts/{table}", f"marts.{table}", frame)

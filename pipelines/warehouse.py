@@ -38,12 +38,17 @@ CREATE TABLE IF NOT EXISTS ops.refreshes (
     refresh_id INTEGER PRIMARY KEY, started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ, as_of_date DATE NOT NULL,
     timezone VARCHAR NOT NULL, status VARCHAR NOT NULL, files_loaded INTEGER, files_rejected INTEGER,
     files_duplicate INTEGER, rows_loaded BIGINT, rows_quarantined BIGINT, rows_released BIGINT,
-    open_seconds DOUBLE, ingest_seconds DOUBLE, validation_seconds DOUBLE, marts_seconds DOUBLE
+    open_seconds DOUBLE, ingest_seconds DOUBLE, validation_seconds DOUBLE, marts_seconds DOUBLE,
+    mart_check_seconds DOUBLE
 );
 CREATE TABLE IF NOT EXISTS quality.quarantine (
     file_number INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_row BIGINT NOT NULL, dataset VARCHAR NOT NULL,
     rule VARCHAR NOT NULL, column_name VARCHAR, detail VARCHAR, first_seen_at TIMESTAMPTZ NOT NULL,
     is_resolved BOOLEAN NOT NULL, resolved_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS quality.validation_runs (
+    refresh_id INTEGER NOT NULL, suite VARCHAR NOT NULL, batch VARCHAR NOT NULL, expectations_evaluated INTEGER,
+    expectations_failed INTEGER, rows_failed BIGINT, failed_rules VARCHAR[], validated_at TIMESTAMPTZ NOT NULL
 );
 CREATE TABLE IF NOT EXISTS raw.participants (
     file_number INTEGER, source_file VARCHAR, source_row BIGINT, participant_id VARCHAR, site_id VARCHAR,
@@ -192,6 +197,21 @@ class WarehouseBuild:
             first_seen_at=pl.lit(datetime.now(UTC)), is_resolved=pl.lit(False)
         )
         self.con.execute("INSERT INTO quality.quarantine BY NAME SELECT * FROM batch")
+
+    def record_validation(self, result) -> None:
+        """A suite run (pipelines.validation.SuiteResult) in quality.validation_runs: counts and rules only."""
+        self.con.execute(
+            "INSERT INTO quality.validation_runs VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+            [
+                self.refresh_id,
+                result.suite,
+                result.batch,
+                result.expectations_evaluated,
+                len(result.failed),
+                sum(f.rows_failed for f in result.failed),
+                sorted({f"{f.rule} ({f.column})" for f in result.failed}),
+            ],
+        )
 
     def reconcile_relational_failures(self) -> tuple[int, int]:
         """Recompute the held and cross-row failures over the whole history; return (new, released).

@@ -30,8 +30,15 @@ class OutcomeSettings:
 
     @classmethod
     def from_config(cls, entry: dict, default: OutcomeSettings) -> OutcomeSettings:
-        known = {k: entry[k] for k in cls.__dataclass_fields__ if k in entry}
-        return cls(**{**default.__dict__, **known})
+        unknown = sorted(set(entry) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"unknown key {unknown[0]!r}")
+        settings = cls(**{**default.__dict__, **entry})
+        if isinstance(settings.reliability, int | float) and not 0 <= settings.reliability < 1:
+            raise ValueError(f"reliability must be at least 0 and below 1, got {settings.reliability}")
+        if settings.reliable_change == "fixed" and settings.threshold is None:
+            raise ValueError('reliable_change = "fixed" needs a threshold')
+        return settings
 
 
 def default_settings(instrument: Instrument) -> OutcomeSettings:

@@ -148,3 +148,18 @@ def test_config_overrides_a_default():
     assert params["reliability"] == 0.9 and params["reliability_source"] == "config"
     assert params["min_reliable_change"] == pytest.approx(0.8765, abs=5e-5)
     assert params["cutoff"] == 4.0 and params["cutoff_source"] == "config"
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"reliability": 1.2}, "reliability must be at least 0 and below 1"),
+        ({"reliable_change": "fixed"}, "needs a threshold"),
+        ({"reliabilty": 0.8}, "unknown key 'reliabilty'"),
+    ],
+)
+def test_config_slips_are_refused_with_the_reason(entry, message):
+    from transforms.reliable_change import settings_for
+
+    with pytest.raises(ValueError, match=message):
+        settings_for(BUILT_IN["ECR-R"], "anxiety", {"ECR-R": {"anxiety": entry}})
