@@ -17,38 +17,46 @@ def item_failures(batch: pl.DataFrame, instruments: dict[str, Instrument]) -> pl
     """Questionnaire rows with an item out of the instrument's range or answered beyond its last item.
 
     `batch`: typed staging rows with `source_row`, `instrument` and `responses` (list of int). Rows of an
-    unknown instrument are left to the `unknown_instrument` rule.
+    unknown instrument are left to the `unknown_instrument` rule. Rows are flagged with list operations
+    first, and only the (rare) flagged rows are spread out item by item to name the columns.
     """
-    limits = pl.DataFrame(
-        [(i.id, i.item_count, i.min, i.max) for i in instruments.values() if i.kind == "items"],
-        schema={"instrument": pl.String, "item_count": pl.Int64, "item_min": pl.Float64, "item_max": pl.Float64},
-        orient="row",
-    )
-    items = (
-        batch.select("source_row", "instrument", "responses")
-        .join(limits, on="instrument", how="inner")
-        .with_columns(item=pl.int_ranges(1, pl.col("responses").list.len() + 1))
-        .explode("responses", "item")
-        .filter(pl.col("responses").is_not_null())
-    )
-    beyond = items.filter(pl.col("item") > pl.col("item_count")).select(
-        "source_row",
-        rule=pl.lit("item_beyond_instrument"),
-        column_name=pl.format("item_{}", "item"),
-        detail=pl.format("{} has {} items; columns beyond must be blank", "instrument", "item_count"),
-    )
-    out_of_range = items.filter(
-        (pl.col("item") <= pl.col("item_count"))
-        & ~pl.col("responses").cast(pl.Float64).is_between(pl.col("item_min"), pl.col("item_max"))
-    ).select(
-        "source_row",
-        rule=pl.lit("out_of_range"),
-        column_name=pl.format("item_{}", "item"),
-        detail=pl.format(
-            "{} items run {}–{}", "instrument", pl.col("item_min").cast(pl.Int64), pl.col("item_max").cast(pl.Int64)
-        ),
-    )
-    return pl.concat([beyond, out_of_range]).cast(FAILURE_SCHEMA)
+    parts = []
+    for instrument in instruments.values():
+        if instrument.kind != "items":
+            continue
+        responses = pl.col("responses")
+        in_range = pl.element().is_between(instrument.min, instrument.max)
+        flagged = batch.filter(
+            (pl.col("instrument") == instrument.id)
+            & (
+                responses.list.head(instrument.item_count).list.eval(in_range.not_()).list.any()
+                | (responses.list.slice(instrument.item_count).list.drop_nulls().list.len() > 0)
+            )
+        )
+        if flagged.is_empty():
+            continue
+        items = (
+            flagged.select("source_row", "responses")
+            .with_columns(item=pl.int_ranges(1, pl.col("responses").list.len() + 1))
+            .explode("responses", "item")
+            .filter(pl.col("responses").is_not_null())
+        )
+        beyond = items.filter(pl.col("item") > instrument.item_count).select(
+            "source_row",
+            rule=pl.lit("item_beyond_instrument"),
+            column_name=pl.format("item_{}", "item"),
+            detail=pl.lit(f"{instrument.id} has {instrument.item_count} items; columns beyond must be blank"),
+        )
+        out_of_range = items.filter(
+            (pl.col("item") <= instrument.item_count) & ~pl.col("responses").is_between(instrument.min, instrument.max)
+        ).select(
+            "source_row",
+            rule=pl.lit("out_of_range"),
+            column_name=pl.format("item_{}", "item"),
+            detail=pl.lit(f"{instrument.id} items run {instrument.min:g}–{instrument.max:g}"),
+        )
+        parts += [beyond, out_of_range]
+    return pl.concat(parts).cast(FAILURE_SCHEMA) if parts else pl.DataFrame(schema=FAILURE_SCHEMA)
 
 
 def score_failures(batch: pl.DataFrame, instruments: dict[str, Instrument]) -> pl.DataFrame:

@@ -23,10 +23,15 @@ checked AS (
     ANTI JOIN row_rule_failures AS f USING (file_number, source_row)
     LEFT JOIN marts.participants AS p USING (participant_id)
 ),
+valid_questionnaires AS (
+    SELECT q.* FROM staging.questionnaires AS q ANTI JOIN row_rule_failures AS f USING (file_number, source_row)
+),
+repeated_keys AS (  -- comparing responses is costly, so only where an administration arrived more than once
+    SELECT participant_id, instrument, completed_at FROM valid_questionnaires GROUP BY ALL HAVING count(*) > 1
+),
 conflicts AS (
     SELECT q.file_number, q.source_file, q.source_row
-    FROM staging.questionnaires AS q
-    ANTI JOIN row_rule_failures AS f USING (file_number, source_row)
+    FROM valid_questionnaires AS q SEMI JOIN repeated_keys USING (participant_id, instrument, completed_at)
     QUALIFY count(DISTINCT q.responses) OVER (PARTITION BY q.participant_id, q.instrument, q.completed_at) > 1
 )
 SELECT file_number, source_file, source_row, dataset, 'unknown_participant' AS rule, 'participant_id' AS column_name,
