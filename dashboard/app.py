@@ -19,5 +19,10 @@ if current_warehouse() is None:
     st.error("No warehouse to show: start the dashboard with `securebase dashboard --warehouse FILE`.")
     st.stop()
 demo_banner()
-navigation = st.navigation([st.Page(PAGES / "overview.py", title="Program overview", default=True)])
+navigation = st.navigation(
+    [
+        st.Page(PAGES / "overview.py", title="Program overview", default=True),
+        st.Page(PAGES / "methods.py", title="Methods", url_path="methods"),
+    ]
+)
 navigation.run()

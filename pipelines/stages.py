@@ -15,10 +15,16 @@ from pipelines.inbox import InboxFile, UnreadableFile, read_table, sha256_of
 from pipelines.settings import Settings
 from pipelines.validation import MART_SUITES, RunParameters, SuiteResult, row_failures, validate_mart
 from pipelines.warehouse import WarehouseBuild
+from transforms.alerts import headline_scores, not_on_track_alerts
 from transforms.datasets import DATASETS
-from transforms.outcomes import cohort_outcomes, participant_outcomes
+from transforms.engagement import dose_response, exercise_effects
+from transforms.mixed_models import fit_expected_trajectory
+from transforms.outcomes import cohort_outcomes, intent_to_treat, participant_outcomes
 from transforms.scoring import assessments
 from transforms.screening import rejection_reason
+from transforms.talking_therapies import talking_therapies
+
+HEADLINE_INSTRUMENT, HEADLINE_SUBSCALE = "ECR-R", "anxiety"  # the program's headline outcome (OUTCOMES.md §1)
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,7 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> int:
     _new, released = build.reconcile_relational_failures()
     build.run_model("marts.administrations")
     build.run_model("marts.scored_results")
+    build.run_model("marts.practices")
     build.run_model("marts.exercise_engagement")
 
     participants = build.frame("SELECT * FROM marts.participants")
@@ -130,6 +137,25 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> int:
     build.write_table("marts.outcome_parameters", parameters)
     build.write_table("marts.participant_outcomes", outcomes)
     build.write_table("marts.cohort_outcomes", cohort_outcomes(outcomes))
+    build.write_table("marts.talking_therapies", talking_therapies(outcomes))
+
+    headline = (HEADLINE_INSTRUMENT, HEADLINE_SUBSCALE)
+    build.write_table("marts.itt_outcomes", intent_to_treat(scored, participants, *headline, settings.windows))
+    history = headline_scores(scored, outcomes, *headline)
+    trajectory = fit_expected_trajectory(history.select("participant_id", "score", "intake", week="week_exact"))
+    min_change = parameters.filter(
+        (pl.col("instrument") == headline[0])
+        & (pl.col("subscale") == headline[1])
+        & (pl.col("reliable_change_method") == "jacobson_truax")
+    )["min_reliable_change"]
+    build.write_table(
+        "marts.alerts", not_on_track_alerts(history, trajectory, min_change.item() if len(min_change) else None)
+    )
+
+    practices = build.frame("SELECT * FROM marts.practices")
+    build.write_table("marts.exercise_effects", exercise_effects(practices))
+    engagement = build.frame("SELECT * FROM marts.exercise_engagement")
+    build.write_table("marts.dose_response", dose_response(engagement, outcomes))
     return released
 
 

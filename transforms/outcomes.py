@@ -8,6 +8,7 @@ import polars as pl
 
 from transforms.effect_sizes import paired_change_statistics
 from transforms.instruments import Instrument
+from transforms.mixed_models import intent_to_treat_change
 from transforms.reliable_change import classify_change, outcome_parameters
 from transforms.windows import KEYS, Windows, outcome_status, select_baseline_and_endpoint
 
@@ -134,3 +135,54 @@ def cohort_outcomes(outcomes: pl.DataFrame) -> pl.DataFrame:
         .select(columns)
         .sort("grouping", "group_id", "instrument", "subscale")
     )
+
+
+ITT_GROUPINGS = {"program": None, "modality": "modality"}  # one model each; sites and cohorts: completers
+
+
+def intent_to_treat(
+    assessments: pl.DataFrame, participants: pl.DataFrame, instrument: str, subscale: str, windows: Windows
+) -> pl.DataFrame:
+    """`marts.itt_outcomes`: the 10-week change estimated from every score of everyone enrolled, by a mixed
+    model for the program and per modality (transforms/mixed_models.py), with its 95% CI and sample sizes."""
+    scores = (
+        assessments.filter((pl.col("instrument") == instrument) & (pl.col("subscale") == subscale))
+        .filter(pl.col("days_since_enrolment").is_between(windows.baseline[0], windows.endpoint[1]))
+        .join(participants.select("participant_id", "site_id", "modality"), on="participant_id")
+        .select("participant_id", "site_id", "modality", "score", week=pl.col("days_since_enrolment") / 7)
+    )
+    rows = []
+    for grouping, column in ITT_GROUPINGS.items():
+        groups = (
+            [("all", scores)]
+            if column is None
+            else [(key[0], frame) for key, frame in scores.group_by(column, maintain_order=True)]
+        )
+        for group_id, frame in sorted(groups, key=lambda g: str(g[0])):
+            estimate = intent_to_treat_change(frame, weeks=windows.endpoint_target / 7)
+            rows.append(
+                {
+                    "grouping": grouping,
+                    "group_id": group_id,
+                    "instrument": instrument,
+                    "subscale": subscale,
+                    **estimate.__dict__,
+                }
+            )
+    return pl.DataFrame(rows, schema=ITT_SCHEMA).rename(
+        {"change": "change_10_weeks", "ci_low": "change_ci_low", "ci_high": "change_ci_high"}
+    )
+
+
+ITT_SCHEMA = {
+    "grouping": pl.String,
+    "group_id": pl.String,
+    "instrument": pl.String,
+    "subscale": pl.String,
+    "change": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+    "model": pl.String,
+    "n_participants": pl.Int64,
+    "n_scores": pl.Int64,
+}

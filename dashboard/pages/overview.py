@@ -29,7 +29,8 @@ else:
         st.caption(
             f"Hedges' g {headline['hedges_g']:+.2f} (95% CI {headline['hedges_g_ci_low']:+.2f} to "
             f"{headline['hedges_g_ci_high']:+.2f}). Completers have a baseline score near enrolment and an "
-            "endpoint score near week 10; the interval is t-based."
+            "endpoint score near week 10; the interval is t-based. "
+            "[How this is computed](/methods#group-results-program-site-cohort-modality)"
         )
 
 st.subheader("Trajectories by cohort")

@@ -59,3 +59,12 @@ def test_program_leads_get_no_cell_about_fewer_than_min_cell_people(sample_wareh
 def test_a_clinician_sees_only_their_own_sites(sample_warehouse):
     north = cohort_trajectories(Warehouse.at(sample_warehouse), Viewer("clinician", sites=("north",)))
     assert north.height > 0 and set(north["site_id"]) == {"north"}
+
+
+def test_the_methods_page_explains_reliable_change(sample_warehouse, monkeypatch):
+    monkeypatch.setenv("SECUREBASE_WAREHOUSE", str(sample_warehouse))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.switch_page(str(Path(APP).parent / "pages" / "methods.py")).run()
+    text = " ".join(m.value for m in app.markdown)
+    assert not app.exception
+    assert "Reliable change (Jacobson & Truax 1991)" in text and "S_diff" in text

@@ -29,6 +29,14 @@ CONTRACT_COLUMNS = {
     "quality.quarantine": "source_file, source_row, dataset, rule, column_name, detail, first_seen_at, is_resolved",
     "ops.files": "file_name, sha256, dataset, status, reason, rows_read, rows_loaded, rows_quarantined, received_at",
     "ops.refreshes": "refresh_id, started_at, finished_at, as_of_date, status",
+    "marts.itt_outcomes": "grouping, group_id, instrument, subscale, change_10_weeks, change_ci_low, change_ci_high, "
+    "model, n_participants, n_scores",
+    "marts.talking_therapies": "grouping, group_id, n_with_both, n_cases, n_recovered, n_reliably_improved, "
+    "n_reliably_recovered, recovery_rate, reliable_improvement_rate, reliable_recovery_rate",
+    "marts.exercise_effects": "exercise, practices, participants, mean_distress_drop, mean_distress_drop_ci_low, "
+    "mean_distress_drop_ci_high",
+    "marts.dose_response": "group, n, minutes_min, minutes_max, mean_change, spearman_rho",
+    "marts.alerts": "participant_id, site_id, cohort_id, week, completed_date, rule, observed_score, expected_score",
 }
 
 
@@ -133,3 +141,20 @@ def test_exercise_engagement_counts_every_logged_practice(sample_warehouse):
     with gzip.open(SAMPLE / "exercises.csv.gz", "rt") as handle:
         logged = sum(1 for _ in handle) - 1
     assert query(sample_warehouse, "SELECT sum(practices) FROM marts.exercise_engagement") == [(logged,)]
+
+
+def test_intent_to_treat_agrees_with_the_completers_in_the_sample(sample_warehouse):
+    [(itt, low, high, model)] = query(
+        sample_warehouse,
+        """
+        SELECT change_10_weeks, change_ci_low, change_ci_high, model FROM marts.itt_outcomes
+        WHERE grouping = 'program'""",
+    )
+    [(completers,)] = query(
+        sample_warehouse,
+        """
+        SELECT mean_change FROM marts.cohort_outcomes
+        WHERE grouping = 'program' AND instrument = 'ECR-R' AND subscale = 'anxiety'""",
+    )
+    assert model == "random intercept and slope" and low < itt < high < 0
+    assert abs(itt - completers) < 0.1  # the sample's dropout is at random, so both estimate the same change

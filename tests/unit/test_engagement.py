@@ -1,0 +1,60 @@
+"""Distress drop per exercise type, and dose–response by tertile and Spearman's rho (OUTCOMES.md §7)."""
+
+import math
+
+import polars as pl
+import pytest
+
+from transforms.engagement import dose_response, exercise_effects
+
+
+def test_mean_distress_drop_per_exercise_with_a_t_interval():
+    practices = pl.DataFrame(
+        {
+            "participant_id": ["A", "A", "B", "B", "C"],
+            "exercise": ["breathing"] * 4 + ["journaling"],
+            "distress_before": [6, 7, 5, 8, 4],
+            "distress_after": [4, 6, 5, 4, 4],
+        }
+    )
+    effects = {r["exercise"]: r for r in exercise_effects(practices).iter_rows(named=True)}
+    # drops 2, 1, 0, 4: mean 1.75, sd sqrt(8.75/3), t(0.975, 3) = 3.182446
+    half = 3.182446 * math.sqrt(8.75 / 3) / 2
+    assert effects["breathing"]["mean_distress_drop"] == pytest.approx(1.75)
+    assert effects["breathing"]["mean_distress_drop_ci_low"] == pytest.approx(1.75 - half, abs=1e-5)
+    assert (effects["breathing"]["practices"], effects["breathing"]["participants"]) == (4, 2)
+    assert effects["journaling"]["mean_distress_drop_ci_low"] is None  # one practice: no interval
+
+
+def test_dose_response_tertiles_and_spearman():
+    people = [f"P{i}" for i in range(9)]
+    minutes = pl.DataFrame({"participant_id": people, "week": 3, "minutes": [float(10 * (i + 1)) for i in range(9)]})
+    outcomes = pl.DataFrame(
+        {
+            "participant_id": people,
+            "instrument": "ECR-R",
+            "subscale": "anxiety",
+            "outcome_status": "complete",
+            "change_score": [-0.1 * i for i in range(9)],  # more practice, larger fall: rho = −1
+        }
+    )
+    result = {r["group"]: r for r in dose_response(minutes, outcomes).iter_rows(named=True)}
+    assert [result[f"tertile {t}"]["n"] for t in (1, 2, 3)] == [3, 3, 3]
+    assert result["tertile 1"]["minutes_max"] == 30 and result["tertile 3"]["minutes_min"] == 70
+    assert result["tertile 3"]["mean_change"] == pytest.approx(-0.7)
+    assert result["all"]["spearman_rho"] == pytest.approx(-1.0)
+    assert result["all"]["spearman_rho_ci_low"] < result["all"]["spearman_rho_ci_high"]
+
+
+def test_weeks_outside_0_to_10_do_not_count_and_too_few_people_give_nothing():
+    minutes = pl.DataFrame({"participant_id": ["A"], "week": [11], "minutes": [100.0]})
+    outcomes = pl.DataFrame(
+        {
+            "participant_id": ["A"],
+            "instrument": "ECR-R",
+            "subscale": "anxiety",
+            "outcome_status": "complete",
+            "change_score": [-0.5],
+        }
+    )
+    assert dose_response(minutes, outcomes).is_empty()

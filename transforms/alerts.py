@@ -1,0 +1,82 @@
+"""Not-on-track alerts on the headline outcome, ECR-R attachment anxiety (`marts.alerts`).
+
+A participant is flagged at a week when their score, after baseline,
+- shows reliable deterioration from their baseline (a rise beyond the minimum reliable change), or
+- sits above the program's expected trajectory for their intake severity by more than 1.645 prediction SDs.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from transforms.mixed_models import Z_ALERT, ExpectedTrajectory
+
+ALERT_COLUMNS = [
+    "participant_id",
+    "site_id",
+    "cohort_id",
+    "instrument",
+    "subscale",
+    "week",
+    "completed_date",
+    "rule",
+    "observed_score",
+    "expected_score",
+    "threshold",
+]
+
+
+def headline_scores(assessments: pl.DataFrame, outcomes: pl.DataFrame, instrument: str, subscale: str) -> pl.DataFrame:
+    """Scores of the headline subscale with each participant's baseline (their intake severity)."""
+    baselines = outcomes.filter(
+        (pl.col("instrument") == instrument) & (pl.col("subscale") == subscale) & pl.col("baseline_score").is_not_null()
+    ).select("participant_id", "site_id", "cohort_id", "baseline_date", intake="baseline_score")
+    return (
+        assessments.filter((pl.col("instrument") == instrument) & (pl.col("subscale") == subscale))
+        .drop_nulls("score")
+        .join(baselines, on="participant_id")
+        .with_columns(week_exact=pl.col("days_since_enrolment") / 7)
+    )
+
+
+def not_on_track_alerts(
+    scores: pl.DataFrame, trajectory: ExpectedTrajectory | None, min_reliable_change: float | None
+) -> pl.DataFrame:
+    """One row per participant × administration × rule that fires (lower scores are better)."""
+    after_baseline = scores.filter(pl.col("completed_date") > pl.col("baseline_date"))
+    parts = []
+    if min_reliable_change is not None:
+        parts.append(
+            after_baseline.filter(pl.col("score") - pl.col("intake") > min_reliable_change).select(
+                *ALERT_COLUMNS[:3],
+                pl.lit("ECR-R").alias("instrument"),
+                pl.lit("anxiety").alias("subscale"),
+                "week",
+                "completed_date",
+                pl.lit("reliable_deterioration").alias("rule"),
+                pl.col("score").alias("observed_score"),
+                pl.col("intake").alias("expected_score"),
+                (pl.col("intake") + min_reliable_change).alias("threshold"),
+            )
+        )
+    if trajectory is not None:
+        expected = trajectory.expected(pl.col("week_exact"), pl.col("intake"))
+        limit = expected + Z_ALERT * trajectory.prediction_sd
+        parts.append(
+            after_baseline.with_columns(expected=expected, limit=limit)
+            .filter(pl.col("score") > pl.col("limit"))
+            .select(
+                *ALERT_COLUMNS[:3],
+                pl.lit("ECR-R").alias("instrument"),
+                pl.lit("anxiety").alias("subscale"),
+                "week",
+                "completed_date",
+                pl.lit("above_expected_trajectory").alias("rule"),
+                pl.col("score").alias("observed_score"),
+                pl.col("expected").alias("expected_score"),
+                pl.col("limit").alias("threshold"),
+            )
+        )
+    if not parts:
+        return pl.DataFrame(schema={c: pl.String for c in ALERT_COLUMNS}).select(ALERT_COLUMNS)
+    return pl.concat(parts).sort("participant_id", "completed_date", "rule")

@@ -1,0 +1,127 @@
+"""Exercise engagement statistics (OUTCOMES.md §7): distress drop per exercise type, and dose–response."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from transforms.effect_sizes import t_interval
+
+
+def exercise_effects(practices: pl.DataFrame) -> pl.DataFrame:
+    """`marts.exercise_effects`: per exercise type, practices with distress logged before and after, and the
+    mean distress drop (before − after) with a t-based 95% CI (NULL for fewer than three)."""
+    drops = practices.drop_nulls(["distress_before", "distress_after"]).with_columns(
+        drop=(pl.col("distress_before") - pl.col("distress_after")).cast(pl.Float64)
+    )
+    summary = (
+        drops.group_by("exercise")
+        .agg(
+            practices=pl.len(),
+            participants=pl.col("participant_id").n_unique(),
+            mean_distress_drop=pl.col("drop").mean(),
+            sd=pl.col("drop").std(),
+        )
+        .sort("exercise")
+    )
+    low, high = t_interval(
+        summary["mean_distress_drop"].to_numpy(), summary["sd"].to_numpy(), summary["practices"].to_numpy()
+    )
+    enough = pl.col("practices") >= 3
+    return (
+        summary.with_columns(
+            pl.when(enough).then(pl.Series(low)).alias("mean_distress_drop_ci_low"),
+            pl.when(enough).then(pl.Series(high)).alias("mean_distress_drop_ci_high"),
+        )
+        .drop("sd")
+        .fill_nan(None)
+    )
+
+
+def spearman_with_interval(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Spearman's rho with a 95% CI from Fisher's z, using the Fieller, Hartley & Pearson (1957) standard
+    error 1.03 / sqrt(n − 3)."""
+    rho = float(stats.spearmanr(x, y).statistic)
+    half_width = 1.96 * 1.03 / math.sqrt(len(x) - 3)
+    z = math.atanh(max(min(rho, 0.999999), -0.999999))
+    return rho, math.tanh(z - half_width), math.tanh(z + half_width)
+
+
+def dose_response(minutes: pl.DataFrame, outcomes: pl.DataFrame, last_week: int = 10) -> pl.DataFrame:
+    """`marts.dose_response`: 10-week ECR-R anxiety change against practice minutes in weeks 0–10, by tertile
+    of minutes (n, minutes range, mean change with CI) and overall (Spearman's rho with CI).
+
+    `minutes`: marts.exercise_engagement; `outcomes`: marts.participant_outcomes."""
+    practice = (
+        minutes.filter(pl.col("week").is_between(0, last_week))
+        .group_by("participant_id")
+        .agg(practice_minutes=pl.col("minutes").sum())
+    )
+    changes = (
+        outcomes.filter(
+            (pl.col("instrument") == "ECR-R")
+            & (pl.col("subscale") == "anxiety")
+            & (pl.col("outcome_status") == "complete")
+        )
+        .select("participant_id", "change_score")
+        .join(practice, on="participant_id", how="left")
+        .with_columns(pl.col("practice_minutes").fill_null(0.0))
+        .sort("practice_minutes", "participant_id")
+    )
+    if changes.height < 6:
+        return pl.DataFrame(schema=DOSE_SCHEMA)
+    tertiles = changes.with_columns(
+        tertile=(pl.int_range(pl.len()) * 3 // pl.len() + 1)
+        .cast(pl.String)
+        .map_elements(lambda t: f"tertile {t}", return_dtype=pl.String)
+    )
+    rows = (
+        tertiles.group_by("tertile")
+        .agg(
+            n=pl.len(),
+            minutes_min=pl.col("practice_minutes").min(),
+            minutes_max=pl.col("practice_minutes").max(),
+            mean_change=pl.col("change_score").mean(),
+            sd=pl.col("change_score").std(),
+        )
+        .sort("tertile")
+    )
+    low, high = t_interval(rows["mean_change"].to_numpy(), rows["sd"].to_numpy(), rows["n"].to_numpy())
+    rho, rho_low, rho_high = spearman_with_interval(
+        changes["practice_minutes"].to_numpy(), changes["change_score"].to_numpy()
+    )
+    overall = pl.DataFrame(
+        {
+            "group": ["all"],
+            "n": [changes.height],
+            "minutes_min": [changes["practice_minutes"].min()],
+            "minutes_max": [changes["practice_minutes"].max()],
+            "mean_change": [changes["change_score"].mean()],
+            "spearman_rho": [rho],
+            "spearman_rho_ci_low": [rho_low],
+            "spearman_rho_ci_high": [rho_high],
+        }
+    )
+    by_tertile = (
+        rows.rename({"tertile": "group"})
+        .drop("sd")
+        .with_columns(pl.Series("mean_change_ci_low", low), pl.Series("mean_change_ci_high", high))
+    )
+    return pl.concat([by_tertile, overall], how="diagonal_relaxed").cast(DOSE_SCHEMA).select(list(DOSE_SCHEMA))
+
+
+DOSE_SCHEMA = {
+    "group": pl.String,
+    "n": pl.Int64,
+    "minutes_min": pl.Float64,
+    "minutes_max": pl.Float64,
+    "mean_change": pl.Float64,
+    "mean_change_ci_low": pl.Float64,
+    "mean_change_ci_high": pl.Float64,
+    "spearman_rho": pl.Float64,
+    "spearman_rho_ci_low": pl.Float64,
+    "spearman_rho_ci_high": pl.Float64,
+}
