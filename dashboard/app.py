@@ -1,7 +1,6 @@
 """securebase dashboard: routes the pages (`securebase dashboard --warehouse FILE`).
 
-The viewer is decided here, once per session, and every page reads data through dashboard/queries.py with it.
-Without an identity provider configured the app runs in demo mode and says so on every page.
+The viewer is chosen once per session, and every page reads data through dashboard/queries.py with it.
 """
 
 from __future__ import annotations
@@ -10,18 +9,23 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.session import current_warehouse, demo_banner
+from dashboard.session import choose_demo_identity, current_warehouse
 
-PAGES = Path(__file__).parent / "pages"
+# Not "pages/": Streamlit treats a pages/ folder beside the entry script as its older multipage app, which
+# resets the sidebar's widgets (the demo identity) on every interaction, even under st.navigation (1.67).
+PAGES = Path(__file__).parent / "views"
 
 st.set_page_config(page_title="securebase", layout="wide")
 if current_warehouse() is None:
     st.error("No warehouse to show: start the dashboard with `securebase dashboard --warehouse FILE`.")
     st.stop()
-demo_banner()
+choose_demo_identity()
 navigation = st.navigation(
     [
         st.Page(PAGES / "overview.py", title="Program overview", default=True),
+        st.Page(PAGES / "cohorts.py", title="Cohort outcomes", url_path="cohorts"),
+        st.Page(PAGES / "exercises.py", title="Exercises", url_path="exercises"),
+        st.Page(PAGES / "quality.py", title="Data quality", url_path="quality"),
         st.Page(PAGES / "methods.py", title="Methods", url_path="methods"),
     ]
 )

@@ -39,3 +39,110 @@ def cohort_trajectories(frame: pl.DataFrame, title: str = "Mean ECR-R anxiety by
         margin={"t": 60, "l": 60, "r": 20, "b": 50},
     )
     return figure
+
+
+def forest_plot(
+    frame: pl.DataFrame, label: str, estimate: str, low: str, high: str, title: str, x_title: str
+) -> go.Figure:
+    """Estimates with their 95% intervals, one row per group (rows without an estimate are left out)."""
+    shown = frame.drop_nulls(estimate).sort(estimate)
+    figure = go.Figure(
+        go.Scatter(
+            x=shown[estimate].to_list(),
+            y=shown[label].cast(pl.String).to_list(),
+            mode="markers",
+            marker={"color": OKABE_ITO[0], "size": 9, "symbol": "square"},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": (shown[high] - shown[estimate]).to_list(),
+                "arrayminus": (shown[estimate] - shown[low]).to_list(),
+                "color": OKABE_ITO[0],
+            },
+            hovertemplate="%{y}: %{x:.2f}<extra></extra>",
+        )
+    )
+    figure.add_vline(x=0, line={"color": "#666", "dash": "dot"})
+    figure.update_layout(
+        title=title,
+        xaxis_title=x_title,
+        template="simple_white",
+        height=max(260, 60 + 28 * shown.height),
+        margin={"t": 50, "l": 140, "r": 20, "b": 50},
+    )
+    return figure
+
+
+def spaghetti(scores: pl.DataFrame, band: float | None, title: str) -> go.Figure:
+    """Each participant's scores (thin grey), the cohort's weekly mean (bold), and ± the minimum reliable
+    change around the mean baseline (shaded): a line leaving the band has changed reliably."""
+    figure = go.Figure()
+    for (participant_id,), person in scores.group_by("participant_id", maintain_order=True):
+        figure.add_trace(
+            go.Scatter(
+                x=person["week"].to_list(),
+                y=person["score"].to_list(),
+                mode="lines",
+                line={"color": "#9a9a9a", "width": 1},
+                name=str(participant_id),
+                showlegend=False,
+                hovertemplate=f"{participant_id}: %{{y:.2f}}<extra></extra>",
+            )
+        )
+    weekly = scores.with_columns(pl.col("week").round(0)).group_by("week").agg(pl.col("score").mean()).sort("week")
+    figure.add_trace(
+        go.Scatter(
+            x=weekly["week"].to_list(),
+            y=weekly["score"].to_list(),
+            mode="lines+markers",
+            line={"color": OKABE_ITO[0], "width": 4},
+            name="cohort mean",
+        )
+    )
+    if band is not None and weekly.height:
+        start = weekly.filter(pl.col("week") <= 0)["score"].mean() or weekly["score"][0]
+        figure.add_hrect(
+            y0=start - band,
+            y1=start + band,
+            fillcolor=OKABE_ITO[1],
+            opacity=0.15,
+            line_width=0,
+            annotation_text="no reliable change",
+            annotation_position="top left",
+        )
+    figure.update_layout(
+        title=title,
+        xaxis_title="week since enrolment",
+        yaxis_title="ECR-R anxiety (1–7)",
+        yaxis_range=[1, 7],
+        template="simple_white",
+        margin={"t": 60, "l": 60, "r": 20, "b": 50},
+    )
+    return figure
+
+
+def practice_by_week(frame: pl.DataFrame) -> go.Figure:
+    """Stacked bars: practices per week since enrolment, by exercise type."""
+    figure = go.Figure()
+    for index, (exercise,) in enumerate(frame.select("exercise").unique(maintain_order=True).iter_rows()):
+        rows = frame.filter(pl.col("exercise") == exercise)
+        figure.add_trace(
+            go.Bar(
+                x=rows["week"].to_list(),
+                y=rows["practices"].to_list(),
+                name=str(exercise),
+                marker={
+                    "color": OKABE_ITO[index % len(OKABE_ITO)],
+                    "pattern": {"shape": ["", "/", ".", "x", "-", "|", "+", "\\"][index % 8]},
+                },
+            )
+        )
+    figure.update_layout(
+        barmode="stack",
+        title="Practices by week and exercise",
+        xaxis_title="week since enrolment",
+        yaxis_title="practices",
+        template="simple_white",
+        legend_title_text="exercise",
+    )
+    return figure

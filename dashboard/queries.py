@@ -2,29 +2,40 @@
 
 Every function opens a short-lived read-only connection to the published warehouse (a connection held open
 would block the nightly publish) and reads marts only. Cached functions take the viewer and the warehouse's
-modification time as arguments, so a cache entry never crosses viewers and a new publish is read at once.
-Figures about fewer than `min_cell` people are withheld outside a clinician's own scope (OUTCOMES.md §9).
+version as arguments, so a cache entry never crosses viewers and a new publish is read at once.
+
+Who sees what:
+- an `admin` sees everything;
+- a `program_lead` sees aggregates only, with small cells withheld (transforms/disclosure.py);
+- a `clinician` sees the participants and groups of their own sites in full, and aggregates beyond them
+  withheld like a program lead's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import streamlit as st
 
+from transforms.disclosure import suppress_outcomes
+
 HEADLINE = ("ECR-R", "anxiety")
+ROLES = ("admin", "program_lead", "clinician")
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is looking: `program_lead` sees aggregates only; `clinician` sees participants of `sites`."""
-
     role: str
-    sites: tuple[str, ...] = ()
+    sites: tuple[str, ...] = field(default=())
     min_cell: int = 5
+    name: str = ""
+
+    @property
+    def sees_participants(self) -> bool:
+        return self.role in ("admin", "clinician")
 
 
 @dataclass(frozen=True)
@@ -37,52 +48,222 @@ class Warehouse:
         return cls(str(path), Path(path).stat().st_mtime)
 
 
+class NotInScope(PermissionError):
+    """The viewer may not see these rows."""
+
+
 def _read(warehouse: Warehouse, sql: str, parameters: list | None = None) -> pl.DataFrame:
     with duckdb.connect(warehouse.path, read_only=True) as con:
         return con.sql(sql, params=parameters).pl()
 
 
+def _site_scope(viewer: Viewer, column: str = "site_id") -> tuple[str, list]:
+    """A WHERE clause restricting rows to the viewer's sites (none for an admin), with its parameters."""
+    if viewer.role == "admin":
+        return "TRUE", []
+    if viewer.role == "clinician":
+        return f"list_contains(?, {column})", [list(viewer.sites)]
+    raise NotInScope(f"a {viewer.role} sees aggregates only")
+
+
+# -- freshness and quality (no personal data) ----------------------------------------------------------------
+
+
 @st.cache_data(ttl=300, show_spinner=False)
 def freshness(warehouse: Warehouse) -> dict:
-    """The last published refresh: its as-of day, when it finished, and its counts."""
+    """The last refresh: its as-of day, status, when it finished, and its counts."""
     frame = _read(warehouse, "SELECT * FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1")
     return frame.row(0, named=True) if frame.height else {}
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def program_headline(warehouse: Warehouse, viewer: Viewer) -> dict:
-    """The program's completer change in ECR-R anxiety with its CI, Hedges' g and the denominators."""
+def quality(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
+    """Files of the last refresh, open quarantine by rule and column, and the last refresh's validations."""
+    last = "(SELECT max(refresh_id) FROM ops.refreshes)"
+    return {
+        "refreshes": _read(
+            warehouse,
+            "SELECT refresh_id, as_of_date, status, started_at, finished_at, files_loaded, "
+            "files_rejected, rows_loaded, rows_quarantined FROM ops.refreshes "
+            "ORDER BY refresh_id DESC LIMIT 10",
+        ),
+        "files": _read(
+            warehouse,
+            f"SELECT file_name, dataset, status, reason, rows_read, rows_loaded, "
+            f"rows_quarantined FROM ops.files WHERE refresh_id = {last} ORDER BY file_name",
+        ),
+        "quarantine": _read(
+            warehouse,
+            "SELECT rule, dataset, column_name, count(*) AS rows, "
+            "count(DISTINCT source_file) AS files FROM quality.quarantine "
+            "WHERE NOT is_resolved GROUP BY ALL ORDER BY rows DESC, rule",
+        ),
+        "validations": _read(
+            warehouse,
+            f"SELECT suite, batch, expectations_evaluated, expectations_failed, "
+            f"rows_failed, failed_rules FROM quality.validation_runs "
+            f"WHERE refresh_id = {last} ORDER BY validated_at",
+        ),
+    }
+
+
+# -- aggregates ----------------------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def group_outcomes(warehouse: Warehouse, viewer: Viewer, instrument: str, subscale: str) -> pl.DataFrame:
+    """`marts.cohort_outcomes` for one measure, as this viewer may see it."""
     frame = _read(
-        warehouse,
-        "SELECT * FROM marts.cohort_outcomes WHERE grouping = 'program' AND instrument = ? AND subscale = ?",
-        list(HEADLINE),
+        warehouse, "SELECT * FROM marts.cohort_outcomes WHERE instrument = ? AND subscale = ?", [instrument, subscale]
     )
-    if frame.is_empty():
-        return {}
-    row = frame.row(0, named=True)
-    row["is_suppressed"] = row["n_complete"] < viewer.min_cell
-    if row["is_suppressed"]:
-        for column in row:
-            if column.startswith(("mean_", "hedges_g")):
-                row[column] = None
-    return row
+    if viewer.role == "admin":
+        return frame.with_columns(is_suppressed=pl.lit(False))
+    shown = suppress_outcomes(frame, viewer.min_cell)
+    if viewer.role == "clinician" and viewer.sites:
+        own_cohorts = _read(
+            warehouse,
+            "SELECT DISTINCT cohort_id FROM marts.participants WHERE list_contains(?, site_id)",
+            [list(viewer.sites)],
+        )["cohort_id"].to_list()
+        is_own = ((pl.col("grouping") == "site") & pl.col("group_id").is_in(list(viewer.sites))) | (
+            (pl.col("grouping") == "cohort") & pl.col("group_id").is_in(own_cohorts)
+        )
+        own = frame.filter(is_own).with_columns(is_suppressed=pl.lit(False))
+        shown = pl.concat([shown.filter(~is_own), own]).sort("grouping", "group_id")
+    return shown
+
+
+def program_headline(warehouse: Warehouse, viewer: Viewer) -> dict:
+    """The program's row for the headline measure (withheld figures are None)."""
+    rows = group_outcomes(warehouse, viewer, *HEADLINE).filter(pl.col("grouping") == "program")
+    return rows.row(0, named=True) if rows.height else {}
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def intent_to_treat(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
+    frame = _read(warehouse, "SELECT * FROM marts.itt_outcomes ORDER BY grouping DESC, group_id")
+    if viewer.role == "admin":
+        return frame
+    return frame.filter(pl.col("n_participants") >= viewer.min_cell)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def talking_therapies(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
+    frame = _read(warehouse, "SELECT * FROM marts.talking_therapies WHERE grouping IN ('program', 'site', 'modality')")
+    if viewer.role == "admin":
+        return frame
+    return frame.filter(pl.col("n_cases") >= viewer.min_cell)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def cohort_trajectories(warehouse: Warehouse, viewer: Viewer, weeks: tuple[int, int] = (0, 10)) -> pl.DataFrame:
-    """Mean ECR-R anxiety per cohort and week; cells of fewer than min_cell people are withheld."""
-    scope = "" if viewer.role != "clinician" else "AND list_contains(?, p.site_id)"
-    parameters = [*HEADLINE, *weeks] + ([list(viewer.sites)] if viewer.role == "clinician" else [])
+    """Mean headline score per cohort and week; outside the viewer's sites, cells under min_cell are withheld."""
     frame = _read(
         warehouse,
-        f"""
+        """
         SELECT p.cohort_id, p.site_id, a.week, count(DISTINCT a.participant_id) AS n, avg(a.score) AS mean_score
         FROM marts.assessments AS a JOIN marts.participants AS p USING (participant_id)
-        WHERE a.instrument = ? AND a.subscale = ? AND a.score IS NOT NULL AND a.week BETWEEN ? AND ? {scope}
+        WHERE a.instrument = ? AND a.subscale = ? AND a.score IS NOT NULL AND a.week BETWEEN ? AND ?
         GROUP BY ALL ORDER BY p.cohort_id, a.week
         """,
-        parameters,
+        [*HEADLINE, *weeks],
     )
-    if viewer.role == "clinician":
+    if viewer.role == "admin":
         return frame
-    return frame.filter(pl.col("n") >= viewer.min_cell)
+    own = pl.col("site_id").is_in(list(viewer.sites)) if viewer.role == "clinician" else pl.lit(False)
+    return frame.filter(own | (pl.col("n") >= viewer.min_cell))
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def exercise_effects(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
+    frame = _read(warehouse, "SELECT * FROM marts.exercise_effects ORDER BY mean_distress_drop DESC")
+    return frame if viewer.role == "admin" else frame.filter(pl.col("participants") >= viewer.min_cell)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def practice_by_week(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
+    """Practices per week since enrolment, by exercise type, with how many people practised."""
+    frame = _read(
+        warehouse,
+        """
+        SELECT floor((x.started_date - p.enrolled_date) / 7)::INTEGER AS week, x.exercise, count(*) AS practices,
+               count(DISTINCT x.participant_id) AS participants
+        FROM marts.practices AS x JOIN marts.participants AS p USING (participant_id)
+        GROUP BY ALL HAVING week BETWEEN 0 AND 10 ORDER BY week, exercise
+        """,
+    )
+    return frame if viewer.role == "admin" else frame.filter(pl.col("participants") >= viewer.min_cell)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def dose_response(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
+    frame = _read(warehouse, "SELECT * FROM marts.dose_response ORDER BY practice_group")
+    return frame if viewer.role == "admin" else frame.filter(pl.col("n") >= viewer.min_cell)
+
+
+# -- participants (clinicians of their own sites, and admins) ------------------------------------------------
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def cohorts_in_scope(warehouse: Warehouse, viewer: Viewer) -> list[str]:
+    scope, parameters = _site_scope(viewer)
+    return _read(warehouse, f"SELECT DISTINCT cohort_id FROM marts.participants WHERE {scope} ORDER BY 1", parameters)[
+        "cohort_id"
+    ].to_list()
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def participant_outcomes(warehouse: Warehouse, viewer: Viewer, cohort_id: str) -> pl.DataFrame:
+    """Each participant of a cohort in the viewer's sites: headline outcome status and category."""
+    scope, parameters = _site_scope(viewer)
+    return _read(
+        warehouse,
+        f"""
+        SELECT participant_id, site_id, baseline_date, baseline_score, endpoint_date, endpoint_score, change_score,
+               rci, reliable_change, jt_category, outcome_status
+        FROM marts.participant_outcomes
+        WHERE cohort_id = ? AND instrument = ? AND subscale = ? AND {scope}
+        ORDER BY participant_id
+        """,
+        [cohort_id, *HEADLINE, *parameters],
+    )
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def participant_scores(warehouse: Warehouse, viewer: Viewer, cohort_id: str) -> pl.DataFrame:
+    """Each participant's headline scores by week, for a cohort in the viewer's sites."""
+    scope, parameters = _site_scope(viewer, "p.site_id")
+    return _read(
+        warehouse,
+        f"""
+        SELECT a.participant_id, a.days_since_enrolment / 7 AS week, a.score
+        FROM marts.assessments AS a JOIN marts.participants AS p USING (participant_id)
+        WHERE p.cohort_id = ? AND a.instrument = ? AND a.subscale = ? AND a.score IS NOT NULL
+          AND a.days_since_enrolment BETWEEN -14 AND 84 AND {scope}
+        ORDER BY a.participant_id, week
+        """,
+        [cohort_id, *HEADLINE, *parameters],
+    )
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def minimum_reliable_change(warehouse: Warehouse) -> float | None:
+    frame = _read(
+        warehouse,
+        "SELECT min_reliable_change FROM marts.outcome_parameters WHERE instrument = ? AND subscale = ?",
+        list(HEADLINE),
+    )
+    return frame.item() if frame.height else None
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def alerts(warehouse: Warehouse, viewer: Viewer, cohort_id: str) -> pl.DataFrame:
+    scope, parameters = _site_scope(viewer)
+    return _read(
+        warehouse,
+        f"""
+        SELECT participant_id, week, completed_date, rule, observed_score, expected_score, threshold
+        FROM marts.alerts WHERE cohort_id = ? AND {scope} ORDER BY completed_date DESC, participant_id
+        """,
+        [cohort_id, *parameters],
+    )

@@ -151,6 +151,7 @@ def serve(
 def dashboard(
     warehouse: Annotated[Path, typer.Option(help="published DuckDB file, opened read-only")],
     port: int = 8501,
+    config: Annotated[Path | None, typer.Option(help="TOML settings (privacy.min_cell)")] = None,
 ) -> None:
     """Serve the dashboard on 127.0.0.1."""
     import os
@@ -160,6 +161,8 @@ def dashboard(
     if not warehouse.exists():
         fail(f"warehouse {warehouse} does not exist; run `securebase refresh` first")
     os.environ["SECUREBASE_WAREHOUSE"] = str(warehouse.resolve())
+    if config is not None:
+        os.environ["SECUREBASE_CONFIG"] = str(config.resolve())
     import dashboard.charts  # noqa: F401  imported once here, so the first visitor does not wait for them
     import dashboard.queries  # noqa: F401
 
@@ -186,7 +189,7 @@ def demo(
 
     warehouse = workdir / "warehouse.duckdb"
     refresh(inbox=SAMPLE_DATA, warehouse=warehouse, config=None, as_of=SAMPLE_AS_OF.isoformat())
-    dashboard(warehouse=warehouse, port=port)
+    dashboard(warehouse=warehouse, port=port, config=None)
 
 
 if __name__ == "__main__":

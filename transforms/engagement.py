@@ -95,7 +95,7 @@ def dose_response(minutes: pl.DataFrame, outcomes: pl.DataFrame, last_week: int 
     )
     overall = pl.DataFrame(
         {
-            "group": ["all"],
+            "practice_group": ["all"],
             "n": [changes.height],
             "minutes_min": [changes["practice_minutes"].min()],
             "minutes_max": [changes["practice_minutes"].max()],
@@ -106,7 +106,7 @@ def dose_response(minutes: pl.DataFrame, outcomes: pl.DataFrame, last_week: int 
         }
     )
     by_tertile = (
-        rows.rename({"tertile": "group"})
+        rows.rename({"tertile": "practice_group"})
         .drop("sd")
         .with_columns(pl.Series("mean_change_ci_low", low), pl.Series("mean_change_ci_high", high))
     )
@@ -114,7 +114,7 @@ def dose_response(minutes: pl.DataFrame, outcomes: pl.DataFrame, last_week: int 
 
 
 DOSE_SCHEMA = {
-    "group": pl.String,
+    "practice_group": pl.String,
     "n": pl.Int64,
     "minutes_min": pl.Float64,
     "minutes_max": pl.Float64,

@@ -76,3 +76,40 @@ def test_the_headline_renders_in_a_browser_and_only_loopback_is_contacted(dashbo
     assert "Exception" not in text and "Traceback" not in text
     outside = [u for u in requested if not u.startswith((dashboard_url, "data:", "blob:", "about:"))]
     assert outside == []
+
+
+PAGE_HEADINGS = {
+    "Program overview": "Program overview",
+    "Cohort outcomes": "Cohort outcomes",
+    "Exercises": "Exercises",
+    "Data quality": "Data quality",
+    "Methods": "How securebase computes outcomes",
+}
+
+
+@pytest.mark.parametrize("identity", ["Program lead (demo)", "Clinician, north site (demo)", "Administrator (demo)"])
+def test_each_demo_identity_visits_every_page_without_an_exception(dashboard_url, identity, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(dashboard_url)
+        page.get_by_text("10-week change in ECR-R attachment anxiety").wait_for(timeout=60_000)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        sidebar.locator('[data-testid="stSelectbox"]').click()
+        page.get_by_role("option", name=identity).click()
+        page.get_by_text(f"You are viewing as {identity}").wait_for(timeout=30_000)
+        for link, heading in PAGE_HEADINGS.items():
+            sidebar.get_by_role("link", name=link).click()
+            page.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(500)  # let the script finish drawing
+            page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
+            assert page.locator('[data-testid="stException"]').count() == 0, (identity, link)
+            if link != "Methods":
+                assert f"You are viewing as {identity}" in page.inner_text("body")
+            page.screenshot(
+                path=str(tmp_path / f"{identity.split()[0].lower()}-{link.split()[0].lower()}.png"), full_page=True
+            )
+        browser.close()
+    assert len(list(tmp_path.glob("*.png"))) == len(PAGE_HEADINGS)

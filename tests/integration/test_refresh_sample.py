@@ -35,7 +35,7 @@ CONTRACT_COLUMNS = {
     "n_reliably_recovered, recovery_rate, reliable_improvement_rate, reliable_recovery_rate",
     "marts.exercise_effects": "exercise, practices, participants, mean_distress_drop, mean_distress_drop_ci_low, "
     "mean_distress_drop_ci_high",
-    "marts.dose_response": "group, n, minutes_min, minutes_max, mean_change, spearman_rho",
+    "marts.dose_response": "practice_group, n, minutes_min, minutes_max, mean_change, spearman_rho",
     "marts.alerts": "participant_id, site_id, cohort_id, week, completed_date, rule, observed_score, expected_score",
 }
 

@@ -38,7 +38,7 @@ def test_dose_response_tertiles_and_spearman():
             "change_score": [-0.1 * i for i in range(9)],  # more practice, larger fall: rho = −1
         }
     )
-    result = {r["group"]: r for r in dose_response(minutes, outcomes).iter_rows(named=True)}
+    result = {r["practice_group"]: r for r in dose_response(minutes, outcomes).iter_rows(named=True)}
     assert [result[f"tertile {t}"]["n"] for t in (1, 2, 3)] == [3, 3, 3]
     assert result["tertile 1"]["minutes_max"] == 30 and result["tertile 3"]["minutes_min"] == 70
     assert result["tertile 3"]["mean_change"] == pytest.approx(-0.7)

@@ -1,0 +1,45 @@
+"""Cohort outcomes for clinicians: each participant of a cohort in their own sites, and alerts."""
+
+import streamlit as st
+
+from dashboard import charts, queries
+from dashboard.session import methods_link, page_header
+
+warehouse, viewer = page_header("Cohort outcomes")
+if not viewer.sees_participants:
+    st.info("Participant-level views are for clinicians of a site. Program leads see aggregates on the overview.")
+    st.stop()
+
+cohorts = queries.cohorts_in_scope(warehouse, viewer)
+if not cohorts:
+    st.info("No cohort in your sites yet.")
+    st.stop()
+cohort = st.selectbox("Cohort", cohorts)
+
+scores = queries.participant_scores(warehouse, viewer, cohort)
+st.plotly_chart(
+    charts.spaghetti(scores, queries.minimum_reliable_change(warehouse), f"ECR-R anxiety in {cohort}"),
+    config={"displaylogo": False},
+)
+st.caption(
+    f"Thin lines: each participant; bold: the cohort's weekly mean; shaded: ± the minimum reliable change "
+    f"around the mean baseline. {methods_link('reliable-change-jacobson-truax-1991')}"
+)
+
+st.subheader("Outcome status and category")
+outcomes = queries.participant_outcomes(warehouse, viewer, cohort)
+st.dataframe(outcomes, hide_index=True)
+st.download_button(
+    "Download this table (CSV)", outcomes.write_csv(), file_name=f"{cohort}_outcomes.csv", mime="text/csv"
+)
+
+st.subheader("Not-on-track alerts")
+flagged = queries.alerts(warehouse, viewer, cohort)
+if flagged.is_empty():
+    st.success("No alerts in this cohort.")
+else:
+    st.dataframe(flagged, hide_index=True)
+st.caption(
+    f"Reliable deterioration from baseline, or a score above the program's expected trajectory for the "
+    f"same intake by more than 1.645 prediction SDs. {methods_link('not-on-track-alerts')}"
+)

@@ -1,0 +1,127 @@
+"""Program overview: the headline change in attachment anxiety, rates, denominators and comparisons."""
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, queries
+from dashboard.session import methods_link, page_header
+
+warehouse, viewer = page_header("Program overview")
+WITHHELD = "withheld"
+
+
+def rate(row: dict, count: str) -> str:
+    if row.get(count) is None or not row.get("n_complete"):
+        return WITHHELD
+    return f"{row[count] / row['n_complete']:.0%}"
+
+
+st.subheader("10-week change in ECR-R attachment anxiety")
+headline = queries.program_headline(warehouse, viewer)
+if not headline:
+    st.warning("No ECR-R anxiety outcomes yet.")
+elif headline["mean_change"] is None:
+    st.warning(f"Fewer than {viewer.min_cell} participants have completed: figures withheld.")
+else:
+    change, low, high = headline["mean_change"], headline["mean_change_ci_low"], headline["mean_change_ci_high"]
+    left, middle, right = st.columns(3)
+    left.metric(
+        "Mean change (completers)",
+        f"{change:+.2f}",
+        help="Endpoint minus baseline, 1–7 scale; negative is a fall in anxiety.",
+    )
+    middle.metric("95% confidence interval", f"{low:+.2f} to {high:+.2f}")
+    right.metric("Completers", f"{headline['n_complete']} of {headline['n_enrolled']}")
+    if headline["hedges_g"] is not None:
+        st.caption(
+            f"Hedges' g {headline['hedges_g']:+.2f} (95% CI {headline['hedges_g_ci_low']:+.2f} to "
+            f"{headline['hedges_g_ci_high']:+.2f}). Completers have a baseline score near enrolment and an "
+            f"endpoint score near week 10; the interval is t-based. "
+            f"{methods_link('group-results-program-site-cohort-modality')}"
+        )
+    improved, recovered, deteriorated = st.columns(3)
+    improved.metric("Reliably improved", rate(headline, "n_improved"))
+    recovered.metric("Recovered", rate(headline, "n_recovered"))
+    deteriorated.metric("Reliably deteriorated", rate(headline, "n_deteriorated"))
+    st.caption(f"Shares of completers (Jacobson–Truax). {methods_link('reliable-change-jacobson-truax-1991')}")
+
+    st.subheader("Who is counted")
+    flow = pl.DataFrame(
+        {
+            "stage": ["enrolled", "without a baseline", "not yet due", "no endpoint", "complete"],
+            "participants": [
+                headline[c] for c in ("n_enrolled", "n_no_baseline", "n_not_yet_due", "n_no_endpoint", "n_complete")
+            ],
+        }
+    )
+    st.dataframe(
+        flow.with_columns(pl.col("participants").cast(pl.String).fill_null(f"<{viewer.min_cell}")), hide_index=True
+    )
+    st.caption(
+        f"Every enrolled participant is in exactly one status. "
+        f"{methods_link('baseline-endpoint-and-who-counts-as-complete')}"
+    )
+
+itt = queries.intent_to_treat(warehouse, viewer)
+if itt.height:
+    st.subheader("Intent-to-treat estimate")
+    program = itt.filter(pl.col("grouping") == "program")
+    if program.height and program["change_10_weeks"][0] is not None:
+        row = program.row(0, named=True)
+        st.metric(
+            "10-week change, everyone enrolled (mixed model)",
+            f"{row['change_10_weeks']:+.2f}",
+            help=f"95% CI {row['change_ci_low']:+.2f} to {row['change_ci_high']:+.2f}; {row['model']}; "
+            f"{row['n_participants']} participants, {row['n_scores']} scores.",
+        )
+    st.caption(
+        "From every score of everyone enrolled, not only completers. "
+        + methods_link("group-results-program-site-cohort-modality")
+    )
+
+st.subheader("Comparisons")
+grouping = st.radio("Compare", ["site", "cohort", "modality"], horizontal=True)
+groups = queries.group_outcomes(warehouse, viewer, *queries.HEADLINE).filter(pl.col("grouping") == grouping)
+st.plotly_chart(
+    charts.forest_plot(
+        groups,
+        "group_id",
+        "mean_change",
+        "mean_change_ci_low",
+        "mean_change_ci_high",
+        f"Mean 10-week change by {grouping} (completers, 95% CI)",
+        "change in ECR-R anxiety",
+    ),
+    config={"displaylogo": False},
+)
+table = groups.select(
+    "group_id",
+    "n_enrolled",
+    "n_complete",
+    "mean_change",
+    "mean_change_ci_low",
+    "mean_change_ci_high",
+    "hedges_g",
+    "is_suppressed",
+)
+st.dataframe(table, hide_index=True)
+st.download_button(
+    "Download this table (CSV)", table.write_csv(), file_name=f"outcomes_by_{grouping}.csv", mime="text/csv"
+)
+st.caption(
+    f"Groups with fewer than {viewer.min_cell} completers are withheld outside your own scope, with "
+    f"another where needed so that none can be worked out from a total. {methods_link('small-numbers-and-privacy')}"
+)
+
+st.subheader("NHS Talking Therapies indicators (PHQ-9 with GAD-7)")
+nhs = queries.talking_therapies(warehouse, viewer)
+st.dataframe(nhs, hide_index=True)
+st.caption(methods_link("group-results-program-site-cohort-modality"))
+
+st.subheader("Trajectories by cohort")
+trajectories = queries.cohort_trajectories(warehouse, viewer)
+if trajectories.is_empty():
+    st.info("No cohort has enough participants to show.")
+else:
+    st.plotly_chart(charts.cohort_trajectories(trajectories), config={"displaylogo": False})
+    st.caption(f"Mean score per week since enrolment; weeks with fewer than {viewer.min_cell} people are withheld.")

@@ -1,0 +1,43 @@
+"""Data quality: freshness, files rejected, quarantine by rule, held rows, validation results."""
+
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from dashboard import queries
+from dashboard.session import page_header
+from pipelines.report import reports_folder
+
+warehouse, viewer = page_header("Data quality")
+report = queries.quality(warehouse)
+
+st.subheader("Recent refreshes")
+st.dataframe(report["refreshes"], hide_index=True)
+
+st.subheader("Files of the last refresh")
+files = report["files"]
+rejected = files.filter(pl.col("status") == "rejected")
+if rejected.height:
+    st.error(f"{rejected.height} file(s) rejected whole: nothing of them was loaded.")
+st.dataframe(files, hide_index=True)
+
+st.subheader("Quarantined rows, by rule and column")
+quarantine = report["quarantine"]
+held = quarantine.filter(pl.col("rule") == "unknown_participant")["rows"].sum()
+st.metric(
+    "Rows held for a participant who has not arrived yet",
+    held,
+    help="Retried on every refresh; they load as soon as the participant is in a participants file.",
+)
+st.dataframe(quarantine, hide_index=True)
+
+st.subheader("Validation results of the last refresh")
+st.dataframe(report["validations"], hide_index=True)
+refresh_id = queries.freshness(warehouse).get("refresh_id")
+page = reports_folder(Path(warehouse.path)) / f"refresh-{refresh_id or 0:04d}.html"
+if page.exists():
+    st.download_button(
+        "Download the validation report (HTML)", page.read_bytes(), file_name=page.name, mime="text/html"
+    )
+st.caption("Reports name files, rules, columns and rows; they never show a value.")

@@ -1,0 +1,90 @@
+"""Scope and suppression are enforced in the data layer (dashboard/queries.py), whatever a page asks for."""
+
+import duckdb
+import polars as pl
+import pytest
+
+from dashboard import queries
+from dashboard.queries import NotInScope, Viewer, Warehouse
+from transforms.disclosure import OUTCOME_COUNTS, OUTCOME_STATISTICS
+
+NORTH = Viewer("clinician", ("north",))
+LEAD = Viewer("program_lead", min_cell=8)  # a larger cell size makes some of the sample's cohorts small
+
+
+@pytest.fixture
+def warehouse(sample_warehouse):
+    return Warehouse.at(sample_warehouse)
+
+
+def cohorts_of(sample_warehouse, site):
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        return [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT cohort_id FROM marts.participants WHERE site_id = ? ORDER BY 1", [site]
+            ).fetchall()
+        ]
+
+
+def test_a_clinician_gets_no_row_of_another_site_from_any_participant_query(warehouse, sample_warehouse):
+    south_cohort = cohorts_of(sample_warehouse, "south")[0]
+    assert queries.cohorts_in_scope(warehouse, NORTH) == cohorts_of(sample_warehouse, "north")
+    for query in (queries.participant_outcomes, queries.participant_scores, queries.alerts):
+        assert query(warehouse, NORTH, south_cohort).is_empty(), query.__name__
+    north_cohort = cohorts_of(sample_warehouse, "north")[0]
+    own = queries.participant_outcomes(warehouse, NORTH, north_cohort)
+    assert own.height > 0 and set(own["site_id"]) == {"north"}
+
+
+def test_a_program_lead_gets_no_participant_rows(warehouse, sample_warehouse):
+    cohort = cohorts_of(sample_warehouse, "north")[0]
+    for query in (queries.participant_outcomes, queries.participant_scores, queries.alerts):
+        with pytest.raises(NotInScope):
+            query(warehouse, LEAD, cohort)
+    with pytest.raises(NotInScope):
+        queries.cohorts_in_scope(warehouse, LEAD)
+
+
+def test_a_program_lead_never_receives_a_figure_about_fewer_than_min_cell_people(warehouse, sample_warehouse):
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        true_sizes = con.sql(
+            "SELECT grouping, group_id, instrument, subscale, n_complete AS true_n_complete FROM marts.cohort_outcomes"
+        ).pl()
+    for instrument, subscale in [("ECR-R", "anxiety"), ("GAD-7", "total"), ("RSES", "total")]:
+        groups = queries.group_outcomes(warehouse, LEAD, instrument, subscale).join(
+            true_sizes, on=["grouping", "group_id", "instrument", "subscale"]
+        )
+        assert groups["is_suppressed"].any()  # the sample has small cohorts at this cell size
+        for column in OUTCOME_COUNTS:
+            shown = groups[column].drop_nulls()
+            assert ((shown == 0) | (shown >= LEAD.min_cell)).all(), column
+        small = groups.filter(pl.col("true_n_complete") < LEAD.min_cell)
+        assert small.height > 0
+        assert small.select(OUTCOME_STATISTICS).null_count().row(0) == (small.height,) * len(OUTCOME_STATISTICS)
+    assert (queries.cohort_trajectories(warehouse, LEAD)["n"] >= LEAD.min_cell).all()
+    for frame, column in [
+        (queries.exercise_effects(warehouse, LEAD), "participants"),
+        (queries.practice_by_week(warehouse, LEAD), "participants"),
+        (queries.dose_response(warehouse, LEAD), "n"),
+        (queries.intent_to_treat(warehouse, LEAD), "n_participants"),
+        (queries.talking_therapies(warehouse, LEAD), "n_cases"),
+    ]:
+        assert (frame[column] >= LEAD.min_cell).all()
+
+
+def test_a_clinician_sees_their_own_groups_in_full_and_others_withheld(warehouse):
+    strict_north = Viewer("clinician", ("north",), min_cell=8)
+    groups = queries.group_outcomes(warehouse, strict_north, "ECR-R", "anxiety")
+    own = groups.filter(pl.col("group_id").str.starts_with("north"))
+    assert own.height > 1 and not own["is_suppressed"].any()
+    assert groups.filter(~pl.col("group_id").str.starts_with("north") & (pl.col("grouping") == "cohort"))[
+        "is_suppressed"
+    ].any()
+
+
+def test_cached_answers_never_cross_viewers(warehouse, sample_warehouse):
+    south = Viewer("clinician", ("south",))
+    north_cohort = cohorts_of(sample_warehouse, "north")[0]
+    assert queries.participant_outcomes(warehouse, NORTH, north_cohort).height > 0
+    assert queries.participant_outcomes(warehouse, south, north_cohort).is_empty()  # same arguments but the viewer
