@@ -1,17 +1,21 @@
 """Who is viewing and which warehouse they read, for the pages of one browser session.
 
-Without an identity provider the dashboard runs in demo mode: the viewer picks a demo identity of each role,
-and every page says so.
+With sign-in configured (`[dashboard] roles` and `secrets` in the config), identity comes from the
+organisation's OpenID Connect provider through Streamlit's native login, and the roles file maps each
+identity (its email, else its subject) to a role and, for clinicians, their sites; an identity with no role sees
+nothing. Without it the dashboard runs in demo mode: the viewer picks a demo identity of each role, and every
+page says so.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 
 import streamlit as st
 
-from dashboard.queries import Viewer, Warehouse, freshness
+from dashboard.queries import ROLES, Viewer, Warehouse, freshness
 from pipelines.settings import load_settings
 
 DEMO_IDENTITIES = {
@@ -29,13 +33,57 @@ def current_warehouse() -> Warehouse | None:
     return Warehouse.at(path)
 
 
-def choose_demo_identity() -> None:
-    st.sidebar.selectbox("Demo identity", list(DEMO_IDENTITIES), key="demo_identity")
+def sign_in_is_configured() -> bool:
+    return bool(os.environ.get("SECUREBASE_ROLES"))
+
+
+def signed_in_viewer() -> Viewer | None:
+    """The signed-in identity's viewer from the roles file, or None when it has no role."""
+    identity = st.user.get("email") or st.user.get("sub")
+    entry = (
+        tomllib.loads(Path(os.environ["SECUREBASE_ROLES"]).read_text(encoding="utf-8"))
+        .get("identities", {})
+        .get(identity)
+    )
+    if not entry or entry.get("role") not in ROLES:
+        return None
+    return Viewer(entry["role"], tuple(entry.get("sites", ())), _settings().min_cell, str(identity))
+
+
+def choose_identity() -> Viewer | None:
+    """Sign-in when configured (stopping the page until it succeeds), else the demo identity picker."""
+    if not sign_in_is_configured():
+        st.sidebar.selectbox("Demo identity", list(DEMO_IDENTITIES), key="demo_identity")
+        return None
+    if not st.user.is_logged_in:
+        st.title("securebase")
+        st.write("Sign in with your organisation's account to see program outcomes.")
+        st.button("Sign in", on_click=st.login, type="primary")
+        st.stop()
+    viewer = signed_in_viewer()
+    st.sidebar.caption(f"Signed in as {st.user.get('email') or st.user.get('sub')}")
+    st.sidebar.button("Sign out", on_click=st.logout)
+    if viewer is None:
+        st.error("Your account has no role in securebase: ask the program's administrator for access.")
+        st.stop()
+    st.session_state["viewer"] = viewer
+    return viewer
+
+
+def _settings():
+    config = os.environ.get("SECUREBASE_CONFIG")
+    return load_settings(Path(config) if config else None)
+
+
+def publication_rule() -> bool:
+    """privacy.publication: exports follow NHS Digital's rounding rule."""
+    return _settings().publication
 
 
 def current_viewer() -> Viewer:
-    config = os.environ.get("SECUREBASE_CONFIG")
-    min_cell = load_settings(Path(config) if config else None).min_cell
+    if sign_in_is_configured():
+        return st.session_state["viewer"]
+    min_cell = _settings().min_cell
     identity = DEMO_IDENTITIES[st.session_state.get("demo_identity", next(iter(DEMO_IDENTITIES)))]
     return Viewer(identity.role, identity.sites, min_cell, identity.name)
 
@@ -44,10 +92,11 @@ def page_header(title: str) -> tuple[Warehouse, Viewer]:
     """Every page: its title, the demo-mode notice, and the data's as-of day and refresh time."""
     warehouse, viewer = current_warehouse(), current_viewer()
     st.title(title)
-    st.info(
-        f"Demo mode: no sign-in is configured. You are viewing as **{viewer.name}**; "
-        "choose another identity in the sidebar."
-    )
+    if not sign_in_is_configured():
+        st.info(
+            f"Demo mode: no sign-in is configured. You are viewing as **{viewer.name}**; "
+            "choose another identity in the sidebar."
+        )
     last = freshness(warehouse)
     if last:
         st.caption(

@@ -161,6 +161,10 @@ def dashboard(
     if not warehouse.exists():
         fail(f"warehouse {warehouse} does not exist; run `securebase refresh` first")
     os.environ["SECUREBASE_WAREHOUSE"] = str(warehouse.resolve())
+    try:
+        settings = load_settings(config)
+    except SettingsError as error:
+        fail(str(error))
     if config is not None:
         os.environ["SECUREBASE_CONFIG"] = str(config.resolve())
     import dashboard.charts  # noqa: F401  imported once here, so the first visitor does not wait for them
@@ -174,6 +178,11 @@ def dashboard(
         "server.fileWatcherType": "none",
         "client.toolbarMode": "viewer",
     }
+    if settings.roles is not None:  # sign-in through the organisation's identity provider
+        if settings.auth_secrets is None:
+            fail("[dashboard] roles needs [dashboard] secrets: the Streamlit secrets file with its [auth] section")
+        os.environ["SECUREBASE_ROLES"] = str(settings.roles.resolve())
+        flags["secrets.files"] = [str(settings.auth_secrets.resolve())]
     bootstrap.load_config_options(flag_options=flags)
     typer.echo(f"dashboard on http://127.0.0.1:{port} (Ctrl-C stops it)")
     bootstrap.run(str(DASHBOARD_APP), False, [], flags)
@@ -188,6 +197,7 @@ def demo(
     from pipelines.generate import SAMPLE_AS_OF
 
     warehouse = workdir / "warehouse.duckdb"
+    warehouse.unlink(missing_ok=True)  # the demo always starts from the sample alone
     refresh(inbox=SAMPLE_DATA, warehouse=warehouse, config=None, as_of=SAMPLE_AS_OF.isoformat())
     dashboard(warehouse=warehouse, port=port, config=None)
 

@@ -31,6 +31,8 @@ class Settings:
     publication: bool = False
     inbox: Path | None = None  # [refresh] inbox and warehouse: what `securebase serve` refreshes nightly
     warehouse: Path | None = None
+    roles: Path | None = None  # [dashboard] roles and secrets: sign-in through an OpenID Connect provider
+    auth_secrets: Path | None = None
 
 
 def _lookup(config: dict, section: str, key: str, default):
@@ -83,6 +85,7 @@ def load_settings(config_file: Path | None = None) -> Settings:
                 raise SettingsError(f"outcomes.{instrument_id}.{subscale}: {error}") from error
     publication = _lookup(config, "privacy", "publication", False)
     inbox, warehouse = (_lookup(config, "refresh", key, None) for key in ("inbox", "warehouse"))
+    roles, auth_secrets = (_lookup(config, "dashboard", key, None) for key in ("roles", "secrets"))
     return Settings(
         timezone=timezone,
         windows=windows,
@@ -92,6 +95,8 @@ def load_settings(config_file: Path | None = None) -> Settings:
         publication=publication if isinstance(publication, bool) else str(publication).lower() == "true",
         inbox=Path(inbox) if inbox else None,
         warehouse=Path(warehouse) if warehouse else None,
+        roles=Path(roles) if roles else None,
+        auth_secrets=Path(auth_secrets) if auth_secrets else None,
     )
 
 

@@ -4,7 +4,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, queries
-from dashboard.session import methods_link, page_header
+from dashboard.program_report import render_program_report
+from dashboard.session import methods_link, page_header, publication_rule
 
 warehouse, viewer = page_header("Program overview")
 WITHHELD = "withheld"
@@ -120,8 +121,39 @@ st.caption(methods_link("group-results-program-site-cohort-modality"))
 
 st.subheader("Trajectories by cohort")
 trajectories = queries.cohort_trajectories(warehouse, viewer)
+trajectory_chart = charts.cohort_trajectories(trajectories)
 if trajectories.is_empty():
     st.info("No cohort has enough participants to show.")
 else:
-    st.plotly_chart(charts.cohort_trajectories(trajectories), config={"displaylogo": False})
+    st.plotly_chart(trajectory_chart, config={"displaylogo": False})
     st.caption(f"Mean score per week since enrolment; weeks with fewer than {viewer.min_cell} people are withheld.")
+
+st.subheader("Program report")
+
+
+def program_report() -> str:
+    """Built only when the button is pressed: the page does not pay for it on every view."""
+    groups = queries.group_outcomes(warehouse, viewer, *queries.HEADLINE)
+    by_site = charts.forest_plot(
+        groups.filter(pl.col("grouping") == "site"),
+        "group_id",
+        "mean_change",
+        "mean_change_ci_low",
+        "mean_change_ci_high",
+        "Mean change by site (95% CI)",
+        "change",
+    )
+    as_of = str(queries.freshness(warehouse).get("as_of_date"))
+    return render_program_report(
+        as_of, headline, groups, [by_site, trajectory_chart], viewer.min_cell, publication_rule()
+    )
+
+
+st.download_button(
+    "Download the program report (HTML)",
+    program_report,
+    file_name="program_report.html",
+    mime="text/html",
+    on_click="ignore",
+)
+st.caption("One self-contained page with the charts, for funders; small cells withheld as on this page.")

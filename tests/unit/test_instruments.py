@@ -92,3 +92,27 @@ def test_custom_scored_instrument_and_no_redefinition_of_a_built_in():
     with pytest.raises(ValueError, match="built in"):
         registry([{"id": "GAD-7", "kind": "scored", "min": 0, "max": 21}])
     assert custom_instrument({"id": "X", "kind": "scored", "min": 0, "max": 1}).subscales[0].name == "total"
+
+
+def test_a_custom_items_instrument_from_config_is_scored_with_its_own_keys():
+    config = [
+        {
+            "id": "SAS-6",
+            "kind": "items",
+            "items": 6,
+            "min": 0,
+            "max": 4,
+            "method": "sum",
+            "subscales": [{"name": "total", "items": [1, 2, 3, 4, 5, 6], "reverse_items": [6]}],
+        }
+    ]
+    instruments = registry(config)
+    forms = pl.DataFrame(
+        {"administration_id": [1], "instrument": ["SAS-6"], "responses": [[4, 3, 2, 1, 0, None]]},
+        schema={"administration_id": pl.Int64, "instrument": pl.String, "responses": pl.List(pl.Int64)},
+    )
+    [row] = score_administrations(forms, instruments).to_dicts()
+    # five answered items sum to 10 (item 6 missing, floor(0.2 × 6) = 1 allowed): 10 / 5 × 6 = 12
+    assert (row["score"], row["items_answered"], row["is_prorated"]) == (pytest.approx(12.0), 5, True)
+    forms = forms.with_columns(responses=pl.Series([[0, 0, 0, 0, 0, 0]]))
+    assert score_administrations(forms, instruments)["score"].item() == pytest.approx(4)  # item 6 reversed: 4

@@ -1,0 +1,75 @@
+"""The funders' program report: self-contained, small cells withheld, publication rounding when asked."""
+
+import re
+
+import polars as pl
+
+from dashboard.charts import cohort_trajectories
+from dashboard.program_report import render_program_report
+from transforms.disclosure import OUTCOME_COUNTS
+
+HEADLINE = {
+    "mean_change": -0.35,
+    "mean_change_ci_low": -0.44,
+    "mean_change_ci_high": -0.26,
+    "hedges_g": -0.34,
+    "n_enrolled": 303,
+    "n_complete": 201,
+    "n_improved": 76,
+    "n_recovered": 6,
+    "n_deteriorated": 16,
+}
+
+
+def groups() -> pl.DataFrame:
+    base = dict.fromkeys(OUTCOME_COUNTS, 0)
+    return pl.DataFrame(
+        [
+            {
+                **base,
+                "grouping": "site",
+                "group_id": "north",
+                "n_enrolled": 88,
+                "n_complete": 61,
+                "n_improved": 23,
+                "mean_change": -0.3,
+                "mean_change_ci_low": -0.5,
+                "mean_change_ci_high": -0.1,
+            },
+            {
+                **base,
+                "grouping": "site",
+                "group_id": "tiny",
+                "n_enrolled": None,
+                "n_complete": None,
+                "n_improved": None,
+                "mean_change": None,
+                "mean_change_ci_low": None,
+                "mean_change_ci_high": None,
+            },
+        ]
+    )
+
+
+def chart():
+    return cohort_trajectories(pl.DataFrame({"cohort_id": ["a"], "week": [0], "n": [9], "mean_score": [4.8]}))
+
+
+def test_counts_are_shown_as_they_are_and_small_cells_withheld():
+    page = render_program_report("2026-07-20", HEADLINE, groups(), [chart()], 5, publication=False)
+    assert "201 completers of\n303 enrolled" in page and "Reliably improved:\n38%" in page
+    assert "<td>tiny</td><td class=n>&lt;5</td>" in page and "withheld" in page
+
+
+def test_the_publication_rule_rounds_counts_and_computes_shares_from_them():
+    page = render_program_report("2026-07-20", HEADLINE, groups(), [chart()], 5, publication=True)
+    assert "200 completers of\n305 enrolled" in page  # rounded to the nearest 5
+    assert "Reliably improved:\n38%" in page  # 75 / 200 from the rounded counts
+    assert "recovered:\nwithheld" in page  # 6 is shown as *, so no share
+    assert "<td class=n>90</td><td class=n>60</td>" in page
+
+
+def test_the_page_is_self_contained():
+    page = render_program_report("2026-07-20", HEADLINE, groups(), [chart(), chart()], 5, publication=False)
+    assert not re.search(r"""<script[^>]+src=|<link[^>]+href=["']https?://""", page)
+    assert page.count("Plotly.newPlot") == 2 and page.count("plotly.js v") == 1  # the library inlined once

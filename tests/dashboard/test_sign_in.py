@@ -1,0 +1,117 @@
+"""Sign-in through a real OpenID Connect provider (oidc-provider-mock on loopback) and Streamlit's native login:
+each identity gets the role and sites of the roles file, and an identity without a role sees nothing."""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port
+
+pytestmark = pytest.mark.browser
+
+ROLES = """
+[identities."lead@example.org"]
+role = "program_lead"
+
+[identities."north@example.org"]
+role = "clinician"
+sites = ["north"]
+"""
+
+
+@pytest.fixture(scope="module")
+def signed_in_dashboard(sample_warehouse, tmp_path_factory):
+    import oidc_provider_mock
+
+    users = [
+        oidc_provider_mock.User(sub=sub, claims={"email": f"{sub}@example.org"})
+        for sub in ("lead", "north", "stranger")
+    ]
+    folder = tmp_path_factory.mktemp("sign-in")
+    with oidc_provider_mock.run_server_in_thread(user_claims=users) as provider:
+        port = free_port()
+        app = f"http://127.0.0.1:{port}"
+        (folder / "roles.toml").write_text(ROLES)
+        (folder / "secrets.toml").write_text(
+            "[auth]\n"
+            f'redirect_uri = "{app}/oauth2callback"\n'
+            'cookie_secret = "a-test-secret-that-is-long-enough-for-streamlit"\n'
+            'client_id = "securebase"\nclient_secret = "test"\n'
+            f'server_metadata_url = "http://localhost:{provider.server_port}/.well-known/openid-configuration"\n'
+        )
+        (folder / "program.toml").write_text(
+            f'[dashboard]\nroles = "{folder / "roles.toml"}"\nsecrets = "{folder / "secrets.toml"}"\n'
+        )
+        server = subprocess.Popen(
+            [
+                Path(sys.executable).with_name("securebase"),
+                "dashboard",
+                "--warehouse",
+                sample_warehouse,
+                "--port",
+                str(port),
+                "--config",
+                folder / "program.toml",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ},
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if urllib.request.urlopen(f"{app}/_stcore/health", timeout=2).read() == b"ok":
+                        break
+                except OSError:
+                    time.sleep(0.3)
+            yield app
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+def sign_in(page, app: str, sub: str) -> str:
+    page.goto(app)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator('input[name="sub"]').fill(sub)
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(f"{app}/**", timeout=30_000)
+    return page
+
+
+@pytest.mark.parametrize(
+    ("sub", "expected"),
+    [
+        ("lead", "10-week change in ECR-R attachment anxiety"),
+        ("north", "10-week change in ECR-R attachment anxiety"),
+        ("stranger", "Your account has no role in securebase"),
+    ],
+)
+def test_an_identity_gets_its_role_or_nothing(signed_in_dashboard, sub, expected, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = sign_in(browser.new_page(viewport={"width": 1300, "height": 900}), signed_in_dashboard, sub)
+        page.get_by_text(expected).first.wait_for(timeout=60_000)
+        page.get_by_text(f"Signed in as {sub}@example.org").wait_for(timeout=30_000)
+        body = page.inner_text("body")
+        if sub == "north":
+            page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Cohort outcomes").click()
+            page.get_by_text("Outcome status and category").wait_for(timeout=60_000)
+            body = page.inner_text("body")
+            page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').click()
+            cohorts = [option.inner_text() for option in page.get_by_role("option").all()]
+            page.keyboard.press("Escape")
+            assert cohorts and all(cohort.startswith("north-") for cohort in cohorts)
+        page.screenshot(path=str(tmp_path / f"{sub}.png"), full_page=True)
+        browser.close()
+    assert "Demo mode" not in body
+    if sub == "stranger":  # no navigation, no figure
+        assert "Program overview" not in body and "10-week change" not in body
