@@ -111,11 +111,6 @@ def refresh_lock(warehouse: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """A short-lived read-only connection: hold it only for a query, or it blocks the next publish's writer."""
-    return duckdb.connect(str(warehouse), read_only=True)
-
-
 class WarehouseBuild:
     """The next warehouse, built beside the published one and renamed into place by `publish`."""
 
@@ -156,10 +151,6 @@ class WarehouseBuild:
             f"INSERT INTO ops.files ({columns}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
         )
         return file_number
-
-    def update_file(self, file_number: int, **values) -> None:
-        assignments = ", ".join(f"{column} = ?" for column in values)
-        self.con.execute(f"UPDATE ops.files SET {assignments} WHERE file_number = ?", [*values.values(), file_number])
 
     def load_raw(self, dataset: str, file_number: int, file_name: str, rows: pl.DataFrame) -> pl.DataFrame:
         """Append a file's rows (as text, with lineage) to raw and staging; return the typed staging rows.

@@ -39,6 +39,22 @@ def headline_scores(assessments: pl.DataFrame, outcomes: pl.DataFrame, instrumen
     )
 
 
+def _alert_rows(flagged: pl.DataFrame, rule: str, expected: str, threshold: str) -> pl.DataFrame:
+    return flagged.select(
+        "participant_id",
+        "site_id",
+        "cohort_id",
+        "instrument",
+        "subscale",
+        "week",
+        "completed_date",
+        pl.lit(rule).alias("rule"),
+        pl.col("score").alias("observed_score"),
+        pl.col(expected).alias("expected_score"),
+        pl.col(threshold).alias("threshold"),
+    )
+
+
 def not_on_track_alerts(
     scores: pl.DataFrame, trajectory: ExpectedTrajectory | None, min_reliable_change: float | None
 ) -> pl.DataFrame:
@@ -46,37 +62,18 @@ def not_on_track_alerts(
     after_baseline = scores.filter(pl.col("completed_date") > pl.col("baseline_date"))
     parts = []
     if min_reliable_change is not None:
+        worse = after_baseline.with_columns(limit=pl.col("intake") + min_reliable_change)
         parts.append(
-            after_baseline.filter(pl.col("score") - pl.col("intake") > min_reliable_change).select(
-                *ALERT_COLUMNS[:3],
-                pl.lit("ECR-R").alias("instrument"),
-                pl.lit("anxiety").alias("subscale"),
-                "week",
-                "completed_date",
-                pl.lit("reliable_deterioration").alias("rule"),
-                pl.col("score").alias("observed_score"),
-                pl.col("intake").alias("expected_score"),
-                (pl.col("intake") + min_reliable_change).alias("threshold"),
-            )
+            _alert_rows(worse.filter(pl.col("score") > pl.col("limit")), "reliable_deterioration", "intake", "limit")
         )
     if trajectory is not None:
         expected = trajectory.expected(pl.col("week_exact"), pl.col("intake"))
-        limit = expected + Z_ALERT * trajectory.prediction_sd
+        above = after_baseline.with_columns(expected=expected, limit=expected + Z_ALERT * trajectory.prediction_sd)
         parts.append(
-            after_baseline.with_columns(expected=expected, limit=limit)
-            .filter(pl.col("score") > pl.col("limit"))
-            .select(
-                *ALERT_COLUMNS[:3],
-                pl.lit("ECR-R").alias("instrument"),
-                pl.lit("anxiety").alias("subscale"),
-                "week",
-                "completed_date",
-                pl.lit("above_expected_trajectory").alias("rule"),
-                pl.col("score").alias("observed_score"),
-                pl.col("expected").alias("expected_score"),
-                pl.col("limit").alias("threshold"),
+            _alert_rows(
+                above.filter(pl.col("score") > pl.col("limit")), "above_expected_trajectory", "expected", "limit"
             )
         )
     if not parts:
-        return pl.DataFrame(schema={c: pl.String for c in ALERT_COLUMNS}).select(ALERT_COLUMNS)
+        return pl.DataFrame(schema={c: pl.String for c in ALERT_COLUMNS})
     return pl.concat(parts).sort("participant_id", "completed_date", "rule")

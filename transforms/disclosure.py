@@ -12,28 +12,10 @@ from collections import defaultdict
 
 import polars as pl
 
-OUTCOME_COUNTS = [
-    "n_enrolled",
-    "n_complete",
-    "n_no_baseline",
-    "n_no_endpoint",
-    "n_not_yet_due",
-    "n_improved",
-    "n_unchanged",
-    "n_deteriorated",
-    "n_recovered",
-    "n_harmed",
-]
-OUTCOME_STATISTICS = [
-    "mean_baseline",
-    "mean_endpoint",
-    "mean_change",
-    "mean_change_ci_low",
-    "mean_change_ci_high",
-    "hedges_g",
-    "hedges_g_ci_low",
-    "hedges_g_ci_high",
-]
+from transforms.outcomes import CATEGORY_COUNTS, CHANGE_STATISTICS, STATUS_COUNTS
+
+OUTCOME_COUNTS = [*STATUS_COUNTS, *CATEGORY_COUNTS]
+OUTCOME_STATISTICS = CHANGE_STATISTICS
 PARTS_OF_A_TOTAL = [
     ["n_improved", "n_unchanged", "n_deteriorated"],
     ["n_complete", "n_no_baseline", "n_no_endpoint", "n_not_yet_due"],

@@ -13,6 +13,19 @@ from transforms.reliable_change import classify_change, outcome_parameters
 from transforms.windows import KEYS, Windows, outcome_status, select_baseline_and_endpoint
 
 GROUPINGS = {"program": None, "site": "site_id", "cohort": "cohort_id", "modality": "modality"}
+# The column groups of marts.cohort_outcomes (CONTRACT.md §5).
+STATUS_COUNTS = ["n_enrolled", "n_complete", "n_no_baseline", "n_no_endpoint", "n_not_yet_due"]
+CHANGE_STATISTICS = [
+    "mean_baseline",
+    "mean_endpoint",
+    "mean_change",
+    "mean_change_ci_low",
+    "mean_change_ci_high",
+    "hedges_g",
+    "hedges_g_ci_low",
+    "hedges_g_ci_high",
+]
+CATEGORY_COUNTS = ["n_improved", "n_unchanged", "n_deteriorated", "n_recovered", "n_harmed"]
 
 PARTICIPANT_COLUMNS = [
     "participant_id",
@@ -105,30 +118,7 @@ def cohort_outcomes(outcomes: pl.DataFrame) -> pl.DataFrame:
         counts = grouped.group_by(by).agg(**counted)
         statistics = paired_change_statistics(grouped.filter(pl.col("outcome_status") == "complete"), by)
         parts.append(counts.join(statistics, on=by, how="left"))
-    columns = [
-        "grouping",
-        "group_id",
-        "instrument",
-        "subscale",
-        "n_enrolled",
-        "n_complete",
-        "n_no_baseline",
-        "n_no_endpoint",
-        "n_not_yet_due",
-        "mean_baseline",
-        "mean_endpoint",
-        "mean_change",
-        "mean_change_ci_low",
-        "mean_change_ci_high",
-        "hedges_g",
-        "hedges_g_ci_low",
-        "hedges_g_ci_high",
-        "n_improved",
-        "n_unchanged",
-        "n_deteriorated",
-        "n_recovered",
-        "n_harmed",
-    ]
+    columns = ["grouping", "group_id", "instrument", "subscale", *STATUS_COUNTS, *CHANGE_STATISTICS, *CATEGORY_COUNTS]
     return (
         pl.concat(parts, how="diagonal_relaxed")
         .with_columns(pl.col(c).cast(pl.Int64) for c in columns if c.startswith("n_"))

@@ -61,6 +61,8 @@ def person(participant_id: str, scores: list[float]) -> pl.DataFrame:
             "participant_id": participant_id,
             "site_id": "north",
             "cohort_id": "n-1",
+            "instrument": "ECR-R",
+            "subscale": "anxiety",
             "week": list(range(len(scores))),
             "week_exact": [float(w) for w in range(len(scores))],
             "score": scores,
