@@ -80,10 +80,11 @@ def make_increment(inbox: Path, participants: int, work: Path) -> None:
             pl.read_parquet(path).with_columns(renamed).write_parquet(target)
         elif path.name.endswith(".jsonl"):
             pl.read_ndjson(path).with_columns(renamed).write_ndjson(target)
-        else:
+        elif path.name.endswith(".gz"):  # keep the compressed format of the original
             pl.read_csv(path, infer_schema=False).with_columns(renamed).write_csv(target.with_suffix(""))
-            if target.name.endswith(".gz"):  # keep the compressed format of the original
-                subprocess.run(["gzip", "-f", target.with_suffix("")], check=True)
+            subprocess.run(["gzip", "-f", target.with_suffix("")], check=True)
+        else:
+            pl.read_csv(path, infer_schema=False).with_columns(renamed).write_csv(target)
 
 
 def stage_seconds(warehouse: Path, refresh_id: int) -> dict:

@@ -1,0 +1,53 @@
+"""Profile one refresh's stages in-process (no Prefect), file by file, with cProfile.
+
+    .venv/bin/python bench/profile_stages.py bench/results/100000/inbox    # after a benchmark run
+
+Prints each file's ingest and validation seconds, the marts and mart-check seconds, the peak memory, and the
+35 most expensive calls by cumulative time. The warehouse is built in a temporary folder and discarded.
+"""
+
+import cProfile
+import pstats
+import resource
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from pipelines import stages
+from pipelines.inbox import list_inbox
+from pipelines.settings import load_settings
+from pipelines.validation import RunParameters
+from pipelines.warehouse import WarehouseBuild
+
+
+def main(inbox: Path, as_of: date = date(2026, 7, 20)) -> None:
+    settings = load_settings(None)
+    run = RunParameters(as_of, settings.timezone, settings.instruments)
+    with tempfile.TemporaryDirectory() as folder:
+        build = WarehouseBuild(Path(folder) / "warehouse.duckdb", settings.timezone)
+        profile = cProfile.Profile()
+        profile.enable()
+        for planned in stages.new_files(build, list_inbox(inbox)):
+            started = time.perf_counter()
+            result = stages.ingest_file(build, planned, run)
+            print(
+                f"{planned.inbox_file.file_name}: {time.perf_counter() - started:.2f} s "
+                f"(validation {result.validation_seconds:.2f} s)"
+            )
+        for name, stage in (
+            ("marts", lambda: stages.build_marts(build, settings, as_of)),
+            ("mart checks", lambda: stages.validate_marts(build)),
+        ):
+            started = time.perf_counter()
+            stage()
+            print(f"{name}: {time.perf_counter() - started:.2f} s")
+        profile.disable()
+        build.discard()
+    print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB")
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(35)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
