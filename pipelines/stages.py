@@ -15,10 +15,9 @@ from pipelines.inbox import InboxFile, UnreadableFile, read_table, sha256_of
 from pipelines.settings import Settings
 from pipelines.validation import MART_SUITES, RunParameters, SuiteResult, row_failures, validate_mart
 from pipelines.warehouse import WarehouseBuild
-from transforms.alerts import headline_scores, not_on_track_alerts
+from transforms.alerts import program_alerts
 from transforms.datasets import DATASETS
 from transforms.engagement import dose_response, exercise_effects
-from transforms.mixed_models import fit_expected_trajectory
 from transforms.outcomes import cohort_outcomes, intent_to_treat, participant_outcomes
 from transforms.scoring import assessments
 from transforms.screening import rejection_reason
@@ -141,16 +140,7 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> int:
 
     headline = (HEADLINE_INSTRUMENT, HEADLINE_SUBSCALE)
     build.write_table("marts.itt_outcomes", intent_to_treat(scored, participants, *headline, settings.windows))
-    history = headline_scores(scored, outcomes, *headline)
-    trajectory = fit_expected_trajectory(history.select("participant_id", "score", "intake", week="week_exact"))
-    min_change = parameters.filter(
-        (pl.col("instrument") == headline[0])
-        & (pl.col("subscale") == headline[1])
-        & (pl.col("reliable_change_method") == "jacobson_truax")
-    )["min_reliable_change"]
-    build.write_table(
-        "marts.alerts", not_on_track_alerts(history, trajectory, min_change.item() if len(min_change) else None)
-    )
+    build.write_table("marts.alerts", program_alerts(scored, outcomes, parameters, *headline))
 
     practices = build.frame("SELECT * FROM marts.practices")
     build.write_table("marts.exercise_effects", exercise_effects(practices))

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.mixed_models import Z_ALERT, ExpectedTrajectory
+from transforms.mixed_models import Z_ALERT, ExpectedTrajectory, fit_expected_trajectory
 
-ALERT_COLUMNS = [
-    "participant_id",
-    "site_id",
-    "cohort_id",
-    "instrument",
-    "subscale",
-    "week",
-    "completed_date",
-    "rule",
-    "observed_score",
-    "expected_score",
-    "threshold",
-]
+ALERT_SCHEMA = {
+    "participant_id": pl.String,
+    "site_id": pl.String,
+    "cohort_id": pl.String,
+    "instrument": pl.String,
+    "subscale": pl.String,
+    "week": pl.Int32,
+    "completed_date": pl.Date,
+    "rule": pl.String,
+    "observed_score": pl.Float64,
+    "expected_score": pl.Float64,
+    "threshold": pl.Float64,
+}
+COPIED = list(ALERT_SCHEMA)[: list(ALERT_SCHEMA).index("rule")]  # taken as they are from the scores
 
 
 def headline_scores(assessments: pl.DataFrame, outcomes: pl.DataFrame, instrument: str, subscale: str) -> pl.DataFrame:
@@ -41,13 +42,7 @@ def headline_scores(assessments: pl.DataFrame, outcomes: pl.DataFrame, instrumen
 
 def _alert_rows(flagged: pl.DataFrame, rule: str, expected: str, threshold: str) -> pl.DataFrame:
     return flagged.select(
-        "participant_id",
-        "site_id",
-        "cohort_id",
-        "instrument",
-        "subscale",
-        "week",
-        "completed_date",
+        *COPIED,
         pl.lit(rule).alias("rule"),
         pl.col("score").alias("observed_score"),
         pl.col(expected).alias("expected_score"),
@@ -75,5 +70,19 @@ def not_on_track_alerts(
             )
         )
     if not parts:
-        return pl.DataFrame(schema={c: pl.String for c in ALERT_COLUMNS})
+        return pl.DataFrame(schema=ALERT_SCHEMA)
     return pl.concat(parts).sort("participant_id", "completed_date", "rule")
+
+
+def program_alerts(
+    assessments: pl.DataFrame, outcomes: pl.DataFrame, parameters: pl.DataFrame, instrument: str, subscale: str
+) -> pl.DataFrame:
+    """`marts.alerts`: the expected trajectory fitted on the program's history, then both rules applied."""
+    history = headline_scores(assessments, outcomes, instrument, subscale)
+    trajectory = fit_expected_trajectory(history.select("participant_id", "score", "intake", week="week_exact"))
+    min_change = parameters.filter(
+        (pl.col("instrument") == instrument)
+        & (pl.col("subscale") == subscale)
+        & (pl.col("reliable_change_method") == "jacobson_truax")
+    )["min_reliable_change"]
+    return not_on_track_alerts(history, trajectory, min_change.item() if len(min_change) else None)
