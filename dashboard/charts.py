@@ -32,8 +32,7 @@ def cohort_trajectories(frame: pl.DataFrame, title: str = "Mean ECR-R anxiety by
     figure.update_layout(
         title=title,
         xaxis_title="week since enrolment",
-        yaxis_title="ECR-R anxiety (1–7)",
-        yaxis_range=[1, 7],
+        yaxis_title="mean score",
         legend_title_text="cohort",
         template="simple_white",
         margin={"t": 60, "l": 60, "r": 20, "b": 50},

@@ -21,6 +21,7 @@ import polars as pl
 import streamlit as st
 
 from transforms.disclosure import suppress_outcomes
+from transforms.effect_sizes import t_interval
 
 HEADLINE = ("ECR-R", "anxiety")
 ROLES = ("admin", "program_lead", "clinician")
@@ -36,6 +37,25 @@ class Viewer:
     @property
     def sees_participants(self) -> bool:
         return self.role in ("admin", "clinician")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the viewer narrowed the pages to; empty sites or modalities mean all of them."""
+
+    instrument: str = HEADLINE[0]
+    subscale: str = HEADLINE[1]
+    sites: tuple[str, ...] = ()
+    modalities: tuple[str, ...] = ()
+
+    def where(self, site: str = "p.site_id", modality: str = "p.modality") -> tuple[str, list]:
+        """A WHERE clause for the chosen sites and modalities, with its parameters (never the values as text)."""
+        clauses, parameters = [], []
+        for column, chosen in ((site, self.sites), (modality, self.modalities)):
+            if chosen:
+                clauses.append(f"list_contains(?, {column})")
+                parameters.append(list(chosen))
+        return " AND ".join(clauses) or "TRUE", parameters
 
 
 @dataclass(frozen=True)
@@ -156,17 +176,21 @@ def talking_therapies(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def cohort_trajectories(warehouse: Warehouse, viewer: Viewer, weeks: tuple[int, int] = (0, 10)) -> pl.DataFrame:
-    """Mean headline score per cohort and week; outside the viewer's sites, cells under min_cell are withheld."""
+def cohort_trajectories(
+    warehouse: Warehouse, viewer: Viewer, filters: Filters = Filters(), weeks: tuple[int, int] = (0, 10)
+) -> pl.DataFrame:
+    """Mean score per cohort and week of the chosen measure; outside the viewer's sites, cells under min_cell
+    are withheld."""
+    chosen, parameters = filters.where()
     frame = _read(
         warehouse,
-        """
+        f"""
         SELECT p.cohort_id, p.site_id, a.week, count(DISTINCT a.participant_id) AS n, avg(a.score) AS mean_score
         FROM marts.assessments AS a JOIN marts.participants AS p USING (participant_id)
-        WHERE a.instrument = ? AND a.subscale = ? AND a.score IS NOT NULL AND a.week BETWEEN ? AND ?
+        WHERE a.instrument = ? AND a.subscale = ? AND a.score IS NOT NULL AND a.week BETWEEN ? AND ? AND {chosen}
         GROUP BY ALL ORDER BY p.cohort_id, a.week
         """,
-        [*HEADLINE, *weeks],
+        [filters.instrument, filters.subscale, *weeks, *parameters],
     )
     if viewer.role == "admin":
         return frame
@@ -181,16 +205,19 @@ def exercise_effects(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def practice_by_week(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
+def practice_by_week(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filters()) -> pl.DataFrame:
     """Practices per week since enrolment, by exercise type, with how many people practised."""
+    chosen, parameters = filters.where()
     frame = _read(
         warehouse,
-        """
+        f"""
         SELECT floor((x.started_date - p.enrolled_date) / 7)::INTEGER AS week, x.exercise, count(*) AS practices,
                count(DISTINCT x.participant_id) AS participants
         FROM marts.practices AS x JOIN marts.participants AS p USING (participant_id)
+        WHERE {chosen}
         GROUP BY ALL HAVING week BETWEEN 0 AND 10 ORDER BY week, exercise
         """,
+        parameters,
     )
     return frame if viewer.role == "admin" else frame.filter(pl.col("participants") >= viewer.min_cell)
 
@@ -199,6 +226,49 @@ def practice_by_week(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
 def dose_response(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     frame = _read(warehouse, "SELECT * FROM marts.dose_response ORDER BY practice_group")
     return frame if viewer.role == "admin" else frame.filter(pl.col("n") >= viewer.min_cell)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def intake_trend(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filters()) -> pl.DataFrame:
+    """Mean change of the chosen measure among completers, by month of enrolment (intake cohort), with a t-based
+    95% CI; months with fewer than min_cell completers are withheld (except in an admin's view)."""
+    chosen, parameters = filters.where()
+    frame = _read(
+        warehouse,
+        f"""
+        SELECT strftime(date_trunc('month', p.enrolled_date), '%Y-%m') AS intake_month, count(*) AS n,
+               avg(o.change_score) AS mean_change, stddev_samp(o.change_score) AS sd
+        FROM marts.participant_outcomes AS o JOIN marts.participants AS p USING (participant_id)
+        WHERE o.instrument = ? AND o.subscale = ? AND o.outcome_status = 'complete' AND {chosen}
+        GROUP BY ALL ORDER BY intake_month
+        """,
+        [filters.instrument, filters.subscale, *parameters],
+    )
+    if viewer.role != "admin":
+        frame = frame.filter(pl.col("n") >= viewer.min_cell)
+    low, high = t_interval(frame["mean_change"].to_numpy(), frame["sd"].to_numpy(), frame["n"].to_numpy())
+    return frame.with_columns(pl.Series("ci_low", low), pl.Series("ci_high", high)).drop("sd").fill_nan(None)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def cohorts_matching(warehouse: Warehouse, filters: Filters) -> list[str]:
+    """Cohorts of the chosen sites and modalities (cohort names carry no personal data)."""
+    chosen, parameters = filters.where()
+    return _read(
+        warehouse, f"SELECT DISTINCT cohort_id FROM marts.participants AS p WHERE {chosen} ORDER BY 1", parameters
+    )["cohort_id"].to_list()
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def filter_choices(warehouse: Warehouse) -> dict[str, list]:
+    """Measures in use, sites and modalities, for the sidebar filters."""
+    return {
+        "measures": _read(warehouse, "SELECT instrument, subscale FROM marts.outcome_parameters ORDER BY 1, 2").rows(),
+        "sites": _read(warehouse, "SELECT DISTINCT site_id FROM marts.participants ORDER BY 1")["site_id"].to_list(),
+        "modalities": _read(warehouse, "SELECT DISTINCT modality FROM marts.participants ORDER BY 1")[
+            "modality"
+        ].to_list(),
+    }
 
 
 # -- participants (clinicians of their own sites, and admins) ------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.queries import ROLES, Viewer, Warehouse, freshness
+from dashboard.queries import ROLES, Filters, Viewer, Warehouse, filter_choices, freshness
 from pipelines.settings import load_settings
 
 DEMO_IDENTITIES = {
@@ -68,6 +68,27 @@ def choose_identity() -> Viewer | None:
         st.stop()
     st.session_state["viewer"] = viewer
     return viewer
+
+
+def choose_filters(warehouse: Warehouse) -> None:
+    """Sidebar filters for the measure, sites and modalities; every page that can, follows them."""
+    choices = filter_choices(warehouse)
+    measures = [f"{instrument} · {subscale}" for instrument, subscale in choices["measures"]] or ["ECR-R · anxiety"]
+    st.sidebar.subheader("Filters")
+    default = measures.index("ECR-R · anxiety") if "ECR-R · anxiety" in measures else 0
+    st.sidebar.selectbox("Measure", measures, index=default, key="filter_measure")
+    st.sidebar.multiselect("Sites", choices["sites"], key="filter_sites", placeholder="all sites")
+    st.sidebar.multiselect("Modalities", choices["modalities"], key="filter_modalities", placeholder="all modalities")
+
+
+def current_filters() -> Filters:
+    instrument, subscale = st.session_state.get("filter_measure", "ECR-R · anxiety").split(" · ")
+    return Filters(
+        instrument,
+        subscale,
+        tuple(st.session_state.get("filter_sites", ())),
+        tuple(st.session_state.get("filter_modalities", ())),
+    )
 
 
 def _settings():

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, queries
-from dashboard.session import methods_link, page_header
+from dashboard.session import current_filters, methods_link, page_header
 
 warehouse, viewer = page_header("Cohort outcomes")
 if not viewer.sees_participants:
@@ -11,8 +11,13 @@ if not viewer.sees_participants:
     st.stop()
 
 cohorts = queries.cohorts_in_scope(warehouse, viewer)
+chosen_sites = current_filters().sites
+if chosen_sites:
+    cohorts = [
+        c for c in cohorts if c in set(queries.cohort_trajectories(warehouse, viewer, current_filters())["cohort_id"])
+    ]
 if not cohorts:
-    st.info("No cohort in your sites yet.")
+    st.info("No cohort in your sites matches the filters.")
     st.stop()
 cohort = st.selectbox("Cohort", cohorts)
 

@@ -4,11 +4,11 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, queries
-from dashboard.session import methods_link, page_header
+from dashboard.session import current_filters, methods_link, page_header
 
 warehouse, viewer = page_header("Exercises")
 
-practice = queries.practice_by_week(warehouse, viewer)
+practice = queries.practice_by_week(warehouse, viewer, current_filters())
 if practice.height:
     st.plotly_chart(charts.practice_by_week(practice), config={"displaylogo": False})
 st.caption(f"Logged practices in weeks 0–10 since enrolment. {methods_link('exercises-between-sessions')}")

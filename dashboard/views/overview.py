@@ -5,9 +5,10 @@ import streamlit as st
 
 from dashboard import charts, queries
 from dashboard.program_report import render_program_report
-from dashboard.session import methods_link, page_header, publication_rule
+from dashboard.session import current_filters, methods_link, page_header, publication_rule
 
 warehouse, viewer = page_header("Program overview")
+filters = current_filters()
 WITHHELD = "withheld"
 
 
@@ -80,9 +81,17 @@ if itt.height:
         + methods_link("group-results-program-site-cohort-modality")
     )
 
-st.subheader("Comparisons")
+st.subheader(f"Comparisons: {filters.instrument} {filters.subscale}")
 grouping = st.radio("Compare", ["site", "cohort", "modality"], horizontal=True)
-groups = queries.group_outcomes(warehouse, viewer, *queries.HEADLINE).filter(pl.col("grouping") == grouping)
+groups = queries.group_outcomes(warehouse, viewer, filters.instrument, filters.subscale).filter(
+    pl.col("grouping") == grouping
+)
+if grouping == "site" and filters.sites:
+    groups = groups.filter(pl.col("group_id").is_in(list(filters.sites)))
+if grouping == "modality" and filters.modalities:
+    groups = groups.filter(pl.col("group_id").is_in(list(filters.modalities)))
+if grouping == "cohort" and (filters.sites or filters.modalities):
+    groups = groups.filter(pl.col("group_id").is_in(queries.cohorts_matching(warehouse, filters)))
 st.plotly_chart(
     charts.forest_plot(
         groups,
@@ -119,9 +128,31 @@ nhs = queries.talking_therapies(warehouse, viewer)
 st.dataframe(nhs, hide_index=True)
 st.caption(methods_link("group-results-program-site-cohort-modality"))
 
+st.subheader("Trend across intake cohorts")
+trend = queries.intake_trend(warehouse, viewer, filters)
+if trend.height:
+    st.plotly_chart(
+        charts.forest_plot(
+            trend.sort("intake_month", descending=True),
+            "intake_month",
+            "mean_change",
+            "ci_low",
+            "ci_high",
+            f"Mean 10-week change by month of enrolment ({filters.instrument} {filters.subscale}, completers, 95% CI)",
+            "change",
+        ),
+        config={"displaylogo": False},
+    )
+st.caption(
+    f"Months with fewer than {viewer.min_cell} completers are withheld. "
+    + methods_link("group-results-program-site-cohort-modality")
+)
+
 st.subheader("Trajectories by cohort")
-trajectories = queries.cohort_trajectories(warehouse, viewer)
-trajectory_chart = charts.cohort_trajectories(trajectories)
+trajectories = queries.cohort_trajectories(warehouse, viewer, filters)
+trajectory_chart = charts.cohort_trajectories(
+    trajectories, f"Mean {filters.instrument} {filters.subscale} by week and cohort"
+)
 if trajectories.is_empty():
     st.info("No cohort has enough participants to show.")
 else:

@@ -74,3 +74,14 @@ def test_without_a_warehouse_the_app_says_how_to_start(monkeypatch, tmp_path):
     monkeypatch.setenv("SECUREBASE_WAREHOUSE", str(tmp_path / "missing.duckdb"))
     app = AppTest.from_file(str(APP), default_timeout=60).run()
     assert "securebase dashboard --warehouse FILE" in app.error[0].value
+
+
+def test_the_sidebar_filters_narrow_the_overview():
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.session_state["filter_sites"] = ["north"]
+    app.session_state["filter_measure"] = "GAD-7 · total"
+    app.run()
+    assert not app.exception
+    assert any(s.value == "Comparisons: GAD-7 total" for s in app.subheader)
+    compared = app.dataframe[1].value  # the comparison table (the first is who is counted)
+    assert list(compared["group_id"]) == ["north"]

@@ -97,7 +97,7 @@ def test_each_demo_identity_visits_every_page_without_an_exception(dashboard_url
         page.goto(dashboard_url)
         page.get_by_text("10-week change in ECR-R attachment anxiety").wait_for(timeout=60_000)
         sidebar = page.locator('[data-testid="stSidebar"]')
-        sidebar.locator('[data-testid="stSelectbox"]').click()
+        sidebar.locator('[data-testid="stSelectbox"]').filter(has_text="Demo identity").click()
         page.get_by_role("option", name=identity).click()
         page.get_by_text(f"You are viewing as {identity}").wait_for(timeout=30_000)
         for link, heading in PAGE_HEADINGS.items():

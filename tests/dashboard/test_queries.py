@@ -88,3 +88,27 @@ def test_cached_answers_never_cross_viewers(warehouse, sample_warehouse):
     north_cohort = cohorts_of(sample_warehouse, "north")[0]
     assert queries.participant_outcomes(warehouse, NORTH, north_cohort).height > 0
     assert queries.participant_outcomes(warehouse, south, north_cohort).is_empty()  # same arguments but the viewer
+
+
+def test_filters_narrow_every_query_and_travel_as_parameters(warehouse):
+    from dashboard.queries import Filters
+
+    north = Filters(sites=("north",))
+    assert set(queries.cohort_trajectories(warehouse, LEAD, north)["site_id"]) == {"north"}
+    assert all(c.startswith("north") for c in queries.cohorts_matching(warehouse, north))
+    assert (
+        queries.practice_by_week(warehouse, LEAD, north)["practices"].sum()
+        < queries.practice_by_week(warehouse, LEAD)["practices"].sum()
+    )
+    hostile = Filters(sites=("north'); DROP TABLE marts.participants; --",))
+    assert queries.cohorts_matching(warehouse, hostile) == []  # a value, never SQL
+    assert queries.cohorts_matching(warehouse, Filters()) != []
+    gad = queries.cohort_trajectories(warehouse, LEAD, Filters("GAD-7", "total"))
+    assert gad["mean_score"].max() <= 21  # GAD-7 totals, not ECR-R means
+
+
+def test_the_intake_trend_has_an_interval_per_month_and_no_small_month(warehouse):
+    trend = queries.intake_trend(warehouse, LEAD)
+    assert trend.height >= 3 and trend["intake_month"].is_sorted()
+    assert (trend["n"] >= LEAD.min_cell).all()
+    assert (trend["ci_low"] < trend["mean_change"]).all() and (trend["mean_change"] < trend["ci_high"]).all()
