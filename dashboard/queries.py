@@ -77,6 +77,11 @@ def _read(warehouse: Warehouse, sql: str, parameters: list | None = None) -> pl.
         return con.sql(sql, params=parameters).pl()
 
 
+def _without_small_groups(frame: pl.DataFrame, viewer: Viewer, people: str) -> pl.DataFrame:
+    """Rows about fewer than min_cell people (counted in column `people`) are dropped, except for an admin."""
+    return frame if viewer.role == "admin" else frame.filter(pl.col(people) >= viewer.min_cell)
+
+
 def _site_scope(viewer: Viewer, column: str = "site_id") -> tuple[str, list]:
     """A WHERE clause restricting rows to the viewer's sites (none for an admin), with its parameters."""
     if viewer.role == "admin":
@@ -162,17 +167,13 @@ def program_headline(warehouse: Warehouse, viewer: Viewer) -> dict:
 @st.cache_data(ttl=300, show_spinner=False)
 def intent_to_treat(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     frame = _read(warehouse, "SELECT * FROM marts.itt_outcomes ORDER BY grouping DESC, group_id")
-    if viewer.role == "admin":
-        return frame
-    return frame.filter(pl.col("n_participants") >= viewer.min_cell)
+    return _without_small_groups(frame, viewer, "n_participants")
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def talking_therapies(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     frame = _read(warehouse, "SELECT * FROM marts.talking_therapies WHERE grouping IN ('program', 'site', 'modality')")
-    if viewer.role == "admin":
-        return frame
-    return frame.filter(pl.col("n_cases") >= viewer.min_cell)
+    return _without_small_groups(frame, viewer, "n_cases")
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -201,7 +202,7 @@ def cohort_trajectories(
 @st.cache_data(ttl=300, show_spinner=False)
 def exercise_effects(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     frame = _read(warehouse, "SELECT * FROM marts.exercise_effects ORDER BY mean_distress_drop DESC")
-    return frame if viewer.role == "admin" else frame.filter(pl.col("participants") >= viewer.min_cell)
+    return _without_small_groups(frame, viewer, "participants")
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -219,13 +220,13 @@ def practice_by_week(warehouse: Warehouse, viewer: Viewer, filters: Filters = Fi
         """,
         parameters,
     )
-    return frame if viewer.role == "admin" else frame.filter(pl.col("participants") >= viewer.min_cell)
+    return _without_small_groups(frame, viewer, "participants")
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def dose_response(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     frame = _read(warehouse, "SELECT * FROM marts.dose_response ORDER BY practice_group")
-    return frame if viewer.role == "admin" else frame.filter(pl.col("n") >= viewer.min_cell)
+    return _without_small_groups(frame, viewer, "n")
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -244,8 +245,7 @@ def intake_trend(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filter
         """,
         [filters.instrument, filters.subscale, *parameters],
     )
-    if viewer.role != "admin":
-        frame = frame.filter(pl.col("n") >= viewer.min_cell)
+    frame = _without_small_groups(frame, viewer, "n")
     low, high = t_interval(frame["mean_change"].to_numpy(), frame["sd"].to_numpy(), frame["n"].to_numpy())
     return frame.with_columns(pl.Series("ci_low", low), pl.Series("ci_high", high)).drop("sd").fill_nan(None)
 
