@@ -137,9 +137,19 @@ def quality(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
 
 @st.cache_data(ttl=300, show_spinner=False)
 def group_outcomes(warehouse: Warehouse, viewer: Viewer, instrument: str, subscale: str) -> pl.DataFrame:
-    """`marts.cohort_outcomes` for one measure, as this viewer may see it."""
+    """`marts.cohort_outcomes` for one measure, with the intent-to-treat estimate where there is one, as this
+    viewer may see it."""
     frame = _read(
-        warehouse, "SELECT * FROM marts.cohort_outcomes WHERE instrument = ? AND subscale = ?", [instrument, subscale]
+        warehouse,
+        """
+        SELECT c.*, i.change_10_weeks AS itt_change, i.change_ci_low AS itt_ci_low, i.change_ci_high AS itt_ci_high,
+            i.model AS itt_model
+        FROM marts.cohort_outcomes AS c
+        LEFT JOIN marts.itt_outcomes AS i USING (grouping, group_id, instrument, subscale)
+        WHERE c.instrument = ? AND c.subscale = ?
+        ORDER BY c.grouping, c.group_id
+        """,
+        [instrument, subscale],
     )
     if viewer.role == "admin":
         return frame.with_columns(is_suppressed=pl.lit(False))
@@ -162,12 +172,6 @@ def program_headline(warehouse: Warehouse, viewer: Viewer) -> dict:
     """The program's row for the headline measure (withheld figures are None)."""
     rows = group_outcomes(warehouse, viewer, *HEADLINE).filter(pl.col("grouping") == "program")
     return rows.row(0, named=True) if rows.height else {}
-
-
-@st.cache_data(ttl=300, show_spinner=False)
-def intent_to_treat(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
-    frame = _read(warehouse, "SELECT * FROM marts.itt_outcomes ORDER BY grouping DESC, group_id")
-    return _without_small_groups(frame, viewer, "n_participants")
 
 
 @st.cache_data(ttl=300, show_spinner=False)

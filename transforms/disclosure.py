@@ -15,7 +15,8 @@ import polars as pl
 from transforms.outcomes import CATEGORY_COUNTS, CHANGE_STATISTICS, STATUS_COUNTS
 
 OUTCOME_COUNTS = [*STATUS_COUNTS, *CATEGORY_COUNTS]
-OUTCOME_STATISTICS = CHANGE_STATISTICS
+# The intent-to-treat estimate, joined to each group's row by the dashboard, is withheld with the rest.
+OUTCOME_STATISTICS = [*CHANGE_STATISTICS, "itt_change", "itt_ci_low", "itt_ci_high"]
 PARTS_OF_A_TOTAL = [
     ["n_improved", "n_unchanged", "n_deteriorated"],
     ["n_complete", "n_no_baseline", "n_no_endpoint", "n_not_yet_due"],
@@ -58,8 +59,8 @@ def suppress_outcomes(frame: pl.DataFrame, min_cell: int) -> pl.DataFrame:
         too_few = row["n_complete"] < min_cell or "n_enrolled" in hidden
         for column in hidden:
             row[column] = None
-        for column in OUTCOME_STATISTICS if too_few else ():
-            row[column] = None
+        if too_few:
+            row.update({column: None for column in OUTCOME_STATISTICS if column in row})
         row["is_suppressed"] = bool(hidden) or too_few
     return pl.DataFrame(rows, schema={**frame.schema, "is_suppressed": pl.Boolean})
 

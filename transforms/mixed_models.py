@@ -1,8 +1,9 @@
 """Linear mixed models: the intent-to-treat 10-week change and the expected trajectory for not-on-track alerts.
 
-Both are fitted once per grouping (never per participant) with statsmodels' MixedLM, on a seeded sample of
-at most `max_participants` people per group so that a nightly refresh of a large network stays cheap; the
-sample's size is reported beside every estimate.
+statsmodels' MixedLM is fitted once per program (never per group or participant) on a seeded sample of at most
+`max_participants` people, so that a nightly refresh of a large network stays cheap. The intent-to-treat change
+of every group (the program, each site, cohort and modality) then comes from all of its scores by generalised
+least squares given the fitted variance components: the mixed model's own estimator, in closed form.
 """
 
 from __future__ import annotations
@@ -52,31 +53,101 @@ def fit_with_fallback(formula: str, data, slope_term: str | None):
 
 
 @dataclass(frozen=True)
-class ChangeEstimate:
+class VarianceComponents:
+    """How people spread around their group's line in `score ~ week`: the covariance of each person's intercept
+    and weekly slope, and the variance of scores around their own line."""
+
+    between_people: np.ndarray  # 2 × 2: intercept, slope per week
+    residual: float
+    model: str
+    n_participants: int  # the sample they were estimated on
+
+
+def fit_variance_components(
+    scores: pl.DataFrame, max_participants: int = MAX_PARTICIPANTS, seed: int = 20260101
+) -> VarianceComponents | None:
+    """Fit `score ~ week` with a random intercept and slope per participant (`participant_id`, `week` as days/7,
+    `score`) on a seeded sample; None when there is too little to fit."""
+    data = _sample_participants(scores.drop_nulls("score"), max_participants, seed)
+    people = data["participant_id"].n_unique()
+    if people < 3 or data["week"].n_unique() < 2:
+        return None
+    try:
+        result, model = fit_with_fallback(
+            "score ~ week", data.select("participant_id", "week", "score").to_pandas(), "week"
+        )
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    between = np.zeros((2, 2))
+    cov_re = np.asarray(result.cov_re)
+    between[: cov_re.shape[0], : cov_re.shape[1]] = cov_re
+    return VarianceComponents(between, float(result.scale), model, people)
+
+
+@dataclass(frozen=True)
+class GroupChange:
+    group_id: str
     change: float | None
     ci_low: float | None
     ci_high: float | None
-    model: str
     n_participants: int
     n_scores: int
 
 
-def intent_to_treat_change(
-    scores: pl.DataFrame, weeks: float = 10, max_participants: int = MAX_PARTICIPANTS, seed: int = 20260101
-) -> ChangeEstimate:
-    """The change over `weeks` from every score (`participant_id`, `week` as days/7, `score`): weeks × the fixed
-    slope of `score ~ week` with a random intercept and slope per participant, with its 95% CI."""
-    data = _sample_participants(scores.drop_nulls("score"), max_participants, seed)
-    people = data["participant_id"].n_unique()
-    if people < 3 or data["week"].n_unique() < 2:
-        return ChangeEstimate(None, None, None, "too few participants", people, data.height)
-    frame = data.select("participant_id", "week", "score").to_pandas()
-    try:
-        result, model = fit_with_fallback("score ~ week", frame, "week")
-    except (ValueError, np.linalg.LinAlgError):
-        return ChangeEstimate(None, None, None, "did not converge", people, data.height)
-    low, high = result.conf_int().loc["week"]
-    return ChangeEstimate(weeks * result.fe_params["week"], weeks * low, weeks * high, model, people, data.height)
+def change_by_group(
+    scores: pl.DataFrame, components: VarianceComponents, weeks: float = 10, min_participants: int = 3
+) -> list[GroupChange]:
+    """The change over `weeks` in each group (`group_id`, `participant_id`, `week`, `score`) from every score:
+    weeks × the mixed model's fixed slope, estimated by generalised least squares given the variance components,
+    with its 95% CI.
+
+    Per person i with design X = [1, week] and V = X·G·Xᵀ + σ²·I, the estimate pools Xᵀ V⁻¹ X and Xᵀ V⁻¹ y over the
+    group's people. By Woodbury, Xᵀ V⁻¹ X = (A − A·M·A)/σ² and Xᵀ V⁻¹ y = (b − A·M·b)/σ², with A = XᵀX, b = Xᵀy and
+    M = (σ²·I + G·A)⁻¹·G; so five sums per person are all it needs, whatever the number of groups.
+    """
+    people = (
+        scores.drop_nulls("score")
+        .group_by("group_id", "participant_id")
+        .agg(
+            n=pl.len(),
+            weeks=pl.col("week").sum(),
+            weeks_squared=(pl.col("week") ** 2).sum(),
+            total=pl.col("score").sum(),
+            weeks_by_score=(pl.col("week") * pl.col("score")).sum(),
+        )
+        .sort("group_id", "participant_id")
+    )
+    a = np.stack(
+        [people["n"], people["weeks"], people["weeks"], people["weeks_squared"]], axis=-1, dtype=float
+    ).reshape(-1, 2, 2)
+    b = np.stack([people["total"], people["weeks_by_score"]], axis=-1).reshape(-1, 2, 1)
+    g, sigma2 = components.between_people, components.residual
+    m = np.linalg.solve(sigma2 * np.eye(2) + g @ a, np.broadcast_to(g, a.shape))
+    information = (a - a @ m @ a) / sigma2
+    weighted = ((b - a @ m @ b) / sigma2)[..., 0]
+
+    changes = []
+    for group_id, rows in people.with_row_index().group_by("group_id", maintain_order=True):
+        index = rows["index"].to_numpy()
+        n_people, n_scores = rows.height, int(rows["n"].sum())
+        pooled = information[index].sum(axis=0)
+        if n_people < min_participants or rows["weeks"].sum() == 0 or np.linalg.cond(pooled) > 1e12:
+            changes.append(GroupChange(group_id[0], None, None, None, n_people, n_scores))
+            continue
+        covariance = np.linalg.inv(pooled)
+        slope = float((covariance @ weighted[index].sum(axis=0))[1])
+        half_width = 1.959964 * math.sqrt(covariance[1, 1])
+        changes.append(
+            GroupChange(
+                group_id[0],
+                weeks * slope,
+                weeks * (slope - half_width),
+                weeks * (slope + half_width),
+                n_people,
+                n_scores,
+            )
+        )
+    return changes
 
 
 @dataclass(frozen=True)

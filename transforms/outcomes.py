@@ -8,7 +8,7 @@ import polars as pl
 
 from transforms.effect_sizes import paired_change_statistics
 from transforms.instruments import Instrument
-from transforms.mixed_models import intent_to_treat_change
+from transforms.mixed_models import change_by_group, fit_variance_components
 from transforms.reliable_change import classify_change, outcome_parameters
 from transforms.windows import KEYS, Windows, outcome_status, select_baseline_and_endpoint
 
@@ -127,38 +127,35 @@ def cohort_outcomes(outcomes: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-ITT_GROUPINGS = {"program": None, "modality": "modality"}  # one model each; sites and cohorts: completers
-
-
 def intent_to_treat(
     assessments: pl.DataFrame, participants: pl.DataFrame, instrument: str, subscale: str, windows: Windows
 ) -> pl.DataFrame:
-    """`marts.itt_outcomes`: the 10-week change estimated from every score of everyone enrolled, by a mixed
-    model for the program and per modality (transforms/mixed_models.py), with its 95% CI and sample sizes."""
+    """`marts.itt_outcomes`: for every grouping, the 10-week change estimated from every score of everyone
+    enrolled by the program's mixed model (transforms/mixed_models.py), with its 95% CI and sample sizes."""
     scores = (
         assessments.filter((pl.col("instrument") == instrument) & (pl.col("subscale") == subscale))
         .filter(pl.col("days_since_enrolment").is_between(windows.baseline[0], windows.endpoint[1]))
-        .join(participants.select("participant_id", "site_id", "modality"), on="participant_id")
-        .select("participant_id", "site_id", "modality", "score", week=pl.col("days_since_enrolment") / 7)
+        .join(participants.select("participant_id", *filter(None, GROUPINGS.values())), on="participant_id")
+        .select(*filter(None, GROUPINGS.values()), "participant_id", "score", week=pl.col("days_since_enrolment") / 7)
     )
-    rows = []
-    for grouping, column in ITT_GROUPINGS.items():
-        groups = (
-            [("all", scores)]
-            if column is None
-            else [(key[0], frame) for key, frame in scores.group_by(column, maintain_order=True)]
-        )
-        for group_id, frame in sorted(groups, key=lambda g: str(g[0])):
-            estimate = intent_to_treat_change(frame, weeks=windows.endpoint_target / 7)
-            rows.append(
-                {
-                    "grouping": grouping,
-                    "group_id": group_id,
-                    "instrument": instrument,
-                    "subscale": subscale,
-                    **estimate.__dict__,
-                }
+    components = fit_variance_components(scores)
+    if components is None:  # too little history to fit: the program's row says so, with its counts
+        people = scores.drop_nulls("score")
+        rows = [
+            {"grouping": "program", "group_id": "all", "model": "not fitted: too few participants or weeks"}
+            | {"n_participants": people["participant_id"].n_unique(), "n_scores": people.height}
+        ]
+    else:
+        rows = [
+            {"grouping": grouping, "model": components.model} | change.__dict__
+            for grouping, column in GROUPINGS.items()
+            for change in change_by_group(
+                scores.with_columns(group_id=pl.lit("all") if column is None else pl.col(column)),
+                components,
+                weeks=windows.endpoint_target / 7,
             )
+        ]
+    rows = [row | {"instrument": instrument, "subscale": subscale} for row in rows]
     return pl.DataFrame(rows, schema=ITT_SCHEMA).rename(
         {"change": "change_10_weeks", "ci_low": "change_ci_low", "ci_high": "change_ci_high"}
     )

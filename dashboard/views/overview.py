@@ -64,18 +64,13 @@ else:
         f"{methods_link('baseline-endpoint-and-who-counts-as-complete')}"
     )
 
-itt = queries.intent_to_treat(warehouse, viewer)
-if itt.height:
+if headline.get("itt_change") is not None:
     st.subheader("Intent-to-treat estimate")
-    program = itt.filter(pl.col("grouping") == "program")
-    if program.height and program["change_10_weeks"][0] is not None:
-        row = program.row(0, named=True)
-        st.metric(
-            "10-week change, everyone enrolled (mixed model)",
-            f"{row['change_10_weeks']:+.2f}",
-            help=f"95% CI {row['change_ci_low']:+.2f} to {row['change_ci_high']:+.2f}; {row['model']}; "
-            f"{row['n_participants']} participants, {row['n_scores']} scores.",
-        )
+    st.metric(
+        "10-week change, everyone enrolled (mixed model)",
+        f"{headline['itt_change']:+.2f}",
+        help=f"95% CI {headline['itt_ci_low']:+.2f} to {headline['itt_ci_high']:+.2f}; {headline['itt_model']}.",
+    )
     st.caption(
         "From every score of everyone enrolled, not only completers. "
         + methods_link("group-results-program-site-cohort-modality")
@@ -112,6 +107,11 @@ table = groups.select(
     "mean_change_ci_low",
     "mean_change_ci_high",
     "hedges_g",
+    *(
+        ["itt_change", "itt_ci_low", "itt_ci_high"]
+        if (filters.instrument, filters.subscale) == queries.HEADLINE
+        else []
+    ),
     "is_suppressed",
 )
 st.dataframe(table, hide_index=True)

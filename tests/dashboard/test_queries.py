@@ -67,7 +67,6 @@ def test_a_program_lead_never_receives_a_figure_about_fewer_than_min_cell_people
         (queries.exercise_effects(warehouse, LEAD), "participants"),
         (queries.practice_by_week(warehouse, LEAD), "participants"),
         (queries.dose_response(warehouse, LEAD), "n"),
-        (queries.intent_to_treat(warehouse, LEAD), "n_participants"),
         (queries.talking_therapies(warehouse, LEAD), "n_cases"),
     ]:
         assert (frame[column] >= LEAD.min_cell).all()

@@ -158,3 +158,23 @@ def test_intent_to_treat_agrees_with_the_completers_in_the_sample(sample_warehou
     )
     assert model == "random intercept and slope" and low < itt < high < 0
     assert abs(itt - completers) < 0.1  # the sample's dropout is at random, so both estimate the same change
+
+
+def test_intent_to_treat_accounts_for_everyone_in_every_grouping(sample_warehouse):
+    counts = query(
+        sample_warehouse,
+        """
+        SELECT grouping, count(*), sum(n_participants), count(change_10_weeks) FILTER (n_participants >= 3)
+        FROM marts.itt_outcomes GROUP BY grouping ORDER BY grouping""",
+    )
+    groups = query(
+        sample_warehouse,
+        "SELECT count(DISTINCT cohort_id), count(DISTINCT modality), count(DISTINCT site_id) FROM marts.participants",
+    )[0]
+    # every participant has a baseline score in the sample, so each grouping partitions all 300
+    assert counts == [
+        ("cohort", groups[0], 300, groups[0] - 2),  # two cohorts enrolled one person each: too few to estimate
+        ("modality", groups[1], 300, groups[1]),
+        ("program", 1, 300, 1),
+        ("site", groups[2], 300, groups[2]),
+    ]

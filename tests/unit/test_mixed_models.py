@@ -7,7 +7,13 @@ import polars as pl
 import pytest
 
 from transforms.alerts import not_on_track_alerts
-from transforms.mixed_models import fit_expected_trajectory, intent_to_treat_change
+from transforms.mixed_models import (
+    VarianceComponents,
+    change_by_group,
+    fit_expected_trajectory,
+    fit_variance_components,
+    fit_with_fallback,
+)
 
 
 def simulated_program(n: int, ten_week_change: float, seed: int = 4) -> pl.DataFrame:
@@ -23,24 +29,53 @@ def simulated_program(n: int, ten_week_change: float, seed: int = 4) -> pl.DataF
     return pl.DataFrame(rows, schema=["participant_id", "week", "score"], orient="row")
 
 
-def test_intent_to_treat_recovers_a_known_ten_week_change():
-    estimate = intent_to_treat_change(simulated_program(200, -0.4), max_participants=200)
-    assert estimate.model == "random intercept and slope"
-    assert estimate.ci_low < -0.4 < estimate.ci_high
-    assert estimate.change == pytest.approx(-0.4, abs=0.08)
-    assert (estimate.n_participants, estimate.ci_high - estimate.ci_low < 0.3) == (200, True)
+def by_group(*programs: pl.DataFrame) -> pl.DataFrame:
+    return pl.concat(
+        p.with_columns(group_id=pl.lit(f"g{i}"), participant_id=f"g{i}-" + pl.col("participant_id"))
+        for i, p in enumerate(programs)
+    )
 
 
-def test_a_larger_group_is_estimated_on_a_seeded_sample():
+def test_the_closed_form_reproduces_statsmodels_when_given_its_variance_components():
+    program = simulated_program(120, -0.4)
+    for slope_term, model in [("week", "random intercept and slope"), (None, "random intercept")]:
+        result, fitted = fit_with_fallback("score ~ week", program.to_pandas(), slope_term)
+        assert fitted == model
+        between = np.zeros((2, 2))
+        between[: result.cov_re.shape[0], : result.cov_re.shape[1]] = np.asarray(result.cov_re)
+        components = VarianceComponents(between, result.scale, model, 120)
+        (change,) = change_by_group(program.with_columns(group_id=pl.lit("all")), components, weeks=10)
+        low, high = result.conf_int().loc["week"]
+        assert change.change == pytest.approx(10 * result.fe_params["week"], abs=1e-6)
+        assert (change.ci_low, change.ci_high) == pytest.approx((10 * low, 10 * high), abs=1e-4)
+        assert (change.n_participants, change.n_scores) == (120, program.height)
+
+
+def test_each_group_recovers_its_own_known_ten_week_change():
+    scores = by_group(simulated_program(150, -0.4, seed=1), simulated_program(150, -0.1, seed=2))
+    components = fit_variance_components(scores, max_participants=200)
+    assert components.model == "random intercept and slope" and components.n_participants == 200
+    faster, slower = change_by_group(scores, components)
+    for group, truth in [(faster, -0.4), (slower, -0.1)]:
+        assert group.ci_low < truth < group.ci_high
+        assert group.change == pytest.approx(truth, abs=0.08)
+        assert group.n_participants == 150 and group.ci_high - group.ci_low < 0.3
+
+
+def test_variance_components_come_from_a_seeded_sample():
     program = simulated_program(300, -0.4)
-    first = intent_to_treat_change(program, max_participants=100)
-    again = intent_to_treat_change(program, max_participants=100)
-    assert first.n_participants == 100 and first == again
+    first = fit_variance_components(program, max_participants=100)
+    again = fit_variance_components(program, max_participants=100)
+    assert first.n_participants == 100
+    assert (first.residual, first.between_people.tolist()) == (again.residual, again.between_people.tolist())
 
 
 def test_too_few_participants_give_no_estimate():
-    estimate = intent_to_treat_change(simulated_program(2, -0.4))
-    assert estimate.change is None and estimate.model == "too few participants"
+    assert fit_variance_components(simulated_program(2, -0.4)) is None
+    components = fit_variance_components(simulated_program(50, -0.4))
+    small, large = change_by_group(by_group(simulated_program(2, -0.4), simulated_program(50, -0.4)), components)
+    assert (small.change, small.ci_low, small.n_participants) == (None, None, 2)
+    assert large.change is not None and large.n_participants == 50
 
 
 def history_with_intake(n: int = 150, seed: int = 8) -> pl.DataFrame:
