@@ -67,12 +67,16 @@ def refresh(
     if not inbox.is_dir():
         fail(f"inbox {inbox} is not a folder")
 
-    from pipelines.flows import refresh as refresh_flow
+    from pipelines.prefect_api import prefect_api
 
-    try:
-        summary = refresh_flow(inbox=inbox, warehouse=warehouse, config=config, as_of=as_of_date)
-    except Exception as error:  # the flow has logged the details; the user gets one line
-        fail(f"refresh failed, the published warehouse is unchanged: {error}")
+    with prefect_api() as api:
+        from pipelines.flows import refresh as refresh_flow  # imported while a temporary API server boots
+
+        try:
+            api.ready()
+            summary = refresh_flow(inbox=inbox, warehouse=warehouse, config=config, as_of=as_of_date)
+        except Exception as error:  # the flow has logged the details; the user gets one line
+            fail(f"refresh failed, the published warehouse is unchanged: {error}")
     typer.echo(summary.one_line())
 
 

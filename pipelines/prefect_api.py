@@ -1,0 +1,97 @@
+"""A Prefect API for a refresh run from the command line: the configured one, or a temporary server on loopback.
+
+Without PREFECT_API_URL, Prefect itself starts a temporary server at the first flow run: its client first imports
+the whole server application (about 3 s here) only to launch it in a new process, then waits for that process to
+boot (about 3 s more), before any work starts. Launching the same server process before the pipeline is imported
+lets it boot on the other core meanwhile, and spares this process the import.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+
+class PrefectApi:
+    """The API flow runs report to; `ready()` waits until it answers."""
+
+    def __init__(self, url: str, process: subprocess.Popen | None = None) -> None:
+        self.url = url
+        self.process = process
+
+    def ready(self, timeout: float = 60.0) -> None:
+        if self.process is None:
+            return
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the temporary Prefect server exited with code {self.process.returncode}")
+            try:
+                with direct.open(f"{self.url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the temporary Prefect server did not answer within {timeout:.0f} s")
+
+
+def _free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _drain_workers() -> None:
+    """Flow runs send their logs and events from background workers: let them deliver before the server stops,
+    as `prefect_test_harness` does."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        with suppress(RuntimeError):  # never started
+            worker.drain_all(timeout=10)
+
+
+@contextmanager
+def prefect_api() -> Iterator[PrefectApi]:
+    """The configured API (PREFECT_API_URL, or a test harness's), else a temporary server that stops on exit,
+    with the same command and settings Prefect's own temporary server uses."""
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    settings = get_current_settings()
+    if settings.api.url:
+        yield PrefectApi(settings.api.url)
+        return
+    port = _free_loopback_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app"]
+        + ["--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"],
+        env={
+            **os.environ,
+            **settings.to_environment_variables(exclude_unset=True),
+            "PREFECT_UI_ENABLED": "0",
+            "PREFECT__SERVER_EPHEMERAL": "1",
+            "PREFECT__SERVER_FINAL": "1",
+        },
+    )
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield PrefectApi(url, server)
+    finally:
+        _drain_workers()
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
