@@ -31,7 +31,7 @@ def main(inbox: Path, as_of: date = date(2026, 7, 20)) -> None:
         profile.enable()
         for planned in stages.new_files(build, list_inbox(inbox)):
             started = time.perf_counter()
-            result = stages.ingest_file(build, planned, run)
+            result = stages.store_file(build, stages.examine_file(planned, run))
             print(
                 f"{planned.inbox_file.file_name}: {time.perf_counter() - started:.2f} s "
                 f"(validation {result.validation_seconds:.2f} s)"

@@ -102,6 +102,25 @@ def figures_markdown(run: dict) -> str:
     for n, s in sizes.items():
         for page, render in s["dashboard"].items():
             lines.append(f"| {n:,} | {page} | {render['first']} | {render['cached']} |")
+    on_dask = {n: s for n, s in sizes.items() if "dask_1" in s}
+    if on_dask:
+        lines += [
+            "",
+            "Full refresh with the files examined on a local Dask cluster (`prefect-dask`; single-threaded worker "
+            "processes, as many files at once as workers; ingest includes validation):",
+            "",
+            "| participants | in-process | Dask, 1 worker | Dask, 2 workers | 2 workers / 1 | ingest, 1 worker | "
+            "ingest, 2 workers | peak, 2 workers |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for n, s in on_dask.items():
+            one, two = s["dask_1"], s["dask_2"]
+            ingest = [d["stages"]["ingest"] + d["stages"]["validation"] for d in (one, two)]
+            lines.append(
+                f"| {n:,} | {s['full']['seconds']} s | {one['seconds']} s | {two['seconds']} s | "
+                f"{two['seconds'] / one['seconds']:.2f} | {ingest[0]:.1f} s | {ingest[1]:.1f} s | "
+                f"{two['peak_mib']} MiB |"
+            )
     lines += ["", "Goals of the benchmark issue:", "", "| goal | figure | met |", "|---|---|---|"]
     for goal, figure, met in goals(sizes):
         lines.append(f"| {goal} | {figure} | {'yes' if met else 'no'} |")

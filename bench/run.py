@@ -55,6 +55,32 @@ con.close()
 """
 
 
+# A full refresh whose files are examined on a local Dask cluster of N single-threaded worker processes.
+ON_DASK = """
+import sys
+from datetime import date
+from pathlib import Path
+
+import distributed
+from prefect_dask import DaskTaskRunner
+
+from pipelines.prefect_api import prefect_api
+from pipelines.settings import offline_environment
+
+offline_environment()
+inbox, warehouse, workers = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+as_of = date.fromisoformat(sys.argv[4])
+with prefect_api() as api, distributed.LocalCluster(
+    n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+) as cluster:
+    from pipelines.flows import refresh
+
+    api.ready()
+    runner = DaskTaskRunner(address=cluster.scheduler_address)
+    refresh.with_options(task_runner=runner)(inbox=inbox, warehouse=warehouse, as_of=as_of, files_at_once=workers)
+"""
+
+
 def make_increment(inbox: Path, participants: int, work: Path) -> None:
     """About 1% new data: new participants (ids not seen before) with all their administrations and practice."""
     extra = work / "increment"
@@ -200,8 +226,14 @@ def bench_size(participants: int, port: int) -> dict:
     result["increment"] = measured(refresh, env)
     result["increment"]["stages"] = stage_seconds(warehouse, 2)
     result["dashboard"] = dashboard_renders(warehouse, port)
-    for step in ("generate", "floor", "full", "increment"):
-        result[step].pop("output")
+    if participants >= 20000:  # where per-file work is large enough for workers to matter
+        for workers in (1, 2):
+            on_dask = work / f"dask-{workers}.duckdb"
+            command = [sys.executable, "-c", ON_DASK, inbox, on_dask, str(workers), AS_OF]
+            result[f"dask_{workers}"] = measured(command, {**env, "PYTHONPATH": str(ROOT)})
+            result[f"dask_{workers}"]["stages"] = stage_seconds(on_dask, 1)
+    for step in ("generate", "floor", "full", "increment", "dask_1", "dask_2"):
+        result.get(step, {}).pop("output", None)
     return result
 
 

@@ -5,16 +5,19 @@ Tasks retry only where I/O can fail: reading an inbox file.
 """
 
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
+from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipelines import stages
 from pipelines.inbox import list_inbox
@@ -48,7 +51,8 @@ class RefreshSummary:
 
 
 find_new_files = task(stages.new_files, name="find new files", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-ingest_file = task(stages.ingest_file, name="ingest file", cache_policy=NO_CACHE)
+examine_file = task(stages.examine_file, name="examine file", cache_policy=NO_CACHE)
+store_file = task(stages.store_file, name="store file", cache_policy=NO_CACHE)
 build_marts = task(stages.build_marts, name="build marts", cache_policy=NO_CACHE)
 check_marts = task(stages.validate_marts, name="check marts", cache_policy=NO_CACHE)
 
@@ -76,9 +80,16 @@ def today_in(timezone_name: str) -> date:
     return datetime.now(ZoneInfo(timezone_name)).date()
 
 
-@flow(name="securebase-refresh", log_prints=True)
-def refresh(inbox: Path, warehouse: Path, config: Path | None = None, as_of: date | None = None) -> RefreshSummary:
-    """One nightly refresh of `warehouse` from the files of `inbox` (CONTRACT.md §1)."""
+@flow(name="securebase-refresh", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))
+def refresh(
+    inbox: Path, warehouse: Path, config: Path | None = None, as_of: date | None = None, files_at_once: int = 1
+) -> RefreshSummary:
+    """One nightly refresh of `warehouse` from the files of `inbox` (CONTRACT.md §1).
+
+    New files are examined (read, screened, typed, validated) by the flow's task runner, `files_at_once` at a
+    time (each holds its rows in memory until stored): in a thread of this process by default, or over a cluster
+    with `refresh.with_options(task_runner=DaskTaskRunner(...))`. Only this process writes the warehouse, one
+    file at a time in inbox order."""
     settings = load_settings(config)
     as_of = as_of or today_in(settings.timezone)
     run = RunParameters(as_of, settings.timezone, settings.instruments)
@@ -92,10 +103,14 @@ def refresh(inbox: Path, warehouse: Path, config: Path | None = None, as_of: dat
         try:
             with clock("ingest"):
                 planned = find_new_files(build, list_inbox(Path(inbox)))
+                # examined side by side by the flow's task runner; stored one by one, in inbox order
+                waiting = iter(planned)
+                examining = deque(examine_file.submit(file, run) for file in islice(waiting, files_at_once))
                 results = []
-                for number, file in enumerate(planned, start=1):
-                    results.append(ingest_file(build, file, run))
-                    print(f"[{number}/{len(planned)}] {results[-1].progress_line()}")
+                while examining:
+                    results.append(store_file(build, examining.popleft().result()))
+                    print(f"[{len(results)}/{len(planned)}] {results[-1].progress_line()}")
+                    examining.extend(examine_file.submit(file, run) for file in islice(waiting, 1))
             with clock("marts"):
                 released = build_marts(build, settings, as_of)
             counts = build.settle_file_counts()

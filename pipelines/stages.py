@@ -14,7 +14,7 @@ import polars as pl
 from pipelines.inbox import InboxFile, UnreadableFile, read_table, sha256_of
 from pipelines.settings import Settings
 from pipelines.validation import MART_SUITES, RunParameters, SuiteResult, row_failures, validate_mart
-from pipelines.warehouse import WarehouseBuild
+from pipelines.warehouse import WarehouseBuild, stage_rows
 from transforms.alerts import program_alerts
 from transforms.datasets import DATASETS
 from transforms.engagement import dose_response, exercise_effects
@@ -63,53 +63,95 @@ def new_files(build: WarehouseBuild, inbox_files: list[InboxFile]) -> list[FileT
     return planned
 
 
-def ingest_file(build: WarehouseBuild, planned: FileToLoad, run: RunParameters) -> FileResult:
-    """Load one new file into raw and staging, quarantining the rows that fail a single-row rule.
+@dataclass(frozen=True)
+class ExaminedFile:
+    """A new file read, screened, typed and validated: everything `store_file` writes to the warehouse."""
 
-    A file is rejected whole (nothing of it loaded) when it is unreadable, of unknown kind, lacks a required
-    column, or carries a direct identifier; the reason names the column, never a value.
+    planned: FileToLoad
+    status: str = "loaded"  # loaded | rejected | duplicate
+    reason: str | None = None  # why it is rejected or a duplicate; it names a column or a file, never a value
+    rows_read: int = 0
+    rows: pl.DataFrame | None = None  # as read: text, with source_row
+    staged: pl.DataFrame | None = None  # typed by the staging model
+    failures: pl.DataFrame | None = None  # single-row rule failures
+    suite_results: tuple[SuiteResult, ...] = ()
+    validation_seconds: float = 0.0
+
+
+def examine_file(planned: FileToLoad, run: RunParameters) -> ExaminedFile:
+    """All the work on one new file that needs only the file: read it, screen it, type it and validate its rows.
+
+    It touches no warehouse, so files can be examined side by side by any Prefect task runner. A file is refused
+    whole when it is unreadable, of unknown kind, lacks a required column, or carries a direct identifier.
     """
     inbox_file = planned.inbox_file
-    record = {"file_name": inbox_file.file_name, "sha256": planned.sha256, "dataset": inbox_file.dataset}
     if planned.duplicate_of is not None:
-        reason = f"same bytes as {planned.duplicate_of}"
-        build.record_file(**record, status="duplicate", reason=reason, rows_read=0, rows_loaded=0, rows_quarantined=0)
-        return FileResult(inbox_file.file_name, "duplicate", reason)
-
-    def reject(reason: str, rows_read: int = 0) -> FileResult:
-        build.record_file(
-            **record, status="rejected", reason=reason, rows_read=rows_read, rows_loaded=0, rows_quarantined=0
-        )
-        return FileResult(inbox_file.file_name, "rejected", reason, rows_read)
-
+        return ExaminedFile(planned, "duplicate", f"same bytes as {planned.duplicate_of}")
     if inbox_file.dataset is None:
-        return reject("unknown dataset: the name must start with participants, questionnaires, scores or exercises")
+        return ExaminedFile(
+            planned,
+            "rejected",
+            "unknown dataset: the name must start with participants, questionnaires, scores or exercises",
+        )
     if inbox_file.format is None:
-        return reject("unknown extension (expected .csv, .jsonl or .parquet, optionally .gz)")
+        return ExaminedFile(
+            planned, "rejected", "unknown extension (expected .csv, .jsonl or .parquet, optionally .gz)"
+        )
     try:
         rows = read_table(inbox_file)
     except UnreadableFile as error:
-        return reject(str(error))
+        return ExaminedFile(planned, "rejected", str(error))
     reason = rejection_reason(rows.drop("source_row"), DATASETS[inbox_file.dataset])
     if reason:
-        return reject(reason, rows.height)
-
-    file_number = build.record_file(**record, status="loaded", rows_read=rows.height)
-    staged = build.load_raw(inbox_file.dataset, file_number, inbox_file.file_name, rows)
+        return ExaminedFile(planned, "rejected", reason, rows.height)
+    staged = stage_rows(inbox_file.dataset, rows, run.timezone)
     started = time.perf_counter()
     failures, suite_results = row_failures(inbox_file.dataset, inbox_file.file_name, staged, run)
-    validation_seconds = time.perf_counter() - started
-    for result in suite_results:
+    return ExaminedFile(
+        planned,
+        rows_read=rows.height,
+        rows=rows,
+        staged=staged,
+        failures=failures,
+        suite_results=tuple(suite_results),
+        validation_seconds=time.perf_counter() - started,
+    )
+
+
+def store_file(build: WarehouseBuild, examined: ExaminedFile) -> FileResult:
+    """Write an examined file to the warehouse: its manifest entry, its rows in raw and staging, its validation
+    results, and the rows it quarantines. A refused or duplicate file is recorded with its reason only."""
+    inbox_file = examined.planned.inbox_file
+    record = {"file_name": inbox_file.file_name, "sha256": examined.planned.sha256, "dataset": inbox_file.dataset}
+    if examined.status != "loaded":
+        build.record_file(
+            **record,
+            status=examined.status,
+            reason=examined.reason,
+            rows_read=examined.rows_read,
+            rows_loaded=0,
+            rows_quarantined=0,
+        )
+        return FileResult(inbox_file.file_name, examined.status, examined.reason, examined.rows_read)
+
+    file_number = build.record_file(**record, status="loaded", rows_read=examined.rows_read)
+    build.store_rows(inbox_file.dataset, file_number, inbox_file.file_name, examined.rows, examined.staged)
+    for result in examined.suite_results:
         build.record_validation(result)
     build.quarantine_rows(
-        failures.with_columns(
+        examined.failures.with_columns(
             file_number=pl.lit(file_number, pl.Int32),
             source_file=pl.lit(inbox_file.file_name),
             dataset=pl.lit(inbox_file.dataset),
         )
     )
     return FileResult(
-        inbox_file.file_name, "loaded", None, rows.height, failures["source_row"].n_unique(), validation_seconds
+        inbox_file.file_name,
+        "loaded",
+        None,
+        examined.rows_read,
+        examined.failures["source_row"].n_unique(),
+        examined.validation_seconds,
     )
 
 

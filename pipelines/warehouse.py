@@ -84,6 +84,34 @@ CREATE OR REPLACE TEMP MACRO whole_number(text) AS
 RELATIONAL_RULES = ("unknown_participant", "before_enrolment", "conflicting_duplicate")
 
 
+def _raw_columns(dataset: str, columns: list[str]) -> str:
+    """The SELECT list giving a file's text columns the shape of raw.<dataset>: a column the file lacks is null,
+    and questionnaire items item_1 … item_N are packed into one list, `responses`, position i holding item i + 1
+    (a gap in the file's numbering is a blank)."""
+    select = [c if c in columns else f"NULL AS {c}" for c in (c.name for c in DATASETS[dataset].columns)]
+    if DATASETS[dataset].has_items:
+        numbers = {int(match.group(1)) for c in columns if (match := ITEM_COLUMN.match(c))}
+        items = [f"item_{i}" if i in numbers else "NULL" for i in range(1, max(numbers, default=0) + 1)]
+        select.append(f"CAST([{', '.join(items)}] AS VARCHAR[]) AS responses")
+    return ", ".join(select)
+
+
+def stage_rows(dataset: str, rows: pl.DataFrame, timezone_name: str) -> pl.DataFrame:
+    """A file's rows (text, with `source_row`) typed by its staging model (transforms/sql/staging/), in a private
+    in-memory DuckDB: it needs no warehouse, so any worker can stage a file. `file_number` and `source_file` are
+    filled in when the file is stored."""
+    with duckdb.connect() as con:
+        con.execute(f"SET TimeZone = '{timezone_name}'")
+        con.execute(MACROS)
+        con.execute("CREATE SCHEMA raw")
+        con.register("batch", rows)
+        con.execute(
+            f"CREATE VIEW raw.{dataset} AS SELECT 0 AS file_number, NULL::VARCHAR AS source_file, source_row, "
+            f"{_raw_columns(dataset, rows.columns)} FROM batch"
+        )
+        return con.sql(sql_model(f"staging/{dataset}")).pl()
+
+
 class WarehouseLocked(RuntimeError):
     """Another refresh holds the warehouse's lock."""
 
@@ -152,33 +180,26 @@ class WarehouseBuild:
         )
         return file_number
 
-    def load_raw(self, dataset: str, file_number: int, file_name: str, rows: pl.DataFrame) -> pl.DataFrame:
-        """Append a file's rows (as text, with lineage) to raw and staging; return the typed staging rows.
-
-        Questionnaire item columns item_1 … item_N are packed into one list, `responses`, position i holding
-        item i + 1 (a gap in the file's numbering is a blank).
-        """
-        named = [c.name for c in DATASETS[dataset].columns]
-        select = [f"{c}" if c in rows.columns else f"NULL AS {c}" for c in named]
-        if DATASETS[dataset].has_items:
-            numbers = {int(match.group(1)) for c in rows.columns if (match := ITEM_COLUMN.match(c))}
-            items = [f"item_{i}" if i in numbers else "NULL" for i in range(1, max(numbers, default=0) + 1)]
-            select.append(f"CAST([{', '.join(items)}] AS VARCHAR[]) AS responses")
+    def store_rows(
+        self, dataset: str, file_number: int, file_name: str, rows: pl.DataFrame, staged: pl.DataFrame
+    ) -> None:
+        """Append a file's rows as read (text, with lineage) to raw, and as typed by `stage_rows` to staging."""
         self.con.register("batch", rows)
+        self.con.register("staged", staged)
         try:
             self.con.execute(
                 f"INSERT INTO raw.{dataset} BY NAME SELECT ? AS file_number, ? AS source_file, source_row, "
-                f"{', '.join(select)} FROM batch",
+                f"{_raw_columns(dataset, rows.columns)} FROM batch",
+                [file_number, file_name],
+            )
+            self.con.execute(
+                f"INSERT INTO staging.{dataset} BY NAME "
+                f"SELECT * REPLACE (?::INTEGER AS file_number, ?::VARCHAR AS source_file) FROM staged",
                 [file_number, file_name],
             )
         finally:
             self.con.unregister("batch")
-        self.con.execute(
-            f"INSERT INTO staging.{dataset} BY NAME "
-            f"SELECT * FROM ({sql_model(f'staging/{dataset}')}) WHERE file_number = ?",
-            [file_number],
-        )
-        return self.frame(f"SELECT * FROM staging.{dataset} WHERE file_number = ?", [file_number])
+            self.con.unregister("staged")
 
     def quarantine_rows(self, failures: pl.DataFrame) -> None:
         """Append row failures (file_number, source_file, source_row, dataset, rule, column_name, detail)."""

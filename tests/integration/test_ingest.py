@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from pipelines.inbox import list_inbox
-from pipelines.stages import ingest_file, new_files
+from pipelines.stages import examine_file, new_files, store_file
 from pipelines.validation import RunParameters
 from pipelines.warehouse import WarehouseBuild
 from transforms.instruments import registry
@@ -85,7 +85,7 @@ def warehouse(tmp_path):
 def ingest(build: WarehouseBuild, name: str, data: bytes):
     (build.inbox / name).write_bytes(data)
     [planned] = new_files(build, list_inbox(build.inbox))
-    return ingest_file(build, planned, RUN)
+    return store_file(build, examine_file(planned, RUN))
 
 
 def quarantined(build: WarehouseBuild, name: str) -> list[tuple]:

@@ -1,16 +1,12 @@
 """Typing in the staging SQL: time zones, bare dates, whole numbers, unparseable values."""
 
 import polars as pl
-import pytest
 
-from pipelines.warehouse import WarehouseBuild
+from pipelines.warehouse import stage_rows
 
 
-@pytest.fixture
-def build(tmp_path):
-    build = WarehouseBuild(tmp_path / "w.duckdb", "Europe/London")
-    yield build
-    build.discard()
+def stage(dataset: str, rows: pl.DataFrame) -> pl.DataFrame:
+    return stage_rows(dataset, rows, "Europe/London")
 
 
 def questionnaire_rows(**columns) -> pl.DataFrame:
@@ -19,11 +15,9 @@ def questionnaire_rows(**columns) -> pl.DataFrame:
     return pl.DataFrame({**base, **columns}, schema_overrides={"source_row": pl.Int64})
 
 
-def test_days_are_calendar_dates_in_the_program_time_zone(build):
-    staged = build.load_raw(
+def test_days_are_calendar_dates_in_the_program_time_zone():
+    staged = stage(
         "questionnaires",
-        1,
-        "q.csv",
         questionnaire_rows(
             completed_at=["2026-07-01T23:30:00Z", "2026-01-15T23:30:00Z", "2026-07-01", "2026-07-01T00:30:00+02:00"],
             item_1=["1", "1", "1", "1"],
@@ -39,11 +33,9 @@ def test_days_are_calendar_dates_in_the_program_time_zone(build):
     assert staged["completed_at"][2].isoformat() == "2026-07-01T00:00:00+01:00"
 
 
-def test_items_must_be_whole_numbers_and_trailing_blanks_are_trimmed(build):
-    staged = build.load_raw(
+def test_items_must_be_whole_numbers_and_trailing_blanks_are_trimmed():
+    staged = stage(
         "questionnaires",
-        1,
-        "q.csv",
         questionnaire_rows(
             completed_at=["2026-03-01"] * 3,
             item_1=["2", "5.0", "2.5"],
@@ -56,11 +48,9 @@ def test_items_must_be_whole_numbers_and_trailing_blanks_are_trimmed(build):
     assert staged["unparseable_columns"].to_list() == [["item_2"], [], ["item_1"]]
 
 
-def test_unparseable_dates_and_numbers_are_named(build):
-    staged = build.load_raw(
+def test_unparseable_dates_and_numbers_are_named():
+    staged = stage(
         "exercises",
-        1,
-        "e.csv",
         pl.DataFrame(
             {
                 "source_row": [1, 2],
