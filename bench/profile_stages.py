@@ -22,6 +22,10 @@ from pipelines.validation import RunParameters
 from pipelines.warehouse import WarehouseBuild
 
 
+def peak_mib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
 def main(inbox: Path, as_of: date = date(2026, 7, 20)) -> None:
     settings = load_settings(None)
     run = RunParameters(as_of, settings.timezone, settings.instruments)
@@ -34,7 +38,7 @@ def main(inbox: Path, as_of: date = date(2026, 7, 20)) -> None:
             result = stages.store_file(build, stages.examine_file(planned, run))
             print(
                 f"{planned.inbox_file.file_name}: {time.perf_counter() - started:.2f} s "
-                f"(validation {result.validation_seconds:.2f} s)"
+                f"(validation {result.validation_seconds:.2f} s), peak so far {peak_mib()} MiB"
             )
         for name, stage in (
             ("marts", lambda: stages.build_marts(build, settings, as_of)),
@@ -42,10 +46,10 @@ def main(inbox: Path, as_of: date = date(2026, 7, 20)) -> None:
         ):
             started = time.perf_counter()
             stage()
-            print(f"{name}: {time.perf_counter() - started:.2f} s")
+            print(f"{name}: {time.perf_counter() - started:.2f} s, peak so far {peak_mib()} MiB")
         profile.disable()
         build.discard()
-    print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB")
+    print(f"peak memory: {peak_mib()} MiB")
     pstats.Stats(profile).sort_stats("cumulative").print_stats(35)
 
 

@@ -63,7 +63,7 @@ def new_files(build: WarehouseBuild, inbox_files: list[InboxFile]) -> list[FileT
     return planned
 
 
-@dataclass(frozen=True)
+@dataclass
 class ExaminedFile:
     """A new file read, screened, typed and validated: everything `store_file` writes to the warehouse."""
 
@@ -76,6 +76,11 @@ class ExaminedFile:
     failures: pl.DataFrame | None = None  # single-row rule failures
     suite_results: tuple[SuiteResult, ...] = ()
     validation_seconds: float = 0.0
+
+    def release_rows(self) -> None:
+        """Let the rows go once stored: Prefect's records of the task runs that passed this object along may keep
+        it alive until the flow ends, which would hold every file of the inbox in memory at once."""
+        self.rows = self.staged = self.failures = None
 
 
 def examine_file(planned: FileToLoad, run: RunParameters) -> ExaminedFile:
@@ -145,7 +150,7 @@ def store_file(build: WarehouseBuild, examined: ExaminedFile) -> FileResult:
             dataset=pl.lit(inbox_file.dataset),
         )
     )
-    return FileResult(
+    result = FileResult(
         inbox_file.file_name,
         "loaded",
         None,
@@ -153,6 +158,8 @@ def store_file(build: WarehouseBuild, examined: ExaminedFile) -> FileResult:
         examined.failures["source_row"].n_unique(),
         examined.validation_seconds,
     )
+    examined.release_rows()
+    return result
 
 
 def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> int:
