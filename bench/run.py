@@ -201,7 +201,9 @@ def prefect_env() -> dict:
 
 
 def warm_up_prefect_home() -> None:
-    """Create Prefect's database once, as on a machine that has run before: the first run ever costs more."""
+    """A new Prefect home with its database created by one empty refresh, as on a machine that has run before (the
+    first run ever costs more). New for each benchmark: a home full of older runs makes every start slower."""
+    shutil.rmtree(RESULTS / "prefect-home", ignore_errors=True)
     empty = RESULTS / "empty-inbox"
     empty.mkdir(exist_ok=True)
     (RESULTS / "empty.duckdb").unlink(missing_ok=True)

@@ -143,7 +143,7 @@ def group_outcomes(warehouse: Warehouse, viewer: Viewer, instrument: str, subsca
         warehouse,
         """
         SELECT c.*, i.change_10_weeks AS itt_change, i.change_ci_low AS itt_ci_low, i.change_ci_high AS itt_ci_high,
-            i.model AS itt_model
+            i.model AS itt_model, i.n_participants AS itt_participants
         FROM marts.cohort_outcomes AS c
         LEFT JOIN marts.itt_outcomes AS i USING (grouping, group_id, instrument, subscale)
         WHERE c.instrument = ? AND c.subscale = ?
@@ -152,7 +152,7 @@ def group_outcomes(warehouse: Warehouse, viewer: Viewer, instrument: str, subsca
         [instrument, subscale],
     )
     if viewer.role == "admin":
-        return frame.with_columns(is_suppressed=pl.lit(False))
+        return frame.drop("itt_participants").with_columns(is_suppressed=pl.lit(False))
     shown = suppress_outcomes(frame, viewer.min_cell)
     if viewer.role == "clinician" and viewer.sites:
         own_cohorts = _read(
@@ -165,7 +165,7 @@ def group_outcomes(warehouse: Warehouse, viewer: Viewer, instrument: str, subsca
         )
         own = frame.filter(is_own).with_columns(is_suppressed=pl.lit(False))
         shown = pl.concat([shown.filter(~is_own), own]).sort("grouping", "group_id")
-    return shown
+    return shown.drop("itt_participants")  # it only decides what is withheld
 
 
 def program_headline(warehouse: Warehouse, viewer: Viewer) -> dict:

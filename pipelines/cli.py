@@ -70,8 +70,11 @@ def refresh(
     from pipelines.prefect_api import prefect_api
 
     with prefect_api() as api:
-        from pipelines.flows import refresh as refresh_flow  # imported while a temporary API server boots
+        # while a temporary API server boots: import the pipeline and start Great Expectations
+        from pipelines.flows import refresh as refresh_flow
+        from pipelines.validation import batch_definition
 
+        batch_definition()
         try:
             api.ready()
             summary = refresh_flow(inbox=inbox, warehouse=warehouse, config=config, as_of=as_of_date)

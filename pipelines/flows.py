@@ -86,10 +86,12 @@ def refresh(
 ) -> RefreshSummary:
     """One nightly refresh of `warehouse` from the files of `inbox` (CONTRACT.md §1).
 
-    New files are examined (read, screened, typed, validated) by the flow's task runner, `files_at_once` at a
-    time (each holds its rows in memory until stored): in a thread of this process by default, or over a cluster
-    with `refresh.with_options(task_runner=DaskTaskRunner(...))`. Only this process writes the warehouse, one
-    file at a time in inbox order."""
+    New files are examined (read, screened, typed, validated) by the flow's task runner, up to `files_at_once` of
+    them at a time (each holds its rows in memory until stored): by default one thread of this process, so one
+    file at a time, or the workers of a cluster with `refresh.with_options(task_runner=DaskTaskRunner(...))`.
+    Only this process writes the warehouse, one file at a time in inbox order."""
+    if files_at_once < 1:
+        raise ValueError(f"files_at_once must be at least 1, got {files_at_once}")
     settings = load_settings(config)
     as_of = as_of or today_in(settings.timezone)
     run = RunParameters(as_of, settings.timezone, settings.instruments)

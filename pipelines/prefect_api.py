@@ -9,9 +9,11 @@ lets it boot on the other core meanwhile, and spares this process the import.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -42,6 +44,10 @@ class PrefectApi:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"the temporary Prefect server did not answer within {timeout:.0f} s")
+
+
+def _exit_on_sigterm(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _free_loopback_port() -> int:
@@ -84,10 +90,15 @@ def prefect_api() -> Iterator[PrefectApi]:
         },
     )
     url = f"http://127.0.0.1:{port}/api"
+    # A refresh stopped with SIGTERM (a timeout, a service manager) unwinds like an error, so the server stops too.
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm) if in_main_thread else None
     try:
         with temporary_settings(updates={PREFECT_API_URL: url}):
             yield PrefectApi(url, server)
     finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
         _drain_workers()
         server.terminate()
         try:

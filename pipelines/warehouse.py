@@ -88,7 +88,7 @@ def _raw_columns(dataset: str, columns: list[str]) -> str:
     """The SELECT list giving a file's text columns the shape of raw.<dataset>: a column the file lacks is null,
     and questionnaire items item_1 … item_N are packed into one list, `responses`, position i holding item i + 1
     (a gap in the file's numbering is a blank)."""
-    select = [c if c in columns else f"NULL AS {c}" for c in (c.name for c in DATASETS[dataset].columns)]
+    select = [c if c in columns else f"NULL::VARCHAR AS {c}" for c in (c.name for c in DATASETS[dataset].columns)]
     if DATASETS[dataset].has_items:
         numbers = {int(match.group(1)) for c in columns if (match := ITEM_COLUMN.match(c))}
         items = [f"item_{i}" if i in numbers else "NULL" for i in range(1, max(numbers, default=0) + 1)]
@@ -184,9 +184,9 @@ class WarehouseBuild:
         self, dataset: str, file_number: int, file_name: str, rows: pl.DataFrame, staged: pl.DataFrame
     ) -> None:
         """Append a file's rows as read (text, with lineage) to raw, and as typed by `stage_rows` to staging."""
-        self.con.register("batch", rows)
-        self.con.register("staged", staged)
         try:
+            self.con.register("batch", rows)
+            self.con.register("staged", staged)
             self.con.execute(
                 f"INSERT INTO raw.{dataset} BY NAME SELECT ? AS file_number, ? AS source_file, source_row, "
                 f"{_raw_columns(dataset, rows.columns)} FROM batch",
@@ -198,8 +198,8 @@ class WarehouseBuild:
                 [file_number, file_name],
             )
         finally:
-            self.con.unregister("batch")
-            self.con.unregister("staged")
+            for name in ("batch", "staged"):
+                self.con.unregister(name)  # a no-op for a name that was never registered
 
     def quarantine_rows(self, failures: pl.DataFrame) -> None:
         """Append row failures (file_number, source_file, source_row, dataset, rule, column_name, detail)."""

@@ -15,8 +15,10 @@ import polars as pl
 from transforms.outcomes import CATEGORY_COUNTS, CHANGE_STATISTICS, STATUS_COUNTS
 
 OUTCOME_COUNTS = [*STATUS_COUNTS, *CATEGORY_COUNTS]
-# The intent-to-treat estimate, joined to each group's row by the dashboard, is withheld with the rest.
-OUTCOME_STATISTICS = [*CHANGE_STATISTICS, "itt_change", "itt_ci_low", "itt_ci_high"]
+# The intent-to-treat estimate, joined to each group's row by the dashboard with the number of people it rests on
+# (`itt_participants`), is withheld with the rest.
+ITT_STATISTICS = ["itt_change", "itt_ci_low", "itt_ci_high"]
+OUTCOME_STATISTICS = [*CHANGE_STATISTICS, *ITT_STATISTICS]
 PARTS_OF_A_TOTAL = [
     ["n_improved", "n_unchanged", "n_deteriorated"],
     ["n_complete", "n_no_baseline", "n_no_endpoint", "n_not_yet_due"],
@@ -57,11 +59,18 @@ def suppress_outcomes(frame: pl.DataFrame, min_cell: int) -> pl.DataFrame:
                 withheld[shown[0][1]] |= {"n_enrolled"}
     for row, hidden in zip(rows, withheld, strict=True):
         too_few = row["n_complete"] < min_cell or "n_enrolled" in hidden
+        # Beside the completers' mean, an intent-to-treat figure that adds only a few non-completers would tell
+        # which way those few went.
+        few_more = (
+            row.get("itt_participants") is not None and 1 <= row["itt_participants"] - row["n_complete"] < min_cell
+        )
         for column in hidden:
             row[column] = None
         if too_few:
             row.update({column: None for column in OUTCOME_STATISTICS if column in row})
-        row["is_suppressed"] = bool(hidden) or too_few
+        elif few_more:
+            row.update({column: None for column in ITT_STATISTICS})
+        row["is_suppressed"] = bool(hidden) or too_few or few_more
     return pl.DataFrame(rows, schema={**frame.schema, "is_suppressed": pl.Boolean})
 
 

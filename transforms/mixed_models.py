@@ -105,9 +105,10 @@ def change_by_group(
     group's people. By Woodbury, Xᵀ V⁻¹ X = (A − A·M·A)/σ² and Xᵀ V⁻¹ y = (b − A·M·b)/σ², with A = XᵀX, b = Xᵀy and
     M = (σ²·I + G·A)⁻¹·G; so five sums per person are all it needs, whatever the number of groups.
     """
+    scores = scores.drop_nulls("score")
+    distinct_weeks = dict(scores.group_by("group_id").agg(pl.col("week").n_unique()).iter_rows())
     people = (
-        scores.drop_nulls("score")
-        .group_by("group_id", "participant_id")
+        scores.group_by("group_id", "participant_id")
         .agg(
             n=pl.len(),
             weeks=pl.col("week").sum(),
@@ -131,7 +132,7 @@ def change_by_group(
         index = rows["index"].to_numpy()
         n_people, n_scores = rows.height, int(rows["n"].sum())
         pooled = information[index].sum(axis=0)
-        if n_people < min_participants or rows["weeks"].sum() == 0 or np.linalg.cond(pooled) > 1e12:
+        if n_people < min_participants or distinct_weeks[group_id[0]] < 2 or np.linalg.cond(pooled) > 1e12:
             changes.append(GroupChange(group_id[0], None, None, None, n_people, n_scores))
             continue
         covariance = np.linalg.inv(pooled)

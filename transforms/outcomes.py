@@ -127,6 +127,10 @@ def cohort_outcomes(outcomes: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+NOT_FITTED = "not fitted: too few participants or weeks, or the model did not converge"
+TOO_FEW = "no estimate: fewer than 3 participants, or too few distinct weeks"
+
+
 def intent_to_treat(
     assessments: pl.DataFrame, participants: pl.DataFrame, instrument: str, subscale: str, windows: Windows
 ) -> pl.DataFrame:
@@ -142,12 +146,13 @@ def intent_to_treat(
     if components is None:  # too little history to fit: the program's row says so, with its counts
         people = scores.drop_nulls("score")
         rows = [
-            {"grouping": "program", "group_id": "all", "model": "not fitted: too few participants or weeks"}
+            {"grouping": "program", "group_id": "all", "model": NOT_FITTED}
             | {"n_participants": people["participant_id"].n_unique(), "n_scores": people.height}
         ]
     else:
         rows = [
-            {"grouping": grouping, "model": components.model} | change.__dict__
+            {"grouping": grouping, "model": components.model if change.change is not None else TOO_FEW}
+            | change.__dict__
             for grouping, column in GROUPINGS.items()
             for change in change_by_group(
                 scores.with_columns(group_id=pl.lit("all") if column is None else pl.col(column)),

@@ -1,9 +1,11 @@
 """`securebase refresh` without PREFECT_API_URL: a temporary Prefect server on loopback records the run, and stops."""
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from pipelines.generate import SAMPLE_AS_OF
@@ -24,11 +26,18 @@ def processes_with_home(prefect_home: Path) -> list[int]:
     return found
 
 
-def test_a_refresh_without_an_api_runs_against_a_temporary_server_that_records_it_and_stops(tmp_path):
-    prefect_home = tmp_path / "prefect-home"
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_HOME": str(prefect_home)}
+def refresh_without_api(tmp_path: Path) -> tuple[list, dict]:
+    """The command and environment of a refresh with no Prefect API configured and its own Prefect home."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     command = [Path(sys.executable).with_name("securebase"), "refresh", "--inbox", SAMPLE_DATA]
     command += ["--warehouse", tmp_path / "w.duckdb", "--as-of", str(SAMPLE_AS_OF)]
+    return command, env
+
+
+def test_a_refresh_without_an_api_runs_against_a_temporary_server_that_records_it_and_stops(tmp_path):
+    prefect_home = tmp_path / "prefect-home"
+    command, env = refresh_without_api(tmp_path)
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
     assert result.returncode == 0, result.stderr
@@ -40,3 +49,17 @@ def test_a_refresh_without_an_api_runs_against_a_temporary_server_that_records_i
     assert (flow, state) == ("securebase-refresh", "COMPLETED")
     assert logs > 0  # the run's logs reached the server before it stopped
     assert processes_with_home(prefect_home) == []
+
+
+def test_a_refresh_stopped_with_sigterm_stops_its_server_and_publishes_nothing(tmp_path):
+    command, env = refresh_without_api(tmp_path)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    building = tmp_path / "w.duckdb.next"  # the flow has started and the server is up
+    deadline = time.monotonic() + 120
+    while not building.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert building.exists(), "the refresh never started building"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) != 0
+    assert not (tmp_path / "w.duckdb").exists()  # a leftover .next is removed by the next refresh (test_kill)
+    assert processes_with_home(tmp_path / "prefect-home") == []

@@ -65,3 +65,20 @@ def test_unparseable_dates_and_numbers_are_named():
     )
     assert staged["unparseable_columns"].to_list() == [["started_at", "duration_minutes"], []]
     assert staged["is_completed"].to_list() == [True, False]  # blank defaults to completed
+
+
+def test_an_optional_column_the_file_lacks_is_typed_as_text():
+    rows = pl.DataFrame(
+        {
+            "source_row": [1],
+            "participant_id": ["P0001"],
+            "site_id": ["north"],
+            "cohort_id": ["north-2026-01"],
+            "modality": ["cbt"],
+            "enrolled_date": ["2026-01-05"],
+        },
+        schema_overrides={"source_row": pl.Int64},
+    )
+    staged = stage("participants", rows)
+    assert staged.select("therapist_id", "age_band", "gender").dtypes == [pl.String] * 3
+    assert staged.row(0, named=True)["gender"] is None

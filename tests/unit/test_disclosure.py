@@ -67,5 +67,21 @@ def test_nothing_is_withheld_when_every_cell_is_large_or_zero():
     assert not result["is_suppressed"] and result["n_improved"] == 0
 
 
+def test_an_intent_to_treat_figure_adding_only_a_few_non_completers_is_withheld():
+    itt = {"itt_change": -0.3, "itt_ci_low": -0.5, "itt_ci_high": -0.1}
+    frame = pl.DataFrame(
+        [
+            row("cohort", "a", n_enrolled=8, n_complete=6, n_no_endpoint=2) | itt | {"itt_participants": 8},
+            row("cohort", "b", n_enrolled=12, n_complete=6, n_no_endpoint=6) | itt | {"itt_participants": 12},
+            row("cohort", "c", n_enrolled=6, n_complete=6, n_unchanged=6) | itt | {"itt_participants": 6},
+        ]
+    )
+    result = suppress_outcomes(frame, 5)
+    a, b, c = (shown(result, g) for g in "abc")
+    # a: 2 more people than the completers, so the two figures side by side would tell which way those 2 went
+    assert (a["itt_change"], a["itt_ci_low"], a["mean_change"], a["is_suppressed"]) == (None, None, -0.4, True)
+    assert (b["itt_change"], c["itt_change"]) == (-0.3, -0.3)  # 6 more people; nobody more
+
+
 def test_publication_rounding():
     assert [publication_count(n) for n in (0, 1, 7, 8, 12, 13, None)] == ["0", "*", "*", "10", "10", "15", None]

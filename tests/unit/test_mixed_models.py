@@ -76,6 +76,9 @@ def test_too_few_participants_give_no_estimate():
     small, large = change_by_group(by_group(simulated_program(2, -0.4), simulated_program(50, -0.4)), components)
     assert (small.change, small.ci_low, small.n_participants) == (None, None, 2)
     assert large.change is not None and large.n_participants == 50
+    only_week_two = simulated_program(20, -0.4).filter(pl.col("week") == 2).with_columns(group_id=pl.lit("g"))
+    (one_week,) = change_by_group(only_week_two, components)
+    assert one_week.change is None and one_week.n_participants == 20
 
 
 def history_with_intake(n: int = 150, seed: int = 8) -> pl.DataFrame:
