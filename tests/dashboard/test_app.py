@@ -40,10 +40,18 @@ def test_the_overview_shows_the_headline_with_its_interval_and_denominator(sampl
             "SELECT mean_change, mean_change_ci_low, mean_change_ci_high, n_complete, n_enrolled "
             "FROM marts.cohort_outcomes WHERE grouping = 'program' AND instrument = 'ECR-R' AND subscale = 'anxiety'"
         ).fetchall()[0]
-    metrics = {m.label: m.value for m in open_page("overview", "Program lead (demo)").metric}
+        [(itt, site_itt)] = con.execute(
+            "SELECT (SELECT change_10_weeks FROM marts.itt_outcomes WHERE grouping = 'program'), "
+            "(SELECT change_10_weeks FROM marts.itt_outcomes WHERE grouping = 'site' AND group_id = 'north')"
+        ).fetchall()
+    app = open_page("overview", "Program lead (demo)")
+    metrics = {m.label: m.value for m in app.metric}
     assert metrics["Mean change (completers)"] == f"{change:+.2f}"
     assert metrics["95% confidence interval"] == f"{low:+.2f} to {high:+.2f}"
     assert metrics["Completers"] == f"{complete} of {enrolled}"
+    assert metrics["10-week change, everyone enrolled (mixed model)"] == f"{itt:+.2f}"
+    by_site = app.dataframe[1].value  # the comparison table, by site at first
+    assert by_site.set_index("group_id").loc["north", "itt_change"] == pytest.approx(site_itt)
 
 
 def test_a_program_lead_sees_no_participant_on_the_cohort_page():
