@@ -94,7 +94,7 @@ def figures_markdown(run: dict) -> str:
             )
     lines += [
         "",
-        "Dashboard in headless Chromium (seconds to the chart on the page):",
+        "Dashboard in headless Chromium (seconds to the last element on the page):",
         "",
         "| participants | page | first render | cached re-render |",
         "|---:|---|---:|---:|",

@@ -173,6 +173,7 @@ def dashboard_renders(warehouse: Path, port: int) -> dict:
             ]
             page = browser.new_page()
             sidebar = page.locator('[data-testid="stSidebar"]')
+            idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
             for name, link, ready in pages:
                 # first render: a new browser session opening the page, with nothing cached for it yet
                 started = time.perf_counter()
@@ -183,6 +184,7 @@ def dashboard_renders(warehouse: Path, port: int) -> dict:
                 other = "Methods" if name != "methods" else "Program overview"
                 sidebar.get_by_role("link", name=other).click()
                 page.locator(pages[-1][2] if name != "methods" else pages[0][2]).first.wait_for(timeout=120_000)
+                idle.wait_for(timeout=120_000)  # that page's script has finished, so the click is not queued behind it
                 started = time.perf_counter()
                 sidebar.get_by_role("link", name=link).click()
                 page.locator(ready).first.wait_for(timeout=120_000)
