@@ -1,0 +1,27 @@
+"""Seconds of each query behind the overview page, uncached, as a program lead (bench/README.md, "Dashboard").
+
+.venv/bin/python bench/probes/overview_queries.py [bench/results/100000/warehouse.duckdb]
+"""
+
+import sys
+import time
+
+from dashboard import queries
+from dashboard.queries import Filters, Viewer, Warehouse
+
+warehouse = Warehouse.at(sys.argv[1] if len(sys.argv) > 1 else "bench/results/100000/warehouse.duckdb")
+lead = Viewer("program_lead")
+calls = {
+    "program_headline": (warehouse, lead),
+    "group_outcomes": (warehouse, lead, *queries.HEADLINE),
+    "talking_therapies": (warehouse, lead),
+    "intake_trend": (warehouse, lead, Filters()),
+    "cohort_trajectories": (warehouse, lead),
+    "freshness": (warehouse,),
+}
+for name, arguments in calls.items():
+    function = getattr(queries, name)
+    function = getattr(function, "__wrapped__", function)  # past Streamlit's cache
+    started = time.perf_counter()
+    function(*arguments)
+    print(f"{name}: {time.perf_counter() - started:.3f} s")
