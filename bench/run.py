@@ -19,6 +19,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -130,9 +132,20 @@ def stage_seconds(warehouse: Path, refresh_id: int) -> dict:
     }
 
 
-def dashboard_renders(warehouse: Path, port: int) -> dict:
-    """First render and cached re-render of each page in headless Chromium."""
-    from playwright.sync_api import sync_playwright
+# Each dashboard page: (page, sidebar link, its last element, so the page is drawn once it shows).
+PAGES = [
+    ("overview", "Program overview", "text=One self-contained page with the charts"),
+    ("cohorts", "Cohort outcomes", "text=Participant-level views are for clinicians"),
+    ("exercises", "Exercises", "text=An association among completers"),
+    ("quality", "Data quality", "text=Reports name files, rules, columns and rows"),
+    ("methods", "Methods", "text=Claus, N., Scherbaum"),
+]
+
+
+@contextmanager
+def dashboard_server(warehouse: Path, port: int) -> Iterator[str]:
+    """`securebase dashboard` on 127.0.0.1, its URL once it answers; stopped on exit."""
+    import urllib.request
 
     server = subprocess.Popen(
         [BIN / "securebase", "dashboard", "--warehouse", warehouse, "--port", str(port)],
@@ -141,59 +154,56 @@ def dashboard_renders(warehouse: Path, port: int) -> dict:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        import urllib.request
-
         for _ in range(200):
             try:
                 if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
                     break
             except OSError:
                 time.sleep(0.2)
-        renders = {}
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                ],
-            )
-            # ready when the page's last element is drawn; (page, sidebar link, ready text)
-            pages = [
-                ("overview", "Program overview", "text=One self-contained page with the charts"),
-                ("cohorts", "Cohort outcomes", "text=Participant-level views are for clinicians"),
-                ("exercises", "Exercises", "text=An association among completers"),
-                ("quality", "Data quality", "text=Reports name files, rules, columns and rows"),
-                ("methods", "Methods", "text=Claus, N., Scherbaum"),
-            ]
-            page = browser.new_page()
-            sidebar = page.locator('[data-testid="stSidebar"]')
-            idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
-            for name, link, ready in pages:
-                # first render: a new browser session opening the page, with nothing cached for it yet
-                started = time.perf_counter()
-                page.goto(f"{url}/{'' if name == 'overview' else name}")
-                page.locator(ready).first.wait_for(timeout=120_000)
-                first = time.perf_counter() - started
-                # cached re-render: away to another page and back, within the session
-                other = "Methods" if name != "methods" else "Program overview"
-                sidebar.get_by_role("link", name=other).click()
-                page.locator(pages[-1][2] if name != "methods" else pages[0][2]).first.wait_for(timeout=120_000)
-                idle.wait_for(timeout=120_000)  # that page's script has finished, so the click is not queued behind it
-                started = time.perf_counter()
-                sidebar.get_by_role("link", name=link).click()
-                page.locator(ready).first.wait_for(timeout=120_000)
-                renders[name] = {"first": round(first, 2), "cached": round(time.perf_counter() - started, 2)}
-            browser.close()
-        return renders
+        yield url
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def dashboard_renders(warehouse: Path, port: int) -> dict:
+    """First render and cached re-render of each page in headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    renders = {}
+    with dashboard_server(warehouse, port) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page()
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+        for name, link, ready in PAGES:
+            # first render: a new browser session opening the page, with nothing cached for it yet
+            started = time.perf_counter()
+            page.goto(f"{url}/{'' if name == 'overview' else name}")
+            page.locator(ready).first.wait_for(timeout=120_000)
+            first = time.perf_counter() - started
+            # cached re-render: away to another page and back, within the session
+            other = "Methods" if name != "methods" else "Program overview"
+            sidebar.get_by_role("link", name=other).click()
+            page.locator(PAGES[-1][2] if name != "methods" else PAGES[0][2]).first.wait_for(timeout=120_000)
+            idle.wait_for(timeout=120_000)  # that page's script has finished, so the click is not queued behind it
+            started = time.perf_counter()
+            sidebar.get_by_role("link", name=link).click()
+            page.locator(ready).first.wait_for(timeout=120_000)
+            renders[name] = {"first": round(first, 2), "cached": round(time.perf_counter() - started, 2)}
+        browser.close()
+    return renders
 
 
 def prefect_env() -> dict:

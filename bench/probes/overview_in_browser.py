@@ -8,73 +8,54 @@ Then, in one session that has visited every page once, it times moving between p
 script has finished.
 """
 
-import subprocess
 import sys
 import time
-import urllib.request
+from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, for run.py
+from run import PAGES, dashboard_server  # noqa: E402
+
 arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
-warehouse = arguments[0] if arguments else "bench/results/100000/warehouse.duckdb"
-url = "http://127.0.0.1:8799"
-READY = {
-    "overview": ("Program overview", "text=One self-contained page with the charts"),
-    "cohorts": ("Cohort outcomes", "text=Participant-level views are for clinicians"),
-    "exercises": ("Exercises", "text=An association among completers"),
-    "quality": ("Data quality", "text=Reports name files, rules, columns and rows"),
-    "methods": ("Methods", "text=Claus, N., Scherbaum"),
-}
-server = subprocess.Popen(
-    [".venv/bin/securebase", "dashboard", "--warehouse", warehouse, "--port", "8799"],
-    stdout=subprocess.DEVNULL,
-    stderr=subprocess.DEVNULL,
-)
-try:
-    for _ in range(200):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.2)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        for attempt in range(3):
-            page = browser.new_page()
-            if "--warm-static" in sys.argv:
-                page.goto(f"{url}/methods")
-                page.locator(READY["methods"][1]).first.wait_for(timeout=60_000)
-            started = time.perf_counter()
-            page.goto(url)
-            marks = {}
-            for name, selector in [
-                ("first metric", '[data-testid="stMetric"]'),
-                ("first chart", ".js-plotly-plot"),
-                ("last element", READY["overview"][1]),
-            ]:
-                page.locator(selector).first.wait_for(timeout=60_000)
-                marks[name] = f"{time.perf_counter() - started:.2f} s"
-            print(f"attempt {attempt}: {marks}")
-            page.close()
-
+warehouse = Path(arguments[0] if arguments else "bench/results/100000/warehouse.duckdb")
+READY = {name: (link, ready) for name, link, ready in PAGES}
+with dashboard_server(warehouse, 8799) as url, sync_playwright() as playwright:
+    browser = playwright.chromium.launch(
+        executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"]
+    )
+    for attempt in range(3):
         page = browser.new_page()
+        if "--warm-static" in sys.argv:
+            page.goto(f"{url}/methods")
+            page.locator(READY["methods"][1]).first.wait_for(timeout=60_000)
+        started = time.perf_counter()
         page.goto(url)
-        sidebar = page.locator('[data-testid="stSidebar"]')
-        idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+        marks = {}
+        for name, selector in [
+            ("first metric", '[data-testid="stMetric"]'),
+            ("first chart", ".js-plotly-plot"),
+            ("last element", READY["overview"][1]),
+        ]:
+            page.locator(selector).first.wait_for(timeout=60_000)
+            marks[name] = f"{time.perf_counter() - started:.2f} s"
+        print(f"attempt {attempt}: {marks}")
+        page.close()
 
-        def open_page(name: str) -> float:
-            idle.wait_for(timeout=60_000)
-            started = time.perf_counter()
-            sidebar.get_by_role("link", name=READY[name][0]).click()
-            page.locator(READY[name][1]).first.wait_for(timeout=60_000)
-            return time.perf_counter() - started
+    page = browser.new_page()
+    page.goto(url)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
 
-        for name in READY:
-            open_page(name)
-        for away, back in [("cohorts", "methods"), ("overview", "methods"), ("cohorts", "overview")]:
-            open_page(away)
-            print(f"{away} -> {back}: {open_page(back):.2f} s")
-finally:
-    server.terminate()
+    def open_page(name: str) -> float:
+        idle.wait_for(timeout=60_000)
+        started = time.perf_counter()
+        sidebar.get_by_role("link", name=READY[name][0]).click()
+        page.locator(READY[name][1]).first.wait_for(timeout=60_000)
+        return time.perf_counter() - started
+
+    for name in READY:
+        open_page(name)
+    for away, back in [("cohorts", "methods"), ("overview", "methods"), ("cohorts", "overview")]:
+        open_page(away)
+        print(f"{away} -> {back}: {open_page(back):.2f} s")
