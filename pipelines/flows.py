@@ -114,7 +114,7 @@ def refresh(
                     print(f"[{len(results)}/{len(planned)}] {results[-1].progress_line()}")
                     examining.extend(examine_file.submit(file, run) for file in islice(waiting, 1))
             with clock("marts"):
-                released = build_marts(build, settings, as_of)
+                rebuilt, released = build_marts(build, settings, as_of)
             counts = build.settle_file_counts()
             with clock("mart checks"):
                 failing_marts = [r for r in check_marts(build) if r.failed]
@@ -138,6 +138,7 @@ def refresh(
                 validation_seconds=sum(r.validation_seconds for r in results),
                 mart_check_seconds=clock.seconds["mart checks"],
                 marts_seconds=clock.seconds["marts"],
+                participants_rebuilt=rebuilt,
                 **{k: v for k, v in asdict(summary).items() if k != "refresh_id"},
             )
             report = write_report(build, Path(warehouse))

@@ -5,16 +5,18 @@ Each stage moves data between the warehouse and the pure transforms; none holds 
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
 from pipelines.inbox import InboxFile, UnreadableFile, read_table, sha256_of
 from pipelines.settings import Settings
 from pipelines.validation import MART_SUITES, RunParameters, SuiteResult, row_failures, validate_mart
-from pipelines.warehouse import WarehouseBuild, stage_rows
+from pipelines.warehouse import IN_REBUILD, WarehouseBuild, stage_rows
 from transforms.alerts import program_alerts
 from transforms.datasets import DATASETS
 from transforms.engagement import dose_response, exercise_effects
@@ -22,8 +24,10 @@ from transforms.outcomes import cohort_outcomes, intent_to_treat, participant_ou
 from transforms.scoring import assessments
 from transforms.screening import rejection_reason
 from transforms.talking_therapies import talking_therapies
+from transforms.windows import select_baseline_and_endpoint
 
 HEADLINE_INSTRUMENT, HEADLINE_SUBSCALE = "ECR-R", "anxiety"  # the program's headline outcome (OUTCOMES.md §1)
+TRANSFORMS = Path(__file__).resolve().parents[1] / "transforms"
 
 
 @dataclass(frozen=True)
@@ -162,40 +166,69 @@ def store_file(build: WarehouseBuild, examined: ExaminedFile) -> FileResult:
     return result
 
 
-def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> int:
-    """Roster and valid rows by SQL, then scoring and outcome statistics by the polars transforms.
+def marts_digest(settings: Settings) -> str:
+    """What the marts are built by: the settings they read and the transform code. When it changes, the next
+    refresh rebuilds every participant's marts instead of only those with new rows."""
+    digest = hashlib.sha256(repr((settings.windows, settings.instruments, settings.outcomes)).encode())
+    for source in sorted(TRANSFORMS.rglob("*")):
+        if source.suffix in (".py", ".sql"):
+            digest.update(source.relative_to(TRANSFORMS).as_posix().encode() + source.read_bytes())
+    return digest.hexdigest()
 
-    Returns how many held rows were released (their participant arrived).
+
+def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple[int, int]:
+    """The participant marts, rebuilt for the participants with new rows (SQL models, then scoring and the choice
+    of baseline and endpoint); then the program-wide marts, from the compact participant marts.
+
+    Returns (participants rebuilt, held rows released because their participant arrived).
     """
-    build.run_model("marts.participants")
+    rebuilt = build.choose_rebuild(marts_digest(settings))
+    build.rebuild_model("marts.participants")
     _new, released = build.reconcile_relational_failures()
-    build.run_model("marts.administrations")
-    build.run_model("marts.scored_results")
-    build.run_model("marts.practices")
-    build.run_model("marts.exercise_engagement")
-
-    participants = build.frame("SELECT * FROM marts.participants")
-    administrations = build.frame("SELECT * FROM marts.administrations")
-    scored_results = build.frame("SELECT * FROM marts.scored_results")
-    scored = assessments(administrations, scored_results, participants, settings.instruments)
-    outcomes, parameters = participant_outcomes(
-        participants, scored, administrations, settings.instruments, settings.windows, settings.outcomes, as_of
+    for table in ("marts.administrations", "marts.scored_results", "marts.practices", "marts.exercise_engagement"):
+        build.rebuild_model(table)
+    rebuilding = f"WHERE {IN_REBUILD}"
+    scored = assessments(
+        build.frame(f"SELECT * FROM marts.administrations {rebuilding}"),
+        build.frame(f"SELECT * FROM marts.scored_results {rebuilding}"),
+        build.frame(f"SELECT * FROM marts.participants {rebuilding}"),
+        settings.instruments,
     )
-    build.write_table("marts.assessments", scored.drop("administration_id"))
+    build.rebuild_rows("marts.assessments", scored)
+    build.rebuild_rows("marts.baselines_endpoints", select_baseline_and_endpoint(scored, settings.windows))
+
+    participants = build.frame("SELECT * FROM marts.participants ORDER BY participant_id")
+    outcomes, parameters = participant_outcomes(
+        participants,
+        build.frame("SELECT * FROM marts.baselines_endpoints"),
+        build.frame("SELECT DISTINCT instrument, subscale FROM marts.assessments WHERE score IS NOT NULL"),
+        build.frame(
+            "SELECT administration_id, instrument, responses FROM marts.administrations "
+            "SEMI JOIN marts.baselines_endpoints ON administration_id = baseline_administration_id"
+        ),
+        settings.instruments,
+        settings.windows,
+        settings.outcomes,
+        as_of,
+    )
     build.write_table("marts.outcome_parameters", parameters)
     build.write_table("marts.participant_outcomes", outcomes)
     build.write_table("marts.cohort_outcomes", cohort_outcomes(outcomes))
     build.write_table("marts.talking_therapies", talking_therapies(outcomes))
 
     headline = (HEADLINE_INSTRUMENT, HEADLINE_SUBSCALE)
-    build.write_table("marts.itt_outcomes", intent_to_treat(scored, participants, *headline, settings.windows))
-    build.write_table("marts.alerts", program_alerts(scored, outcomes, parameters, *headline))
+    headline_scores = build.frame(
+        "SELECT * FROM marts.assessments WHERE instrument = ? AND subscale = ? ORDER BY participant_id, completed_at",
+        list(headline),
+    )
+    build.write_table("marts.itt_outcomes", intent_to_treat(headline_scores, participants, *headline, settings.windows))
+    build.write_table("marts.alerts", program_alerts(headline_scores, outcomes, parameters, *headline))
 
     practices = build.frame("SELECT * FROM marts.practices")
     build.write_table("marts.exercise_effects", exercise_effects(practices))
     engagement = build.frame("SELECT * FROM marts.exercise_engagement")
     build.write_table("marts.dose_response", dose_response(engagement, outcomes))
-    return released
+    return rebuilt, released
 
 
 def validate_marts(build: WarehouseBuild) -> list[SuiteResult]:

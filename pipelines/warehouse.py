@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS ops.refreshes (
     open_seconds DOUBLE, ingest_seconds DOUBLE, validation_seconds DOUBLE, marts_seconds DOUBLE,
     mart_check_seconds DOUBLE
 );
+ALTER TABLE ops.refreshes ADD COLUMN IF NOT EXISTS marts_digest VARCHAR;
+ALTER TABLE ops.refreshes ADD COLUMN IF NOT EXISTS participants_rebuilt BIGINT;
 CREATE TABLE IF NOT EXISTS quality.quarantine (
     file_number INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_row BIGINT NOT NULL, dataset VARCHAR NOT NULL,
     rule VARCHAR NOT NULL, column_name VARCHAR, detail VARCHAR, first_seen_at TIMESTAMPTZ NOT NULL,
@@ -79,6 +81,20 @@ CREATE OR REPLACE TEMP MACRO whole_number(text) AS
          THEN TRY_CAST(TRY_CAST(text AS DOUBLE) AS INTEGER) END;
 """
 
+
+# The marts of one row per participant or finer, in build order: a refresh rebuilds only the rows of the participants
+# in `rebuild` (WarehouseBuild.choose_rebuild). The first five are SQL models (transforms/sql/marts/), the last two
+# come from the polars transforms.
+PARTICIPANT_MARTS = (
+    "marts.participants",
+    "marts.administrations",
+    "marts.scored_results",
+    "marts.practices",
+    "marts.exercise_engagement",
+    "marts.assessments",
+    "marts.baselines_endpoints",
+)
+IN_REBUILD = "participant_id IN (SELECT participant_id FROM rebuild)"
 
 # Rules that relate a row to other rows, recomputed on every refresh (transforms/sql/quality/relational_failures.sql).
 RELATIONAL_RULES = ("unknown_participant", "before_enrolment", "conflicting_duplicate")
@@ -158,6 +174,7 @@ class WarehouseBuild:
             model = sql_model(f"staging/{dataset}")
             self.con.execute(f"CREATE TABLE IF NOT EXISTS staging.{dataset} AS SELECT * FROM ({model}) LIMIT 0")
         self.refresh_id = self.scalar("SELECT coalesce(max(refresh_id), 0) + 1 FROM ops.refreshes")
+        self.marts_digest: str | None = None
 
     # -- reading -----------------------------------------------------------------------------------------
     def scalar(self, sql: str, parameters: list | None = None):
@@ -280,17 +297,52 @@ class WarehouseBuild:
         return {"rows_loaded": int(loaded), "rows_quarantined": int(quarantined)}
 
     # -- building ----------------------------------------------------------------------------------------
-    def run_model(self, table: str) -> None:
-        """Materialise `schema.table` from its SQL model file."""
+    def choose_rebuild(self, marts_digest: str) -> int:
+        """Fill the temporary table `rebuild` with the participants whose rows of the participant marts this refresh
+        rebuilds, and return how many they are.
+
+        Every participant mart row depends only on its participant's own rows, so only the participants with a row
+        in this refresh's files need rebuilding, unless the marts were last built by other settings or transform
+        code (`marts_digest` differs): then the participant marts are dropped and everyone is rebuilt.
+        """
+        last_digest = self.scalar("SELECT max_by(marts_digest, refresh_id) FROM ops.refreshes")
+        everyone = last_digest != marts_digest
+        self.marts_digest = marts_digest  # recorded with the refresh
+        if everyone:
+            for table in PARTICIPANT_MARTS:
+                self.con.execute(f"DROP TABLE IF EXISTS {table}")
+        new_rows = "" if everyone else "AND file_number IN (SELECT file_number FROM ops.files WHERE refresh_id = $id)"
+        ids = " UNION ".join(
+            f"SELECT participant_id FROM staging.{dataset} WHERE participant_id IS NOT NULL {new_rows}"
+            for dataset in DATASETS
+        )
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE rebuild AS {ids}", {} if everyone else {"id": self.refresh_id})
+        return self.scalar("SELECT count(*) FROM rebuild")
+
+    def rebuild_model(self, table: str) -> None:
+        """Rebuild the rows of the participants in `rebuild` in `schema.table`, from its SQL model file."""
         schema, name = table.split(".")
-        self.con.execute(f"CREATE OR REPLACE TABLE {table} AS {sql_model(f'{schema}/{name}')}")
+        self._rebuild_rows(table, sql_model(f"{schema}/{name}"))
+
+    def rebuild_rows(self, table: str, frame: pl.DataFrame) -> None:
+        """Replace the rows of the participants in `rebuild` in `table` by those of `frame` (computed for them)."""
+        self.con.register("computed", frame)
+        try:
+            self._rebuild_rows(table, "SELECT * FROM computed")
+        finally:
+            self.con.unregister("computed")
+
+    def _rebuild_rows(self, table: str, select: str) -> None:
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM ({select}) LIMIT 0")
+        self.con.execute(f"DELETE FROM {table} WHERE {IN_REBUILD}")
+        self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM ({select}) WHERE {IN_REBUILD}")
 
     def write_table(self, table: str, frame: pl.DataFrame) -> None:
         """Materialise `schema.table` from a frame computed by a transform."""
         self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM frame")
 
     def record_refresh(self, **row) -> None:
-        row = {"refresh_id": self.refresh_id, **row}
+        row = {"refresh_id": self.refresh_id, "marts_digest": self.marts_digest, **row}
         self.con.execute(
             f"INSERT OR REPLACE INTO ops.refreshes ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
             list(row.values()),

@@ -10,7 +10,7 @@ from transforms.effect_sizes import paired_change_statistics
 from transforms.instruments import Instrument
 from transforms.mixed_models import change_by_group, fit_variance_components
 from transforms.reliable_change import classify_change, outcome_parameters
-from transforms.windows import KEYS, Windows, outcome_status, select_baseline_and_endpoint
+from transforms.windows import KEYS, Windows, outcome_status
 
 GROUPINGS = {"program": None, "site": "site_id", "cohort": "cohort_id", "modality": "modality"}
 # The column groups of marts.cohort_outcomes (CONTRACT.md §5).
@@ -50,8 +50,9 @@ PARTICIPANT_COLUMNS = [
 
 def participant_outcomes(
     participants: pl.DataFrame,
-    assessments: pl.DataFrame,
-    administrations: pl.DataFrame,
+    chosen: pl.DataFrame,
+    in_use: pl.DataFrame,
+    baseline_forms: pl.DataFrame,
     instruments: dict[str, Instrument],
     windows: Windows,
     config_outcomes: dict,
@@ -59,11 +60,11 @@ def participant_outcomes(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(`marts.participant_outcomes`, `marts.outcome_parameters`).
 
-    One outcome row per enrolled participant × instrument in use × subscale, where an instrument is in use
-    once any of its administrations in the program is scored.
+    One outcome row per enrolled participant × instrument in use × subscale. `chosen` holds each participant's
+    baseline and endpoint (`select_baseline_and_endpoint`); `in_use` the instrument × subscale pairs with any scored
+    administration in the program; `baseline_forms` at least the administrations chosen as baselines
+    (`administration_id, instrument, responses`), for Cronbach's alpha.
     """
-    in_use = assessments.filter(pl.col("score").is_not_null()).select("instrument", "subscale").unique()
-    chosen = select_baseline_and_endpoint(assessments, windows)
     roster = participants.select("participant_id", "site_id", "cohort_id", "modality", "enrolled_date")
     outcomes = (
         roster.join(in_use, how="cross")
@@ -80,13 +81,13 @@ def participant_outcomes(
         .sort(KEYS)  # a fixed order makes every sum, and so every statistic, identical run to run
     )
     complete = outcomes.filter(pl.col("outcome_status") == "complete")
-    baseline_forms = administrations.join(
+    complete_baselines = baseline_forms.join(
         complete.select(pl.col("baseline_administration_id").alias("administration_id")).unique(),
         on="administration_id",
     ).sort("administration_id")
     parameters = outcome_parameters(
         in_use.sort(KEYS[1:]).join(complete, on=KEYS[1:], how="left").select(KEYS[1:] + ["baseline_score"]),
-        baseline_forms,
+        complete_baselines,
         instruments,
         config_outcomes,
     )
