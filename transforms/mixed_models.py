@@ -26,7 +26,7 @@ def _sample_participants(scores: pl.DataFrame, max_participants: int, seed: int)
     return scores.join(people, on="participant_id", how="semi")
 
 
-def _fit(formula: str, data, re_formula: str | None):
+def _fit(formula: str, data, re_formula: str | None, start_params=None):
     import statsmodels.formula.api as smf
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
@@ -35,18 +35,56 @@ def _fit(formula: str, data, re_formula: str | None):
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         model = smf.mixedlm(formula, data, groups=data["participant_id"], re_formula=re_formula)
-        # Powell first, then L-BFGS: BFGS, the default first choice, often stops short of convergence on these models
-        result = model.fit(reml=True, method=["powell", "lbfgs"])
+        if start_params is not None:  # near the optimum already: L-BFGS finishes in a few steps, Powell if it fails
+            result = model.fit(reml=True, method=["lbfgs", "powell"], start_params=start_params)
+        else:  # Powell first, then L-BFGS: BFGS, the default first choice, often stops short on these models
+            result = model.fit(reml=True, method=["powell", "lbfgs"])
     if not result.converged or not np.all(np.isfinite(result.bse_fe)):
         raise ValueError("did not converge")
     return result
 
 
-def fit_with_fallback(formula: str, data, slope_term: str | None):
+def _moment_start(data: pl.DataFrame):
+    """Start values for `score ~ week` with a random intercept and slope, from each person's own least-squares line:
+    the mean line for the fixed effects, the spread of the lines for the random effects and the residuals around
+    them for the scale. None when fewer than 3 people have two distinct weeks."""
+    from statsmodels.regression.mixed_linear_model import MixedLMParams
+
+    centred = data.with_columns(
+        dw=pl.col("week") - pl.col("week").mean().over("participant_id"),
+        dy=pl.col("score") - pl.col("score").mean().over("participant_id"),
+    )
+    lines = (
+        centred.group_by("participant_id")
+        .agg(
+            slope=(pl.col("dw") * pl.col("dy")).sum() / (pl.col("dw") ** 2).sum(),
+            mean_week=pl.col("week").mean(),
+            mean_score=pl.col("score").mean(),
+            n=pl.len(),
+            sxx=(pl.col("dw") ** 2).sum(),
+            syy=(pl.col("dy") ** 2).sum(),
+            sxy=(pl.col("dw") * pl.col("dy")).sum(),
+        )
+        .filter(pl.col("sxx") > 0)
+        .sort("participant_id")
+    )
+    if lines.height < 3 or (lines["n"] - 2).sum() <= 0:
+        return None
+    intercepts = lines["mean_score"] - lines["slope"] * lines["mean_week"]
+    residual = float((lines["syy"] - lines["slope"] * lines["sxy"]).sum() / (lines["n"] - 2).sum())
+    if residual <= 0:
+        return None
+    estimates = np.column_stack([intercepts.to_numpy(), lines["slope"].to_numpy()])
+    return MixedLMParams.from_components(
+        fe_params=estimates.mean(axis=0), cov_re=np.cov(estimates, rowvar=False) / residual
+    )
+
+
+def fit_with_fallback(formula: str, data, slope_term: str | None, start_params=None):
     """Random intercept and slope when it converges, else random intercept only (OUTCOMES.md §6)."""
     if slope_term is not None:
         try:
-            return _fit(formula, data, f"~{slope_term}"), "random intercept and slope"
+            return _fit(formula, data, f"~{slope_term}", start_params), "random intercept and slope"
         except (ValueError, np.linalg.LinAlgError):
             pass
     return _fit(formula, data, None), "random intercept"
@@ -74,7 +112,7 @@ def fit_variance_components(
         return None
     try:
         result, model = fit_with_fallback(
-            "score ~ week", data.select("participant_id", "week", "score").to_pandas(), "week"
+            "score ~ week", data.select("participant_id", "week", "score").to_pandas(), "week", _moment_start(data)
         )
     except (ValueError, np.linalg.LinAlgError):
         return None

@@ -9,6 +9,7 @@ import pytest
 from transforms.alerts import not_on_track_alerts
 from transforms.mixed_models import (
     VarianceComponents,
+    _moment_start,
     change_by_group,
     fit_expected_trajectory,
     fit_variance_components,
@@ -60,6 +61,36 @@ def test_each_group_recovers_its_own_known_ten_week_change():
         assert group.ci_low < truth < group.ci_high
         assert group.change == pytest.approx(truth, abs=0.08)
         assert group.n_participants == 150 and group.ci_high - group.ci_low < 0.3
+
+
+def test_the_moment_start_is_each_persons_own_line():
+    # three people, each exactly on a line but for residuals (+0.1, −0.2, +0.1), which change neither line
+    lines = {"A": (1.0, 0.5), "B": (2.0, 0.1), "C": (3.0, -0.3)}
+    scores = pl.DataFrame(
+        [
+            (person, w, a + b * w + e)
+            for person, (a, b) in lines.items()
+            for w, e in zip((0.0, 1.0, 2.0), (0.1, -0.2, 0.1))
+        ],
+        schema=["participant_id", "week", "score"],
+        orient="row",
+    )
+    start = _moment_start(scores)
+    residual = 0.06  # 0.01 + 0.04 + 0.01 per person, on n − 2 = 1 degree of freedom each
+    assert start.fe_params == pytest.approx([2.0, 0.1])
+    # intercepts 1, 2, 3 and slopes 0.5, 0.1, −0.3: variances 1 and 0.16, covariance −0.4; relative to the residual
+    assert start.cov_re == pytest.approx(np.array([[1.0, -0.4], [-0.4, 0.16]]) / residual)
+    assert _moment_start(scores.filter(pl.col("participant_id") != "C")) is None  # fewer than three lines
+
+
+def test_the_moment_start_reaches_the_optimum_of_statsmodels_default_start():
+    program = simulated_program(120, -0.4, seed=6)
+    data = program.to_pandas()
+    cold, _ = fit_with_fallback("score ~ week", data, "week")
+    warm, _ = fit_with_fallback("score ~ week", data, "week", _moment_start(program))
+    assert warm.llf == pytest.approx(cold.llf, abs=1e-3)
+    assert warm.fe_params["week"] == pytest.approx(cold.fe_params["week"], abs=1e-5)
+    assert np.asarray(warm.cov_re) == pytest.approx(np.asarray(cold.cov_re), rel=1e-2, abs=1e-5)
 
 
 def test_variance_components_come_from_a_seeded_sample():
