@@ -70,7 +70,7 @@ def test_the_moment_start_is_each_persons_own_line():
         [
             (person, w, a + b * w + e)
             for person, (a, b) in lines.items()
-            for w, e in zip((0.0, 1.0, 2.0), (0.1, -0.2, 0.1))
+            for w, e in zip((0.0, 1.0, 2.0), (0.1, -0.2, 0.1), strict=True)
         ],
         schema=["participant_id", "week", "score"],
         orient="row",
