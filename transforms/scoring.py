@@ -37,8 +37,9 @@ def subscale_score(responses: pl.Expr, instrument: Instrument, subscale: Subscal
 def score_administrations(administrations: pl.DataFrame, instruments: dict[str, Instrument]) -> pl.DataFrame:
     """One row per administration × subscale, for the `items` instruments of the registry.
 
-    Input columns: `administration_id`, `instrument`, `responses` (list of int). Output adds `subscale`,
-    `score` (null when too many items are missing), `items_answered`, `items_total` and `is_prorated`.
+    Input columns: `administration_id`, `instrument`, `responses` (list of int), and any others, which are kept.
+    Output replaces `responses` by `subscale`, `score` (null when too many items are missing), `items_answered`,
+    `items_total` and `is_prorated`.
     """
     parts = []
     for instrument in instruments.values():
@@ -51,8 +52,7 @@ def score_administrations(administrations: pl.DataFrame, instruments: dict[str, 
             score, answered = subscale_score(pl.col("responses"), instrument, subscale)
             parts.append(
                 forms.select(
-                    "administration_id",
-                    "instrument",
+                    pl.exclude("responses"),
                     pl.lit(subscale.name).alias("subscale"),
                     score.alias("score"),
                     answered.alias("items_answered"),
@@ -107,9 +107,11 @@ def assessments(
     Item administrations are scored here; pre-scored results (the `scores` dataset) arrive with their score
     and no item counts. `week` = floor(days_since_enrolment / 7), so the days before enrolment are week −1, −2.
     """
-    from_items = score_administrations(administrations, instruments).join(
-        administrations.select("administration_id", "participant_id", "completed_at", "completed_date"),
-        on="administration_id",
+    from_items = score_administrations(
+        administrations.select(
+            "administration_id", "participant_id", "instrument", "completed_at", "completed_date", "responses"
+        ),
+        instruments,
     )
     from_scores = scored_results.select(
         pl.lit(None, pl.Int64).alias("administration_id"),
