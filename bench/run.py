@@ -84,7 +84,9 @@ with prefect_api() as api, distributed.LocalCluster(
 
 
 def make_increment(inbox: Path, participants: int, work: Path) -> None:
-    """About 1% new data: new participants (ids not seen before) with all their administrations and practice."""
+    """About 1% new data: a generated export of 1% as many participants, of whom half are new (ids not seen
+    before, with their roster rows) and half are existing participants, whose administrations and practice logs
+    arrive as new rows."""
     extra = work / "increment"
     shutil.rmtree(extra, ignore_errors=True)
     subprocess.run(
@@ -101,7 +103,9 @@ def make_increment(inbox: Path, participants: int, work: Path) -> None:
         check=True,
         capture_output=True,
     )
-    renamed = pl.col("participant_id").str.replace("^P", "N")
+    existing = pl.col("participant_id").str.slice(1).cast(pl.Int64) % 2 == 0  # P00002, P00004, … are in the inbox
+    new_id = pl.col("participant_id").str.replace("^P", "N")
+    renamed = pl.when(existing).then(pl.col("participant_id")).otherwise(new_id)
     for path in extra.iterdir():
         target = inbox / path.name.replace(".", "_increment.", 1)
         if path.name.endswith(".parquet"):
@@ -111,6 +115,8 @@ def make_increment(inbox: Path, participants: int, work: Path) -> None:
         elif path.name.endswith(".gz"):  # keep the compressed format of the original
             pl.read_csv(path, infer_schema=False).with_columns(renamed).write_csv(target.with_suffix(""))
             subprocess.run(["gzip", "-f", target.with_suffix("")], check=True)
+        elif path.name.startswith("participants"):  # roster rows for the new participants only
+            pl.read_csv(path, infer_schema=False).filter(~existing).with_columns(renamed).write_csv(target)
         else:
             pl.read_csv(path, infer_schema=False).with_columns(renamed).write_csv(target)
 
@@ -118,17 +124,19 @@ def make_increment(inbox: Path, participants: int, work: Path) -> None:
 def stage_seconds(warehouse: Path, refresh_id: int) -> dict:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         row = con.execute(
-            "SELECT epoch(finished_at - started_at), open_seconds, ingest_seconds, validation_seconds, marts_seconds "
-            "FROM ops.refreshes WHERE refresh_id = ?",
+            "SELECT epoch(finished_at - started_at), open_seconds, ingest_seconds, validation_seconds, marts_seconds, "
+            "mart_check_seconds, participants_rebuilt FROM ops.refreshes WHERE refresh_id = ?",
             [refresh_id],
         ).fetchall()[0]
-    flow, opened, ingest, validation, marts = (round(v, 2) for v in row)
+    flow, opened, ingest, validation, marts, checks = (round(v, 2) for v in row[:-1])
     return {
         "flow": flow,
         "open": opened,
         "ingest": round(ingest - validation, 2),
         "validation": validation,
         "marts": marts,
+        "mart_checks": checks,
+        "participants_rebuilt": row[-1],
     }
 
 
@@ -166,8 +174,8 @@ def dashboard_server(warehouse: Path, port: int) -> Iterator[str]:
         server.wait(timeout=30)
 
 
-def dashboard_renders(warehouse: Path, port: int) -> dict:
-    """First render and cached re-render of each page in headless Chromium."""
+def dashboard_renders(warehouse: Path, port: int) -> tuple[float, dict]:
+    """The dashboard's cold start, then the first render and cached re-render of each page, in headless Chromium."""
     from playwright.sync_api import sync_playwright
 
     renders = {}
@@ -187,8 +195,15 @@ def dashboard_renders(warehouse: Path, port: int) -> dict:
         page = browser.new_page()
         sidebar = page.locator('[data-testid="stSidebar"]')
         idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+        # cold start: a new browser opening the dashboard just started (the static Methods page: Streamlit's front
+        # end loads, the server runs its first script)
+        started = time.perf_counter()
+        page.goto(f"{url}/methods")
+        page.locator(PAGES[-1][2]).first.wait_for(timeout=120_000)
+        cold_start = round(time.perf_counter() - started, 2)
         for name, link, ready in PAGES:
-            # first render: a new browser session opening the page, with nothing cached for it yet
+            # first render: a new browser session opening the page, with nothing cached for it yet but the browser's
+            # copy of Streamlit's front end
             started = time.perf_counter()
             page.goto(f"{url}/{'' if name == 'overview' else name}")
             page.locator(ready).first.wait_for(timeout=120_000)
@@ -203,7 +218,7 @@ def dashboard_renders(warehouse: Path, port: int) -> dict:
             page.locator(ready).first.wait_for(timeout=120_000)
             renders[name] = {"first": round(first, 2), "cached": round(time.perf_counter() - started, 2)}
         browser.close()
-    return renders
+    return cold_start, renders
 
 
 def prefect_env() -> dict:
@@ -222,31 +237,75 @@ def warm_up_prefect_home() -> None:
     measured([BIN / "securebase", "refresh", "--inbox", empty, "--warehouse", RESULTS / "empty.duckdb"], prefect_env())
 
 
-def bench_size(participants: int, port: int) -> dict:
+@contextmanager
+def prefect_server() -> Iterator[str]:
+    """`prefect server start` on 127.0.0.1 with a new home, as a deployed machine runs it for `securebase serve`;
+    its API URL once it answers; stopped on exit."""
+    import socket
+    import urllib.request
+
+    home = RESULTS / "prefect-server-home"
+    shutil.rmtree(home, ignore_errors=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**prefect_env(), "PREFECT_HOME": str(home)}
+    server = subprocess.Popen(
+        [BIN / "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--analytics-off"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    api = f"http://127.0.0.1:{port}/api"
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        for _ in range(180):
+            try:
+                with direct.open(f"{api}/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("the Prefect server did not answer within 90 s")
+        yield api
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def bench_size(participants: int, port: int, prefect_api_url: str) -> dict:
     work = RESULTS / str(participants)
     shutil.rmtree(work, ignore_errors=True)
-    inbox, warehouse = work / "inbox", work / "warehouse.duckdb"
+    inbox, warehouse, served = work / "inbox", work / "warehouse.duckdb", work / "served.duckdb"
     env = prefect_env()
+    with_server = {**env, "PREFECT_API_URL": prefect_api_url}
     result = {"participants": participants}
     result["generate"] = measured([BIN / "securebase", "generate", "--out", inbox, "--participants", str(participants)])
     result["input_mib"] = round(sum(p.stat().st_size for p in inbox.iterdir()) / 2**20, 1)
     result["floor"] = measured([sys.executable, "-c", FLOOR, inbox, work / "floor.duckdb"])
-    refresh = [BIN / "securebase", "refresh", "--inbox", inbox, "--warehouse", warehouse, "--as-of", AS_OF]
-    result["full"] = measured(refresh, env)
-    result["full"]["stages"] = stage_seconds(warehouse, 1)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        result["raw_rows"] = con.execute("SELECT sum(rows_read) FROM ops.files").fetchall()[0][0]
-    make_increment(inbox, participants, work)
-    result["increment"] = measured(refresh, env)
-    result["increment"]["stages"] = stage_seconds(warehouse, 2)
-    result["dashboard"] = dashboard_renders(warehouse, port)
+
+    def refresh(into: Path) -> list:
+        return [BIN / "securebase", "refresh", "--inbox", inbox, "--warehouse", into, "--as-of", AS_OF]
+
+    # each refresh twice: a cold process with Prefect's temporary server, and against a running Prefect server
+    for label, refresh_id in (("full", 1), ("increment", 2)):
+        if label == "increment":
+            make_increment(inbox, participants, work)
+        result[label] = measured(refresh(warehouse), env)
+        result[label]["stages"] = stage_seconds(warehouse, refresh_id)
+        result[f"{label}_served"] = measured(refresh(served), with_server)
+        result[f"{label}_served"]["stages"] = stage_seconds(served, refresh_id)
+        if label == "full":
+            with duckdb.connect(str(warehouse), read_only=True) as con:
+                result["raw_rows"] = con.execute("SELECT sum(rows_read) FROM ops.files").fetchall()[0][0]
+    result["dashboard_cold_start"], result["dashboard"] = dashboard_renders(warehouse, port)
     if participants >= 20000:  # where per-file work is large enough for workers to matter
         for workers in (1, 2):
             on_dask = work / f"dask-{workers}.duckdb"
             command = [sys.executable, "-c", ON_DASK, inbox, on_dask, str(workers), AS_OF]
             result[f"dask_{workers}"] = measured(command, {**env, "PYTHONPATH": str(ROOT)})
             result[f"dask_{workers}"]["stages"] = stage_seconds(on_dask, 1)
-    for step in ("generate", "floor", "full", "increment", "dask_1", "dask_2"):
+    for step in ("generate", "floor", "full", "full_served", "increment", "increment_served", "dask_1", "dask_2"):
         result.get(step, {}).pop("output", None)
     return result
 
@@ -284,10 +343,11 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     warm_up_prefect_home()
     results = []
-    for participants in args.sizes:
-        print(f"benchmarking {participants} participants …", flush=True)
-        results.append(bench_size(participants, args.port))
-        print(json.dumps(results[-1]), flush=True)
+    with prefect_server() as prefect_api_url:
+        for participants in args.sizes:
+            print(f"benchmarking {participants} participants …", flush=True)
+            results.append(bench_size(participants, args.port, prefect_api_url))
+            print(json.dumps(results[-1]), flush=True)
     command = " ".join([".venv/bin/python bench/run.py", *sys.argv[1:]])
     run = {"date": date.today().isoformat(), "machine": machine(), "command": command, "sizes": results}
     (RESULTS / "latest.json").write_text(json.dumps(run, indent=2))
