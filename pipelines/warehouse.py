@@ -83,8 +83,9 @@ CREATE OR REPLACE TEMP MACRO whole_number(text) AS
 
 
 # The marts of one row per participant or finer, in build order: a refresh rebuilds only the rows of the participants
-# in `rebuild` (WarehouseBuild.choose_rebuild). The first five are SQL models (transforms/sql/marts/), the last two
-# come from the polars transforms.
+# in the temporary table `rebuild` (WarehouseBuild.choose_rebuild). The first five are SQL models
+# (transforms/sql/marts/), which select those participants' rows themselves; the last two come from the polars
+# transforms.
 PARTICIPANT_MARTS = (
     "marts.participants",
     "marts.administrations",
@@ -333,6 +334,7 @@ class WarehouseBuild:
             self.con.unregister("computed")
 
     def _rebuild_rows(self, table: str, select: str) -> None:
+        # the INSERT's own filter guarantees that no other participant's rows are written twice
         self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM ({select}) LIMIT 0")
         self.con.execute(f"DELETE FROM {table} WHERE {IN_REBUILD}")
         self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM ({select}) WHERE {IN_REBUILD}")

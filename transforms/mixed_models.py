@@ -132,10 +132,29 @@ class GroupChange:
     n_scores: int
 
 
+def person_sums(scores: pl.DataFrame, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """What the generalised least squares of `change_by_group` needs of each participant's scores (`participant_id`,
+    `week`, `score`): their number n, Σweek, Σweek², Σscore and Σweek·score, and their first and last week. The `by`
+    columns (a participant's groups) are kept."""
+    return (
+        scores.drop_nulls("score")
+        .group_by("participant_id", *by)
+        .agg(
+            n=pl.len(),
+            weeks=pl.col("week").sum(),
+            weeks_squared=(pl.col("week") ** 2).sum(),
+            total=pl.col("score").sum(),
+            weeks_by_score=(pl.col("week") * pl.col("score")).sum(),
+            first_week=pl.col("week").min(),
+            last_week=pl.col("week").max(),
+        )
+    )
+
+
 def change_by_group(
-    scores: pl.DataFrame, components: VarianceComponents, weeks: float = 10, min_participants: int = 3
+    people: pl.DataFrame, components: VarianceComponents, weeks: float = 10, min_participants: int = 3
 ) -> list[GroupChange]:
-    """The change over `weeks` in each group (`group_id`, `participant_id`, `week`, `score`) from every score:
+    """The change over `weeks` in each group from every score of its people (`person_sums` with a `group_id`):
     weeks × the mixed model's fixed slope, estimated by generalised least squares given the variance components,
     with its 95% CI.
 
@@ -143,18 +162,9 @@ def change_by_group(
     group's people. By Woodbury, Xᵀ V⁻¹ X = (A − A·M·A)/σ² and Xᵀ V⁻¹ y = (b − A·M·b)/σ², with A = XᵀX, b = Xᵀy and
     M = (σ²·I + G·A)⁻¹·G; so five sums per person are all it needs, whatever the number of groups.
     """
-    scores = scores.drop_nulls("score")
-    distinct_weeks = dict(scores.group_by("group_id").agg(pl.col("week").n_unique()).iter_rows())
-    people = (
-        scores.group_by("group_id", "participant_id")
-        .agg(
-            n=pl.len(),
-            weeks=pl.col("week").sum(),
-            weeks_squared=(pl.col("week") ** 2).sum(),
-            total=pl.col("score").sum(),
-            weeks_by_score=(pl.col("week") * pl.col("score")).sum(),
-        )
-        .sort("group_id", "participant_id")
+    people = people.sort("group_id", "participant_id")
+    spans_weeks = dict(
+        people.group_by("group_id").agg(pl.col("first_week").min() < pl.col("last_week").max()).iter_rows()
     )
     a = np.stack(
         [people["n"], people["weeks"], people["weeks"], people["weeks_squared"]], axis=-1, dtype=float
@@ -170,7 +180,7 @@ def change_by_group(
         index = rows["index"].to_numpy()
         n_people, n_scores = rows.height, int(rows["n"].sum())
         pooled = information[index].sum(axis=0)
-        if n_people < min_participants or distinct_weeks[group_id[0]] < 2 or np.linalg.cond(pooled) > 1e12:
+        if n_people < min_participants or not spans_weeks[group_id[0]] or np.linalg.cond(pooled) > 1e12:
             changes.append(GroupChange(group_id[0], None, None, None, n_people, n_scores))
             continue
         covariance = np.linalg.inv(pooled)

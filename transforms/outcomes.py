@@ -8,7 +8,7 @@ import polars as pl
 
 from transforms.effect_sizes import paired_change_statistics
 from transforms.instruments import Instrument
-from transforms.mixed_models import change_by_group, fit_variance_components
+from transforms.mixed_models import change_by_group, fit_variance_components, person_sums
 from transforms.reliable_change import classify_change, outcome_parameters
 from transforms.windows import KEYS, Windows, outcome_status
 
@@ -151,12 +151,13 @@ def intent_to_treat(
             | {"n_participants": people["participant_id"].n_unique(), "n_scores": people.height}
         ]
     else:
+        people = person_sums(scores, by=tuple(filter(None, GROUPINGS.values())))
         rows = [
             {"grouping": grouping, "model": components.model if change.change is not None else TOO_FEW}
             | change.__dict__
             for grouping, column in GROUPINGS.items()
             for change in change_by_group(
-                scores.with_columns(group_id=pl.lit("all") if column is None else pl.col(column)),
+                people.with_columns(group_id=pl.lit("all") if column is None else pl.col(column)),
                 components,
                 weeks=windows.endpoint_target / 7,
             )

@@ -14,6 +14,7 @@ from transforms.mixed_models import (
     fit_expected_trajectory,
     fit_variance_components,
     fit_with_fallback,
+    person_sums,
 )
 
 
@@ -45,7 +46,7 @@ def test_the_closed_form_reproduces_statsmodels_when_given_its_variance_componen
         between = np.zeros((2, 2))
         between[: result.cov_re.shape[0], : result.cov_re.shape[1]] = np.asarray(result.cov_re)
         components = VarianceComponents(between, result.scale, model, 120)
-        (change,) = change_by_group(program.with_columns(group_id=pl.lit("all")), components, weeks=10)
+        (change,) = change_by_group(person_sums(program).with_columns(group_id=pl.lit("all")), components, weeks=10)
         low, high = result.conf_int().loc["week"]
         assert change.change == pytest.approx(10 * result.fe_params["week"], abs=1e-6)
         assert (change.ci_low, change.ci_high) == pytest.approx((10 * low, 10 * high), abs=1e-4)
@@ -56,7 +57,7 @@ def test_each_group_recovers_its_own_known_ten_week_change():
     scores = by_group(simulated_program(150, -0.4, seed=1), simulated_program(150, -0.1, seed=2))
     components = fit_variance_components(scores, max_participants=200)
     assert components.model == "random intercept and slope" and components.n_participants == 200
-    faster, slower = change_by_group(scores, components)
+    faster, slower = change_by_group(person_sums(scores, by=("group_id",)), components)
     for group, truth in [(faster, -0.4), (slower, -0.1)]:
         assert group.ci_low < truth < group.ci_high
         assert group.change == pytest.approx(truth, abs=0.08)
@@ -104,11 +105,12 @@ def test_variance_components_come_from_a_seeded_sample():
 def test_too_few_participants_give_no_estimate():
     assert fit_variance_components(simulated_program(2, -0.4)) is None
     components = fit_variance_components(simulated_program(50, -0.4))
-    small, large = change_by_group(by_group(simulated_program(2, -0.4), simulated_program(50, -0.4)), components)
+    two_groups = by_group(simulated_program(2, -0.4), simulated_program(50, -0.4))
+    small, large = change_by_group(person_sums(two_groups, by=("group_id",)), components)
     assert (small.change, small.ci_low, small.n_participants) == (None, None, 2)
     assert large.change is not None and large.n_participants == 50
     only_week_two = simulated_program(20, -0.4).filter(pl.col("week") == 2).with_columns(group_id=pl.lit("g"))
-    (one_week,) = change_by_group(only_week_two, components)
+    (one_week,) = change_by_group(person_sums(only_week_two, by=("group_id",)), components)
     assert one_week.change is None and one_week.n_participants == 20
 
 

@@ -9,7 +9,7 @@ SELECT
     completed_date,
     responses
 FROM staging.questionnaires AS s
-WHERE NOT EXISTS (
+WHERE s.participant_id IN (SELECT participant_id FROM rebuild) AND NOT EXISTS (
     SELECT 1 FROM quality.quarantine AS q
     WHERE q.file_number = s.file_number AND q.source_row = s.source_row AND NOT q.is_resolved
 )

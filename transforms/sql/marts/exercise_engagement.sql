@@ -10,5 +10,6 @@ SELECT
     count(x.distress_before - x.distress_after) AS practices_with_distress
 FROM marts.practices AS x
 JOIN marts.participants AS p USING (participant_id)
+WHERE x.participant_id IN (SELECT participant_id FROM rebuild)
 GROUP BY ALL
 ORDER BY x.participant_id, week

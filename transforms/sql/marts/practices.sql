@@ -4,7 +4,7 @@ SELECT DISTINCT e.participant_id, e.started_at, e.started_date, e.exercise, e.du
        e.distress_before, e.distress_after, e.is_completed
 FROM staging.exercises AS e
 SEMI JOIN marts.participants USING (participant_id)
-WHERE NOT EXISTS (
+WHERE e.participant_id IN (SELECT participant_id FROM rebuild) AND NOT EXISTS (
     SELECT 1 FROM quality.quarantine AS q
     WHERE q.file_number = e.file_number AND q.source_row = e.source_row AND NOT q.is_resolved
 )
