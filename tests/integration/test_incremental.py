@@ -19,6 +19,7 @@ from pipelines.generate import SAMPLE_AS_OF, generate
 from pipelines.settings import Settings
 from pipelines.stages import marts_digest
 from pipelines.warehouse import PARTICIPANT_MARTS
+from tests.conftest import SAMPLE_DATA
 from transforms.windows import Windows
 
 NIGHT_2 = SAMPLE_AS_OF + timedelta(days=1)
@@ -132,3 +133,14 @@ def test_the_digest_follows_the_settings_the_marts_are_built_by():
     assert marts_digest(Settings()) == marts_digest(Settings())
     assert marts_digest(Settings()) != marts_digest(Settings(windows=Windows(endpoint=(49, 84))))
     assert marts_digest(Settings()) == marts_digest(Settings(min_cell=10))  # a dashboard setting: no rebuild
+
+
+def test_marts_first_built_from_an_empty_inbox_take_the_next_nights_rows(sample_warehouse, tmp_path):
+    # the participant marts are created by the first refresh, here with no rows: their types must still fit
+    empty, warehouse = tmp_path / "empty", tmp_path / "warehouse.duckdb"
+    empty.mkdir()
+    refresh(inbox=empty, warehouse=warehouse, as_of=SAMPLE_AS_OF)
+    refresh(inbox=SAMPLE_DATA, warehouse=warehouse, as_of=SAMPLE_AS_OF)
+    for table in ("marts.assessments", "marts.baselines_endpoints", "marts.participant_outcomes"):
+        sql = f"SELECT * FROM {table} ORDER BY ALL"
+        assert_frame_equal(frame(warehouse, sql), frame(sample_warehouse, sql))
