@@ -97,7 +97,8 @@ PARTICIPANT_MARTS = (
 )
 IN_REBUILD = "participant_id IN (SELECT participant_id FROM rebuild)"
 
-# Rules that relate a row to other rows, recomputed on every refresh (transforms/sql/quality/relational_failures.sql).
+# Rules that relate a row to other rows, recomputed for the participants each refresh rebuilds
+# (transforms/sql/quality/relational_failures.sql).
 RELATIONAL_RULES = ("unknown_participant", "before_enrolment", "conflicting_duplicate")
 
 
@@ -244,15 +245,22 @@ class WarehouseBuild:
         )
 
     def reconcile_relational_failures(self) -> tuple[int, int]:
-        """Recompute the held and cross-row failures over the whole history; return (new, released).
+        """Recompute the held and cross-row failures of the rows of the participants in `rebuild`; return (new,
+        released).
 
         An entry that no longer fails (its participant arrived, its conflicting copy was quarantined for
         another reason) is marked resolved; a new failure is added once.
         """
         self.con.register("current", self.frame(sql_model("quality/relational_failures")))
-        open_entries = """
+        rebuilt_rows = " UNION ALL ".join(
+            f"SELECT file_number, source_row FROM staging.{dataset} WHERE {IN_REBUILD}"
+            for dataset in ("questionnaires", "scores", "exercises")
+        )
+        open_entries = f"""
             FROM quality.quarantine AS q
             WHERE NOT q.is_resolved AND list_contains(getvariable('relational_rules'), q.rule)
+              AND EXISTS (SELECT 1 FROM ({rebuilt_rows}) AS r
+                          WHERE r.file_number = q.file_number AND r.source_row = q.source_row)
               AND NOT EXISTS (SELECT 1 FROM current AS c WHERE c.file_number = q.file_number
                               AND c.source_row = q.source_row AND c.rule = q.rule)
         """

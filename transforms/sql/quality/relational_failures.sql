@@ -1,5 +1,6 @@
--- Rows that pass every single-row rule but fail a rule relating them to other rows. Recomputed on every
--- refresh over the whole history, so that a held row is released once its participant arrives:
+-- Rows that pass every single-row rule but fail a rule relating them to other rows, among the rows of the
+-- participants in `rebuild` (a row's status depends only on its own participant's rows). Recomputed on every
+-- refresh that brings them new rows, so that a held row is released once its participant arrives:
 --   unknown_participant    the participant is not (yet) in the roster
 --   before_enrolment       more than 365 days before the participant's enrolment
 --   conflicting_duplicate  same participant, instrument and completed_at with different responses (all copies)
@@ -10,12 +11,16 @@ WITH row_rule_failures AS (
     WHERE NOT list_contains(getvariable('relational_rules'), rule)
 ),
 events AS (
-    SELECT 'questionnaires' AS dataset, file_number, source_file, source_row, participant_id, completed_date AS event_date
-    FROM staging.questionnaires
-    UNION ALL
-    SELECT 'scores', file_number, source_file, source_row, participant_id, completed_date FROM staging.scores
-    UNION ALL
-    SELECT 'exercises', file_number, source_file, source_row, participant_id, started_date FROM staging.exercises
+    SELECT * FROM (
+        SELECT 'questionnaires' AS dataset, file_number, source_file, source_row, participant_id,
+               completed_date AS event_date
+        FROM staging.questionnaires
+        UNION ALL
+        SELECT 'scores', file_number, source_file, source_row, participant_id, completed_date FROM staging.scores
+        UNION ALL
+        SELECT 'exercises', file_number, source_file, source_row, participant_id, started_date FROM staging.exercises
+    )
+    WHERE participant_id IN (SELECT participant_id FROM rebuild)
 ),
 checked AS (
     SELECT e.*, p.enrolled_date
@@ -25,6 +30,7 @@ checked AS (
 ),
 valid_questionnaires AS (
     SELECT q.* FROM staging.questionnaires AS q ANTI JOIN row_rule_failures AS f USING (file_number, source_row)
+    WHERE q.participant_id IN (SELECT participant_id FROM rebuild)
 ),
 repeated_keys AS (  -- comparing responses is costly, so only where an administration arrived more than once
     SELECT participant_id, instrument, completed_at FROM valid_questionnaires GROUP BY ALL HAVING count(*) > 1
