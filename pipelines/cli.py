@@ -114,7 +114,7 @@ def quality(warehouse: Annotated[Path, typer.Option(help="published DuckDB file,
     for rule, column, dataset, count in open_rows:
         typer.echo(f"  {count:>7}  {rule:<24} {dataset}.{column}")
     held = sum(row[3] for row in open_rows if row[0] == "unknown_participant")
-    typer.echo(f"\nheld rows waiting for their participant (retried every refresh): {held}")
+    typer.echo(f"\nheld rows waiting for their participant (released when they arrive): {held}")
 
 
 @app.command()

@@ -9,6 +9,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 from datetime import date
+from importlib.metadata import version
 from pathlib import Path
 
 import polars as pl
@@ -27,7 +28,16 @@ from transforms.talking_therapies import talking_therapies
 from transforms.windows import select_baseline_and_endpoint
 
 HEADLINE_INSTRUMENT, HEADLINE_SUBSCALE = "ECR-R", "anxiety"  # the program's headline outcome (OUTCOMES.md §1)
-TRANSFORMS = Path(__file__).resolve().parents[1] / "transforms"
+ROOT = Path(__file__).resolve().parents[1]
+# What the marts are built by, besides the settings (`marts_digest`)
+MART_SOURCES = (
+    "transforms/**/*.py",
+    "transforms/**/*.sql",
+    "expectations/marts/*.json",
+    "pipelines/stages.py",
+    "pipelines/warehouse.py",
+)
+MART_LIBRARIES = ("duckdb", "polars", "numpy", "scipy", "statsmodels")
 
 
 @dataclass(frozen=True)
@@ -167,12 +177,14 @@ def store_file(build: WarehouseBuild, examined: ExaminedFile) -> FileResult:
 
 
 def marts_digest(settings: Settings) -> str:
-    """What the marts are built by: the settings they read and the transform code. When it changes, the next
-    refresh rebuilds every participant's marts instead of only those with new rows."""
+    """What the marts are built by: the settings they read, the code that builds and checks them, and the versions
+    of the libraries that compute them. When it changes, the next refresh rebuilds every participant's marts
+    instead of only those with new rows."""
     digest = hashlib.sha256(repr((settings.windows, settings.instruments, settings.outcomes)).encode())
-    for source in sorted(TRANSFORMS.rglob("*")):
-        if source.suffix in (".py", ".sql"):
-            digest.update(source.relative_to(TRANSFORMS).as_posix().encode() + source.read_bytes())
+    digest.update(repr([(name, version(name)) for name in MART_LIBRARIES]).encode())
+    for pattern in MART_SOURCES:
+        for source in sorted(ROOT.glob(pattern)):
+            digest.update(source.relative_to(ROOT).as_posix().encode() + source.read_bytes())
     return digest.hexdigest()
 
 
@@ -218,7 +230,8 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
 
     headline = (HEADLINE_INSTRUMENT, HEADLINE_SUBSCALE)
     headline_scores = build.frame(
-        "SELECT * FROM marts.assessments WHERE instrument = ? AND subscale = ? ORDER BY participant_id, completed_at",
+        "SELECT * FROM marts.assessments WHERE instrument = ? AND subscale = ? "
+        "ORDER BY participant_id, completed_at, score",
         list(headline),
     )
     build.write_table("marts.itt_outcomes", intent_to_treat(headline_scores, participants, *headline, settings.windows))
@@ -226,7 +239,7 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
 
     practices = build.frame("SELECT * FROM marts.practices")
     build.write_table("marts.exercise_effects", exercise_effects(practices))
-    engagement = build.frame("SELECT * FROM marts.exercise_engagement")
+    engagement = build.frame("SELECT * FROM marts.exercise_engagement ORDER BY participant_id, week")
     build.write_table("marts.dose_response", dose_response(engagement, outcomes))
     return rebuilt, released
 

@@ -314,7 +314,7 @@ class WarehouseBuild:
         in this refresh's files need rebuilding, unless the marts were last built by other settings or transform
         code (`marts_digest` differs): then the participant marts are dropped and everyone is rebuilt.
         """
-        last_digest = self.scalar("SELECT max_by(marts_digest, refresh_id) FROM ops.refreshes")
+        last_digest = self.scalar("SELECT (SELECT marts_digest FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1)")
         everyone = last_digest != marts_digest
         self.marts_digest = marts_digest  # recorded with the refresh
         if everyone:

@@ -47,7 +47,8 @@ def _fit(formula: str, data, re_formula: str | None, start_params=None):
 def _moment_start(data: pl.DataFrame):
     """Start values for `score ~ week` with a random intercept and slope, from each person's own least-squares line:
     the mean line for the fixed effects, the spread of the lines for the random effects and the residuals around
-    them for the scale. None when fewer than 3 people have two distinct weeks."""
+    them for the scale. None when fewer than 3 people have two distinct weeks, or their lines do not spread in
+    every direction."""
     from statsmodels.regression.mixed_linear_model import MixedLMParams
 
     centred = data.with_columns(
@@ -75,9 +76,10 @@ def _moment_start(data: pl.DataFrame):
     if residual <= 0:
         return None
     estimates = np.column_stack([intercepts.to_numpy(), lines["slope"].to_numpy()])
-    return MixedLMParams.from_components(
-        fe_params=estimates.mean(axis=0), cov_re=np.cov(estimates, rowvar=False) / residual
-    )
+    spread = np.cov(estimates, rowvar=False)
+    if np.linalg.eigvalsh(spread).min() <= 1e-12 * np.abs(spread).max():  # lines alike in some direction
+        return None
+    return MixedLMParams.from_components(fe_params=estimates.mean(axis=0), cov_re=spread / residual)
 
 
 def fit_with_fallback(formula: str, data, slope_term: str | None, start_params=None):

@@ -69,7 +69,12 @@ def night_2_files(inbox, warehouse) -> tuple[set[str], tuple[str, int]]:
             **{f"item_{i}": ["0", str(3 - old["responses"][i - 1])] for i in range(1, 8)},
         }
     ).write_csv(inbox / "questionnaires_night2.csv")
-    return {"P99999", "P00001", "P00002", "P00003"}, (old["source_file"], old["source_row"])
+    practice_day = enrolled["P00004"] + timedelta(days=10)
+    pl.DataFrame(  # a practice logged by P00004
+        {"participant_id": ["P00004"], "started_at": [f"{practice_day}T19:30:00Z"], "exercise": ["breathing"]}
+        | {"duration_minutes": ["12"], "distress_before": ["7"], "distress_after": ["4"], "is_completed": ["true"]}
+    ).write_csv(inbox / "exercises_night2.csv")
+    return {"P99999", "P00001", "P00002", "P00003", "P00004"}, (old["source_file"], old["source_row"])
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +94,7 @@ def two_nights(prefect_server, tmp_path_factory):
 
 def test_the_first_refresh_builds_everyone_and_a_night_only_the_participants_with_new_rows(two_nights):
     first, changed, _contradicted, incremental, full = two_nights
-    datasets = ("participants", "questionnaires", "exercises")
+    datasets = ("participants", "questionnaires", "scores", "exercises")
     named = " UNION ".join(f"SELECT participant_id FROM staging.{dataset}" for dataset in datasets)
     everyone = frame(incremental, f"SELECT count(DISTINCT participant_id) FROM ({named})").item()
     assert frame(incremental, "SELECT participants_rebuilt FROM ops.refreshes ORDER BY refresh_id")[
@@ -127,6 +132,12 @@ def test_the_nights_changes_reach_the_marts(two_nights):
         "WHERE participant_id = 'P00002' AND instrument = 'GAD-7' AND subscale = 'total'",
     ).item()
     assert endpoint == 0.0
+    logged = frame(
+        incremental,
+        "SELECT count(*) FROM marts.practices WHERE participant_id = 'P00004' AND exercise = 'breathing' "
+        "AND duration_minutes = 12 AND distress_before = 7 AND distress_after = 4",
+    )
+    assert logged.item() == 1
 
 
 def test_the_digest_follows_the_settings_the_marts_are_built_by():

@@ -154,5 +154,5 @@ def test_the_quality_command_summarises_the_last_refresh(messy_run):
     assert "files rejected in this refresh: 4" in output
     assert "participants_with_contacts.csv: column 'email' looks like a direct identifier" in output
     assert "unknown_participant" in output and "questionnaires.participant_id" in output
-    assert "held rows waiting for their participant (retried every refresh): 1" in output
+    assert "held rows waiting for their participant (released when they arrive): 1" in output
     assert not [value for value in PLANTED if value in output]

@@ -66,7 +66,7 @@ def test_each_group_recovers_its_own_known_ten_week_change():
 
 def test_the_moment_start_is_each_persons_own_line():
     # three people, each exactly on a line but for residuals (+0.1, −0.2, +0.1), which change neither line
-    lines = {"A": (1.0, 0.5), "B": (2.0, 0.1), "C": (3.0, -0.3)}
+    lines = {"A": (1.0, 0.5), "B": (2.0, 0.1), "C": (3.0, 0.3)}
     scores = pl.DataFrame(
         [
             (person, w, a + b * w + e)
@@ -78,10 +78,20 @@ def test_the_moment_start_is_each_persons_own_line():
     )
     start = _moment_start(scores)
     residual = 0.06  # 0.01 + 0.04 + 0.01 per person, on n − 2 = 1 degree of freedom each
-    assert start.fe_params == pytest.approx([2.0, 0.1])
-    # intercepts 1, 2, 3 and slopes 0.5, 0.1, −0.3: variances 1 and 0.16, covariance −0.4; relative to the residual
-    assert start.cov_re == pytest.approx(np.array([[1.0, -0.4], [-0.4, 0.16]]) / residual)
+    assert start.fe_params == pytest.approx([2.0, 0.3])
+    # intercepts 1, 2, 3 and slopes 0.5, 0.1, 0.3: variances 1 and 0.04, covariance −0.1; relative to the residual
+    assert start.cov_re == pytest.approx(np.array([[1.0, -0.1], [-0.1, 0.04]]) / residual)
     assert _moment_start(scores.filter(pl.col("participant_id") != "C")) is None  # fewer than three lines
+    same_slope = pl.DataFrame(  # three parallel lines: no spread of slopes, so statsmodels' own start is used
+        [
+            (person, w, a + 0.5 * w + e)
+            for person, a in zip("ABC", (1.0, 2.0, 4.0), strict=True)
+            for w, e in zip((0.0, 1.0, 2.0), (0.1, -0.2, 0.1), strict=True)
+        ],
+        schema=["participant_id", "week", "score"],
+        orient="row",
+    )
+    assert _moment_start(same_slope) is None
 
 
 def test_the_moment_start_reaches_the_optimum_of_statsmodels_default_start():

@@ -41,7 +41,7 @@ conflicts AS (
     QUALIFY count(DISTINCT q.responses) OVER (PARTITION BY q.participant_id, q.instrument, q.completed_at) > 1
 )
 SELECT file_number, source_file, source_row, dataset, 'unknown_participant' AS rule, 'participant_id' AS column_name,
-       'no participant with this participant_id in the roster yet; retried on every refresh' AS detail
+       'no participant with this participant_id in the roster yet; released when they arrive' AS detail
 FROM checked
 WHERE enrolled_date IS NULL
 UNION ALL
