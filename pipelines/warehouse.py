@@ -311,8 +311,9 @@ class WarehouseBuild:
         rebuilds, and return how many they are.
 
         Every participant mart row depends only on its participant's own rows, so only the participants with a row
-        in this refresh's files need rebuilding, unless the marts were last built by other settings or transform
-        code (`marts_digest` differs): then the participant marts are dropped and everyone is rebuilt.
+        in this refresh's files need rebuilding, unless the marts were last built by other settings, code or library
+        versions (`marts_digest` differs, pipelines/stages.py): then the participant marts are dropped and everyone
+        is rebuilt.
         """
         last_digest = self.scalar("SELECT (SELECT marts_digest FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1)")
         everyone = last_digest != marts_digest
