@@ -27,6 +27,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.prefect_api import PrefectApi, free_loopback_port
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
@@ -241,33 +243,19 @@ def warm_up_prefect_home() -> None:
 def prefect_server() -> Iterator[str]:
     """`prefect server start` on 127.0.0.1 with a new home, as a deployed machine runs it for `securebase serve`;
     its API URL once it answers; stopped on exit."""
-    import socket
-    import urllib.request
-
     home = RESULTS / "prefect-server-home"
     shutil.rmtree(home, ignore_errors=True)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**prefect_env(), "PREFECT_HOME": str(home)}
+    port = free_loopback_port()
     server = subprocess.Popen(
         [BIN / "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--analytics-off"],
-        env=env,
+        env={**prefect_env(), "PREFECT_HOME": str(home)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    api = f"http://127.0.0.1:{port}/api"
-    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    api = PrefectApi(f"http://127.0.0.1:{port}/api", server)
     try:
-        for _ in range(180):
-            try:
-                with direct.open(f"{api}/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("the Prefect server did not answer within 90 s")
-        yield api
+        api.ready(timeout=90)
+        yield api.url
     finally:
         server.terminate()
         server.wait(timeout=30)

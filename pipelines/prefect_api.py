@@ -22,7 +22,8 @@ from contextlib import contextmanager, suppress
 
 
 class PrefectApi:
-    """The API flow runs report to; `ready()` waits until it answers."""
+    """The API flow runs report to, and the server process behind it when this program started one; `ready()`
+    waits until that server answers."""
 
     def __init__(self, url: str, process: subprocess.Popen | None = None) -> None:
         self.url = url
@@ -35,7 +36,7 @@ class PrefectApi:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the temporary Prefect server exited with code {self.process.returncode}")
+                raise RuntimeError(f"the Prefect server exited with code {self.process.returncode}")
             try:
                 with direct.open(f"{self.url}/health", timeout=2) as response:
                     if response.status == 200:
@@ -43,14 +44,14 @@ class PrefectApi:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"the temporary Prefect server did not answer within {timeout:.0f} s")
+        raise RuntimeError(f"the Prefect server did not answer within {timeout:.0f} s")
 
 
 def _exit_on_sigterm(signum: int, _frame) -> None:
     raise SystemExit(128 + signum)
 
 
-def _free_loopback_port() -> int:
+def free_loopback_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -77,7 +78,7 @@ def prefect_api() -> Iterator[PrefectApi]:
     if settings.api.url:
         yield PrefectApi(settings.api.url)
         return
-    port = _free_loopback_port()
+    port = free_loopback_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app"]
         + ["--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"],

@@ -58,7 +58,6 @@ def _moment_start(data: pl.DataFrame):
     lines = (
         centred.group_by("participant_id")
         .agg(
-            slope=(pl.col("dw") * pl.col("dy")).sum() / (pl.col("dw") ** 2).sum(),
             mean_week=pl.col("week").mean(),
             mean_score=pl.col("score").mean(),
             n=pl.len(),
@@ -67,6 +66,7 @@ def _moment_start(data: pl.DataFrame):
             sxy=(pl.col("dw") * pl.col("dy")).sum(),
         )
         .filter(pl.col("sxx") > 0)
+        .with_columns(slope=pl.col("sxy") / pl.col("sxx"))
         .sort("participant_id")
     )
     if lines.height < 3 or (lines["n"] - 2).sum() <= 0:

@@ -1,7 +1,6 @@
 """The nightly deployment on a real Prefect server: served by `securebase serve`, triggered, completed."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,14 +11,9 @@ import httpx
 import pytest
 
 from pipelines.generate import generate
+from pipelines.prefect_api import PrefectApi, free_loopback_port
 
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(check, seconds: float, what: str):
@@ -37,24 +31,17 @@ def prefect_api(tmp_path_factory):
     """`prefect server start` on 127.0.0.1 with its own home; stopped with SIGTERM afterwards."""
     env = {**os.environ, "PREFECT_HOME": str(tmp_path_factory.mktemp("prefect-server"))}
     env.pop("PREFECT_API_URL", None)
-    port = free_port()
+    port = free_loopback_port()
     server = subprocess.Popen(
         [BIN / "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--analytics-off"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    api = f"http://127.0.0.1:{port}/api"
-
-    def healthy():
-        try:
-            return httpx.get(f"{api}/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
+    api = PrefectApi(f"http://127.0.0.1:{port}/api", server)
     try:
-        wait_until(healthy, 90, "the Prefect server")
-        yield api
+        api.ready(timeout=90)
+        yield api.url
     finally:
         server.terminate()
         server.wait(timeout=30)
