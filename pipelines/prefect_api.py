@@ -4,6 +4,10 @@ Without PREFECT_API_URL, Prefect itself starts a temporary server at the first f
 the whole server application (about 3 s here) only to launch it in a new process, then waits for that process to
 boot (about 3 s more), before any work starts. Launching the same server process before the pipeline is imported
 lets it boot on the other core meanwhile, and spares this process the import.
+
+A temporary server lives only as long as this process, so nothing can watch for a missing flow-run heartbeat:
+heartbeats are off for it (Prefect stops its heartbeat thread at a 1-second tick, which held every such run up to
+1 s). With a configured server they stay as Prefect sets them.
 """
 
 from __future__ import annotations
@@ -72,7 +76,12 @@ def _drain_workers() -> None:
 def prefect_api() -> Iterator[PrefectApi]:
     """The configured API (PREFECT_API_URL, or a test harness's), else a temporary server that stops on exit,
     with the same command and settings Prefect's own temporary server uses."""
-    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        get_current_settings,
+        temporary_settings,
+    )
 
     settings = get_current_settings()
     if settings.api.url:
@@ -95,7 +104,7 @@ def prefect_api() -> Iterator[PrefectApi]:
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm) if in_main_thread else None
     try:
-        with temporary_settings(updates={PREFECT_API_URL: url}):
+        with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             yield PrefectApi(url, server)
     finally:
         if in_main_thread:

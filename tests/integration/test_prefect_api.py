@@ -46,8 +46,10 @@ def test_a_refresh_without_an_api_runs_against_a_temporary_server_that_records_i
     with sqlite3.connect(prefect_home / "prefect.db") as db:
         [(flow, state)] = db.execute("SELECT f.name, r.state_type FROM flow_run r JOIN flow f ON f.id = r.flow_id")
         [(logs,)] = db.execute("SELECT count(*) FROM log")
+        [(heartbeats,)] = db.execute("SELECT count(*) FROM events WHERE event = 'prefect.flow-run.heartbeat'")
     assert (flow, state) == ("securebase-refresh", "COMPLETED")
     assert logs > 0  # the run's logs reached the server before it stopped
+    assert heartbeats == 0  # nothing outlives a temporary server to watch for them
     assert processes_with_home(prefect_home) == []
 
 
