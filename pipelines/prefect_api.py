@@ -72,47 +72,58 @@ def _drain_workers() -> None:
             worker.drain_all(timeout=10)
 
 
-@contextmanager
-def prefect_api() -> Iterator[PrefectApi]:
-    """The configured API (PREFECT_API_URL, or a test harness's), else a temporary server that stops on exit,
-    with the same command and settings Prefect's own temporary server uses."""
-    from prefect.settings import (
-        PREFECT_API_URL,
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        get_current_settings,
-        temporary_settings,
-    )
-
-    settings = get_current_settings()
-    if settings.api.url:
-        yield PrefectApi(settings.api.url)
-        return
+def _launch_temporary_server() -> tuple[subprocess.Popen, str]:
+    """Prefect's temporary server, with the command and settings its own uses, on a free loopback port."""
     port = free_loopback_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app"]
         + ["--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"],
-        env={
-            **os.environ,
-            **settings.to_environment_variables(exclude_unset=True),
-            "PREFECT_UI_ENABLED": "0",
-            "PREFECT__SERVER_EPHEMERAL": "1",
-            "PREFECT__SERVER_FINAL": "1",
-        },
+        env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"},
     )
-    url = f"http://127.0.0.1:{port}/api"
+    return server, f"http://127.0.0.1:{port}/api"
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+@contextmanager
+def prefect_api() -> Iterator[PrefectApi]:
+    """The configured API (PREFECT_API_URL, or a test harness's), else a temporary server that stops on exit.
+
+    Prefect takes about 0.9 s to import before its settings can be read, so when the environment names no API the
+    server is launched first; should Prefect's profile name one after all, that server is stopped unused."""
+    if os.environ.get("PREFECT_API_URL"):
+        yield PrefectApi(os.environ["PREFECT_API_URL"])
+        return
     # A refresh stopped with SIGTERM (a timeout, a service manager) unwinds like an error, so the server stops too.
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm) if in_main_thread else None
+    server, url = _launch_temporary_server()
     try:
-        with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            yield PrefectApi(url, server)
+        from prefect.settings import (
+            PREFECT_API_URL,
+            PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+            get_current_settings,
+            temporary_settings,
+        )
+
+        configured = get_current_settings().api.url
+        if configured:
+            _stop(server)
+            server = None
+            yield PrefectApi(configured)
+        else:
+            with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+                yield PrefectApi(url, server)
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
-        _drain_workers()
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        if server is not None:
+            _drain_workers()
+            _stop(server)

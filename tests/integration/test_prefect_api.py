@@ -65,3 +65,18 @@ def test_a_refresh_stopped_with_sigterm_stops_its_server_and_publishes_nothing(t
     assert process.wait(timeout=60) != 0
     assert not (tmp_path / "w.duckdb").exists()  # a leftover .next is removed by the next refresh (test_kill)
     assert processes_with_home(tmp_path / "prefect-home") == []
+
+
+def test_an_api_named_only_by_the_prefect_profile_is_used_and_no_server_is_left_running(tmp_path):
+    prefect_home = tmp_path / "prefect-home"
+    prefect_home.mkdir()
+    (prefect_home / "profiles.toml").write_text(
+        'active = "network"\n\n[profiles.network]\nPREFECT_API_URL = "http://127.0.0.1:9/api"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_HOME": str(prefect_home)}
+    code = "from pipelines.prefect_api import prefect_api\nwith prefect_api() as api:\n    print(api.url, api.process)"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["http://127.0.0.1:9/api", "None"]
+    assert processes_with_home(prefect_home) == []
