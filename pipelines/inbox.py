@@ -66,6 +66,8 @@ def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
     """Every column as text, timestamps in RFC 3339, so that one parser (staging SQL) types them all."""
     columns = []
     for name, dtype in frame.schema.items():
+        if dtype.is_nested():
+            raise UnreadableFile(f"column {name!r} holds lists or objects, not single values")
         column = pl.col(name)
         if isinstance(dtype, pl.Datetime):
             pattern = "%Y-%m-%dT%H:%M:%S%.f%:z" if dtype.time_zone else "%Y-%m-%dT%H:%M:%S%.f"
@@ -76,6 +78,16 @@ def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(columns)
 
 
+def _with_column_names(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Renamed, with item numbers written without leading zeros (`item_01` is item 1); two columns may not end up
+    with the same name."""
+    names = [f"item_{int(match.group(1))}" if (match := ITEM_COLUMN.match(name)) else name for name in names]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise UnreadableFile(f"column {repeated[0]!r} appears more than once (names are case-insensitive)")
+    return frame.rename(dict(zip(frame.columns, names, strict=True)))
+
+
 def _flatten_responses(frame: pl.DataFrame) -> pl.DataFrame:
     """JSON lines carry items as `"responses": {"1": 5, ...}`: spread them into item_1 … item_N columns."""
     if "responses" not in frame.columns:
@@ -84,15 +96,16 @@ def _flatten_responses(frame: pl.DataFrame) -> pl.DataFrame:
     if not isinstance(responses.dtype, pl.Struct):
         raise UnreadableFile("`responses` must be an object of item number to answer")
     items = responses.struct.unnest()
-    renamed = {name: f"item_{name.strip()}" for name in items.columns}
-    if any(not ITEM_COLUMN.match(new) for new in renamed.values()):
+    names = [f"item_{name.strip()}" for name in items.columns]
+    if any(not ITEM_COLUMN.match(name) for name in names):
         raise UnreadableFile("`responses` keys must be item numbers")
-    return pl.concat([frame.drop("responses"), items.rename(renamed)], how="horizontal")
+    others = frame.drop("responses")
+    return _with_column_names(pl.concat([others, items], how="horizontal"), others.columns + names)
 
 
 def read_table(inbox_file: InboxFile) -> pl.DataFrame:
-    """The file's rows with lower-cased column names, every value as text (blank → null), and `source_row`
-    (1-based data row)."""
+    """The file's rows with lower-cased column names (item numbers without leading zeros), every value as text
+    (blank → null), and `source_row` (1-based data row)."""
     fmt = inbox_file.format or ""
     try:
         if fmt == ".parquet":
@@ -110,9 +123,8 @@ def read_table(inbox_file: InboxFile) -> pl.DataFrame:
     except Exception as error:  # the readers raise many types for a malformed file; all mean "unreadable"
         # The reader's own message can quote the file's content, so only its kind is recorded.
         raise UnreadableFile(f"cannot be parsed as {fmt.lstrip('.')} ({type(error).__name__})") from error
-    lowered = [c.strip().lower() for c in frame.columns]
-    repeated = sorted({c for c in lowered if lowered.count(c) > 1})
-    if repeated:
-        raise UnreadableFile(f"column {repeated[0]!r} appears more than once (names are case-insensitive)")
-    frame = _flatten_responses(frame.rename(dict(zip(frame.columns, lowered, strict=True))))
-    return _as_text(frame).with_row_index("source_row", offset=1).with_columns(pl.col("source_row").cast(pl.Int64))
+    try:
+        frame = _as_text(_flatten_responses(_with_column_names(frame, [c.strip().lower() for c in frame.columns])))
+    except pl.exceptions.PolarsError as error:  # a shape not foreseen above: still the file's fault, and said so
+        raise UnreadableFile(f"cannot be read as a table of single values ({type(error).__name__})") from error
+    return frame.with_row_index("source_row", offset=1).with_columns(pl.col("source_row").cast(pl.Int64))

@@ -40,6 +40,16 @@ def test_jsonl_responses_object_becomes_item_columns(tmp_path):
     assert rows.select("source_row", "item_1", "item_2", "item_3").rows() == [(1, "2", None, "0"), (2, None, "1", None)]
 
 
+def test_item_numbers_lose_their_leading_zeros_in_csv_and_json(tmp_path):
+    csv = b"participant_id,instrument,completed_at,ITEM_01,item_002,item_10\nP0001,GAD-7,2026-03-01,1,2,3\n"
+    rows = read_table(inbox_file(tmp_path, "questionnaires.csv", csv))
+    assert rows.select("item_1", "item_2", "item_10").row(0) == ("1", "2", "3")
+    line = b'{"participant_id": "P0001", "responses": {"01": 4, "7": 5}}\n'
+    rows = read_table(inbox_file(tmp_path, "questionnaires.jsonl", line))
+    assert rows.columns == ["source_row", "participant_id", "item_1", "item_7"]
+    assert rows.row(0) == (1, "P0001", "4", "5")
+
+
 def test_parquet_types_become_text_with_rfc3339_timestamps(tmp_path):
     frame = pl.DataFrame(
         {
@@ -75,6 +85,23 @@ def test_parquet_types_become_text_with_rfc3339_timestamps(tmp_path):
             "`responses` must be an object",
         ),
         ("questionnaires.jsonl", b'{"participant_id": "jane@example.org" oops\n', "cannot be parsed as jsonl"),
+        ("questionnaires.csv", b"participant_id,item_01,item_1\nP0001,1,2\n", "column 'item_1' appears more than once"),
+        (
+            "questionnaires.jsonl",
+            b'{"participant_id": "P0001", "item_2": 1, "responses": {"2": 3}}\n',
+            "column 'item_2' appears more than once",
+        ),
+        ("participants.jsonl", b'{"participant_id": "P0001", "gender": ["jane"]}\n', "column 'gender' holds lists"),
+        (
+            "questionnaires.jsonl",
+            b'{"participant_id": "P0001", "responses": {"1": [1, "jane"]}}\n',
+            "column 'item_1' holds lists",
+        ),
+        (
+            "questionnaires.jsonl",
+            b'{"participant_id": "P0001", "1": "jane", "responses": {"1": 2}}\n',
+            "cannot be read as a table of single values (DuplicateError)",
+        ),
     ],
 )
 def test_malformed_files_say_why_without_quoting_content(tmp_path, name, data, reason):
