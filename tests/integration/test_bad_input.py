@@ -156,3 +156,40 @@ def test_a_later_participants_row_replaces_the_earlier(messy, tmp_path):
     assert rows(warehouse, "SELECT site_id, cohort_id FROM marts.participants WHERE participant_id = 'P00001'") == [
         ("south", "moved")
     ]
+
+
+def test_zero_padded_item_columns_load_like_plain_ones_and_odd_files_are_rejected_not_fatal(prefect_server, tmp_path):
+    export, plain, padded = tmp_path / "export", tmp_path / "plain", tmp_path / "padded"
+    generate(export, participants=20, seed=3)
+    ecr = pl.read_csv(export / "questionnaires_ecr-r.csv.gz", infer_schema=False)
+    for inbox in (plain, padded):
+        inbox.mkdir()
+        shutil.copy(export / "participants.csv", inbox)
+    ecr.write_csv(plain / "questionnaires_ecr-r.csv")
+    items = {c: f"item_{int(c.removeprefix('item_')):02d}" for c in ecr.columns if c.startswith("item_")}
+    ecr.rename(items).write_csv(padded / "questionnaires_ecr-r.csv")
+    # files that once stopped the whole refresh, or let contact details through to raw
+    (padded / "participants_lists.jsonl").write_text(
+        '{"participant_id": "P77777", "site_id": "north", "cohort_id": "c", "modality": "cbt", '
+        '"enrolled_date": "2026-01-05", "gender": ["woman"]}\n'
+    )
+    ecr.head(3).with_columns(item_3=pl.lit("jo@clinic.example")).write_csv(padded / "questionnaires_contact.csv")
+    ecr.head(3).with_columns(item_02=pl.col("item_2")).write_csv(padded / "questionnaires_twice.csv")
+
+    refresh(inbox=plain, warehouse=tmp_path / "plain.duckdb", as_of=AS_OF)
+    summary = refresh(inbox=padded, warehouse=tmp_path / "padded.duckdb", as_of=AS_OF)
+
+    assert (summary.files_loaded, summary.files_rejected) == (2, 3)
+    scores = "SELECT * EXCLUDE (administration_id) FROM marts.assessments ORDER BY ALL"
+    assert rows(tmp_path / "padded.duckdb", scores) == rows(tmp_path / "plain.duckdb", scores) != []
+    assert dict(
+        rows(tmp_path / "padded.duckdb", "SELECT file_name, reason FROM ops.files WHERE status = 'rejected'")
+    ) == {
+        "participants_lists.jsonl": "column 'gender' holds lists or objects, not single values",
+        "questionnaires_contact.csv": "column 'item_3' holds a value that looks like an email address",
+        "questionnaires_twice.csv": "column 'item_2' appears more than once (names are case-insensitive)",
+    }
+    with duckdb.connect(str(tmp_path / "padded.duckdb"), read_only=True) as con:
+        for (table,) in con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall():
+            text = con.execute(f"SELECT CAST(list(t) AS VARCHAR) FROM {table} AS t").fetchall()[0][0] or ""
+            assert "clinic.example" not in text, table

@@ -41,6 +41,15 @@ PARTICIPANT = {
         "notes",
         "journal_entry",
         "free_text",
+        "PhoneNumber",
+        "phonenumber",
+        "MobileNumber",
+        "contact_number",
+        "EmailAddress",
+        "DateOfBirth",
+        "d_o_b",
+        "udid",
+        "medicare_number",
     ],
 )
 def test_identifier_and_free_text_column_names(name):
@@ -64,6 +73,9 @@ def test_identifier_and_free_text_column_names(name):
         "is_completed",
         "item_12",
         "subscale",
+        "participantId",
+        "siteName",
+        "durationMinutes",
     ],
 )
 def test_contract_columns_are_not_identifiers(name):
@@ -98,6 +110,29 @@ def test_dates_timestamps_and_short_numbers_are_not_phone_numbers():
         {**PARTICIPANT, "cohort_id": ["2026-03-01 09:12:00"], "site_id": ["12345"], "therapist_id": ["T-2026-01"]}
     )
     assert rejection_reason(frame, DATASETS["participants"]) is None
+
+
+def test_codes_with_letters_are_not_phone_numbers_but_bare_long_numbers_are():
+    codes = pl.DataFrame({**PARTICIPANT, "participant_id": ["P-0001-2026-03"], "cohort_id": ["SITE_2024_0001_17"]})
+    assert rejection_reason(codes, DATASETS["participants"]) is None
+    bare = pl.DataFrame({**PARTICIPANT, "participant_id": ["07700900123"]})
+    assert "phone number" in rejection_reason(bare, DATASETS["participants"])
+    called = pl.DataFrame({**PARTICIPANT, "site_id": ["tel:07700-900-123"]})
+    assert "phone number" in rejection_reason(called, DATASETS["participants"])
+
+
+def test_contact_details_in_answer_and_number_columns_reject_the_file():
+    answers = pl.DataFrame(
+        {"participant_id": ["P0001"] * 2, "instrument": ["GAD-7"] * 2, "completed_at": ["2026-03-01"] * 2}
+        | {"item_1": ["1", "2"], "item_2": ["3", "jo@clinic.example"]}
+    )
+    reason = rejection_reason(answers, DATASETS["questionnaires"])
+    assert reason == "column 'item_2' holds a value that looks like an email address"
+    scores = pl.DataFrame(
+        {"participant_id": ["P0001"], "instrument": ["BDI-II"], "completed_at": ["2026-03-01"]}
+        | {"score": ["+44 20 7946 0958"]}
+    )
+    assert rejection_reason(scores, DATASETS["scores"]) == "column 'score' holds a value that looks like a phone number"
 
 
 def test_a_missing_required_column_rejects_the_file():
