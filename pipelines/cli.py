@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -67,6 +68,8 @@ def refresh(
     if not inbox.is_dir():
         fail(f"inbox {inbox} is not a folder")
 
+    # The run's log is the command's output; stderr is kept for the one-line reason a refresh failed (CONTRACT §1).
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_STREAM", "ext://sys.stdout")
     from pipelines.prefect_api import prefect_api
 
     with prefect_api() as api:
@@ -161,8 +164,6 @@ def dashboard(
     config: Annotated[Path | None, typer.Option(help="TOML settings (privacy.min_cell)")] = None,
 ) -> None:
     """Serve the dashboard on 127.0.0.1."""
-    import os
-
     from streamlit.web import bootstrap
 
     if not warehouse.exists():
