@@ -35,6 +35,35 @@ class Settings:
     auth_secrets: Path | None = None
 
 
+# The keys each section takes; `instruments` and `outcomes` are checked where they are read (transforms/).
+SECTIONS = {
+    "program": ("timezone",),
+    "windows": ("baseline", "endpoint_target", "endpoint"),
+    "instruments": None,
+    "outcomes": None,
+    "privacy": ("min_cell", "publication"),
+    "refresh": ("inbox", "warehouse"),
+    "dashboard": ("roles", "secrets"),
+}
+PATH_KEYS = (("refresh", "inbox"), ("refresh", "warehouse"), ("dashboard", "roles"), ("dashboard", "secrets"))
+
+
+def _check_keys(config: dict) -> None:
+    for section, table in config.items():
+        if section not in SECTIONS:
+            raise SettingsError(f"{section}: unknown section (known: {', '.join(SECTIONS)})")
+        if section == "instruments":
+            if not isinstance(table, list) or not all(isinstance(entry, dict) for entry in table):
+                raise SettingsError('instruments must be [[instruments]] tables, each with id = "..."')
+        elif not isinstance(table, dict):
+            raise SettingsError(f"{section} must be a table [{section}], got {table!r}")
+        elif SECTIONS[section]:
+            keys = ", ".join(SECTIONS[section])
+            unknown = sorted(set(table) - set(SECTIONS[section]))
+            if unknown:
+                raise SettingsError(f"{section}.{unknown[0]}: unknown key ([{section}] takes {keys})")
+
+
 def _lookup(config: dict, section: str, key: str, default):
     if key in config.get(section, {}):
         return config[section][key]
@@ -42,21 +71,33 @@ def _lookup(config: dict, section: str, key: str, default):
     return default if env is None else env
 
 
-def _pair(value, key: str) -> tuple[int, int]:
+def _whole(value) -> int | None:
+    """A whole number from TOML, or from the text of an environment variable; None if it is not one."""
     if isinstance(value, str):
-        value = [int(part) for part in value.strip("[]() ").split(",")]
-    if len(value) != 2 or value[0] > value[1]:
+        try:
+            return int(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _pair(value, key: str) -> tuple[int, int]:
+    parts = value.strip("[]() ").split(",") if isinstance(value, str) else value
+    offsets = [_whole(part) for part in parts] if isinstance(parts, list | tuple) else []
+    if len(offsets) != 2 or None in offsets or offsets[0] > offsets[1]:
         raise SettingsError(f"windows.{key} must be two day offsets [first, last], got {value!r}")
-    return int(value[0]), int(value[1])
+    return offsets[0], offsets[1]
 
 
 def load_settings(config_file: Path | None = None) -> Settings:
+    """Every key checked here, before any file is read: a slip raises SettingsError naming the key and why."""
     config: dict = {}
     if config_file is not None:
         try:
             config = tomllib.loads(Path(config_file).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as error:
             raise SettingsError(f"cannot read config {config_file}: {error}") from error
+    _check_keys(config)
 
     timezone = str(_lookup(config, "program", "timezone", "UTC"))
     try:
@@ -64,39 +105,60 @@ def load_settings(config_file: Path | None = None) -> Settings:
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise SettingsError(f"program.timezone {timezone!r} is not a known time zone") from error
 
+    endpoint_target = _lookup(config, "windows", "endpoint_target", 70)
+    if _whole(endpoint_target) is None:
+        raise SettingsError(f"windows.endpoint_target must be a whole number of days, got {endpoint_target!r}")
     windows = Windows(
         baseline=_pair(_lookup(config, "windows", "baseline", (-14, 7)), "baseline"),
         endpoint=_pair(_lookup(config, "windows", "endpoint", (56, 84)), "endpoint"),
-        endpoint_target=int(_lookup(config, "windows", "endpoint_target", 70)),
+        endpoint_target=_whole(endpoint_target),
     )
     try:
         instruments = registry(config.get("instruments", []))
-    except (KeyError, ValueError) as error:
-        raise SettingsError(f"instruments: {error}") from error
+    except ValueError as error:
+        raise SettingsError(str(error)) from error
 
     outcomes = config.get("outcomes", {})
     for instrument_id, subscales in outcomes.items():
         if instrument_id not in instruments:
             raise SettingsError(f"outcomes.{instrument_id}: no such instrument")
-        for subscale in subscales:
+        if not isinstance(subscales, dict):
+            raise SettingsError(f'outcomes.{instrument_id} must be tables such as [outcomes."{instrument_id}".total]')
+        known = [s.name for s in instruments[instrument_id].subscales]
+        for subscale, entry in subscales.items():
+            if subscale not in known:
+                raise SettingsError(f"outcomes.{instrument_id}.{subscale}: no such subscale ({', '.join(known)})")
+            if not isinstance(entry, dict):
+                raise SettingsError(f"outcomes.{instrument_id}.{subscale} must be a table, got {entry!r}")
             try:
                 settings_for(instruments[instrument_id], subscale, outcomes)
             except (TypeError, ValueError) as error:
-                raise SettingsError(f"outcomes.{instrument_id}.{subscale}: {error}") from error
+                raise SettingsError(f"outcomes.{instrument_id}.{subscale}.{error}") from error
+
+    min_cell = _lookup(config, "privacy", "min_cell", 5)
+    if _whole(min_cell) is None or _whole(min_cell) < 1:
+        raise SettingsError(f"privacy.min_cell must be a positive integer, got {min_cell!r}")
     publication = _lookup(config, "privacy", "publication", False)
-    inbox, warehouse = (_lookup(config, "refresh", key, None) for key in ("inbox", "warehouse"))
-    roles, auth_secrets = (_lookup(config, "dashboard", key, None) for key in ("roles", "secrets"))
+    if str(publication).lower() not in ("true", "false"):
+        raise SettingsError(f"privacy.publication must be true or false, got {publication!r}")
+    paths = []
+    for section, key in PATH_KEYS:
+        value = _lookup(config, section, key, None)
+        if value is not None and not isinstance(value, str):
+            raise SettingsError(f"{section}.{key} must be a path in quotes, got {value!r}")
+        paths.append(Path(value) if value else None)
+    inbox, warehouse, roles, auth_secrets = paths
     return Settings(
         timezone=timezone,
         windows=windows,
         instruments=instruments,
         outcomes=outcomes,
-        min_cell=int(_lookup(config, "privacy", "min_cell", 5)),
-        publication=publication if isinstance(publication, bool) else str(publication).lower() == "true",
-        inbox=Path(inbox) if inbox else None,
-        warehouse=Path(warehouse) if warehouse else None,
-        roles=Path(roles) if roles else None,
-        auth_secrets=Path(auth_secrets) if auth_secrets else None,
+        min_cell=_whole(min_cell),
+        publication=str(publication).lower() == "true",
+        inbox=inbox,
+        warehouse=warehouse,
+        roles=roles,
+        auth_secrets=auth_secrets,
     )
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 import polars as pl
 
-from transforms.instruments import Instrument
+from transforms.instruments import Instrument, is_number
 from transforms.scoring import keyed_item_matrix
 
 Z_RELIABLE = 1.96
@@ -30,14 +30,30 @@ class OutcomeSettings:
 
     @classmethod
     def from_config(cls, entry: dict, default: OutcomeSettings) -> OutcomeSettings:
-        unknown = sorted(set(entry) - set(cls.__dataclass_fields__))
+        """`default` overridden by a config entry; a slip raises ValueError whose message starts with the key."""
+        keys = list(cls.__dataclass_fields__)
+        unknown = sorted(set(entry) - set(keys))
         if unknown:
-            raise ValueError(f"unknown key {unknown[0]!r}")
+            raise ValueError(f"{unknown[0]}: unknown key (an outcome takes {', '.join(keys)})")
         settings = cls(**{**default.__dict__, **entry})
-        if isinstance(settings.reliability, int | float) and not 0 <= settings.reliability < 1:
+        if settings.reliability not in ("alpha", None) and not is_number(settings.reliability):
+            raise ValueError(f'reliability must be "alpha" or a number, got {settings.reliability!r}')
+        if is_number(settings.reliability) and not 0 <= settings.reliability < 1:
             raise ValueError(f"reliability must be at least 0 and below 1, got {settings.reliability}")
+        if settings.sd not in ("sample", None) and not is_number(settings.sd):
+            raise ValueError(f'sd must be "sample" or a number, got {settings.sd!r}')
+        if settings.reliable_change not in ("jacobson_truax", "fixed"):
+            raise ValueError(f'reliable_change must be "jacobson_truax" or "fixed", got {settings.reliable_change!r}')
+        for key in ("threshold", "functional_mean", "functional_sd"):
+            if getattr(settings, key) is not None and not is_number(getattr(settings, key)):
+                raise ValueError(f"{key} must be a number, got {getattr(settings, key)!r}")
         if settings.reliable_change == "fixed" and settings.threshold is None:
             raise ValueError('reliable_change = "fixed" needs a threshold')
+        if settings.cutoff not in ("a", "b", "c", None) and not is_number(settings.cutoff):
+            raise ValueError(f'cutoff must be "a", "b", "c" or a number, got {settings.cutoff!r}')
+        # b and c need the functional population's norms, which only the config can give (cutoff_value)
+        if settings.cutoff in ("b", "c") and (settings.functional_mean is None or settings.functional_sd is None):
+            raise ValueError(f'cutoff "{settings.cutoff}" needs functional_mean and functional_sd')
         return settings
 
 

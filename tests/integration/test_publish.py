@@ -5,6 +5,7 @@ import shutil
 import duckdb
 import pytest
 
+from pipelines import stages
 from pipelines.flows import refresh
 from pipelines.generate import SAMPLE_AS_OF, generate
 from pipelines.warehouse import WarehouseLocked, refresh_lock
@@ -36,13 +37,19 @@ def test_a_reader_keeps_its_snapshot_while_a_refresh_publishes(prefect_server, s
         assert fresh.execute("SELECT count(*) FROM ops.files").fetchall()[0][0] == old[0][0] + 5
 
 
-def test_a_refresh_that_fails_leaves_the_published_warehouse_untouched(prefect_server, sample_warehouse, tmp_path):
-    warehouse, config = tmp_path / "warehouse.duckdb", tmp_path / "bad.toml"
+def test_a_refresh_that_fails_leaves_the_published_warehouse_untouched(
+    prefect_server, sample_warehouse, tmp_path, monkeypatch
+):
+    warehouse, inbox = tmp_path / "warehouse.duckdb", tmp_path / "inbox"
     shutil.copy(sample_warehouse, warehouse)
     before = warehouse.read_bytes()
-    # a cutoff criterion that needs functional norms the config does not give fails while building marts
-    config.write_text('[outcomes."ECR-R".anxiety]\ncutoff = "b"\n')
-    with pytest.raises(ValueError, match="functional_mean"):
-        refresh(inbox=tmp_path, warehouse=warehouse, config=config, as_of=SAMPLE_AS_OF)
+    generate(inbox, participants=30, seed=11)
+
+    def fails(_outcomes):  # a fault while building the marts, after the night's files were stored
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(stages, "cohort_outcomes", fails)
+    with pytest.raises(OSError, match="No space left"):
+        refresh(inbox=inbox, warehouse=warehouse, as_of=SAMPLE_AS_OF)
     assert warehouse.read_bytes() == before
     assert not warehouse.with_name("warehouse.duckdb.next").exists()

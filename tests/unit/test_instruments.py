@@ -116,3 +116,15 @@ def test_a_custom_items_instrument_from_config_is_scored_with_its_own_keys():
     assert (row["score"], row["items_answered"], row["is_prorated"]) == (pytest.approx(12.0), 5, True)
     forms = forms.with_columns(responses=pl.Series([[0, 0, 0, 0, 0, 0]]))
     assert score_administrations(forms, instruments)["score"].item() == pytest.approx(4)  # item 6 reversed: 4
+
+
+def test_a_custom_items_instrument_with_one_named_subscale_scores_every_item():
+    definition = {"id": "SAS-6", "kind": "items", "items": 6, "min": 0, "max": 4, "subscales": ["total"]}
+    forms = pl.DataFrame(
+        {"administration_id": [1], "instrument": ["SAS-6"], "responses": [[4, 3, 2, 1, 0, 2]]},
+        schema={"administration_id": pl.Int64, "instrument": pl.String, "responses": pl.List(pl.Int64)},
+    )
+    [row] = score_administrations(forms, registry([definition])).to_dicts()
+    assert (row["subscale"], row["score"], row["items_total"]) == ("total", pytest.approx(12.0), 6)
+    with pytest.raises(ValueError, match=r"^instruments\[SAS-6\]\.subscales: with more than one subscale"):
+        registry([{**definition, "subscales": ["worry", "control"]}])

@@ -155,7 +155,10 @@ def test_config_overrides_a_default():
     [
         ({"reliability": 1.2}, "reliability must be at least 0 and below 1"),
         ({"reliable_change": "fixed"}, "needs a threshold"),
-        ({"reliabilty": 0.8}, "unknown key 'reliabilty'"),
+        ({"reliabilty": 0.8}, "^reliabilty: unknown key"),
+        ({"reliable_change": "bootstrap"}, 'reliable_change must be "jacobson_truax" or "fixed"'),
+        ({"cutoff": "d"}, 'cutoff must be "a", "b", "c" or a number'),
+        ({"cutoff": "c", "functional_mean": 2.0}, 'cutoff "c" needs functional_mean and functional_sd'),
     ],
 )
 def test_config_slips_are_refused_with_the_reason(entry, message):

@@ -142,28 +142,94 @@ RSES = Instrument(
 BUILT_IN: dict[str, Instrument] = {i.id: i for i in (ECR_R, ECR_RS, ECR_S, GAD_7, PHQ_9, RSES)}
 
 
+INSTRUMENT_KEYS = ("id", "name", "source", "kind", "subscales", "items", "min", "max", "method", "direction")
+SUBSCALE_KEYS = ("name", "items", "reverse_items")
+
+
+def is_number(value) -> bool:
+    """An int or float from TOML (a bool is not a number here)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _choice(definition: dict, key: str, default: str, allowed: tuple[str, ...], where: str) -> str:
+    value = definition.get(key, default)
+    if value not in allowed:
+        choices = " or ".join(f'"{choice}"' for choice in allowed)
+        raise ValueError(f"{where}.{key} must be {choices}, got {value!r}")
+    return value
+
+
+def _bound(definition: dict, key: str, where: str) -> float:
+    if key not in definition:
+        raise ValueError(f"{where}.{key} is missing")
+    if not is_number(definition[key]):
+        raise ValueError(f"{where}.{key} must be a number, got {definition[key]!r}")
+    return float(definition[key])
+
+
+def _subscale_table(table, item_count: int, where: str) -> Subscale:
+    if not isinstance(table, dict) or not isinstance(table.get("name"), str):
+        raise ValueError(f"{where}.subscales: each table needs a name, got {table!r}")
+    where = f"{where}.subscales[{table['name']}]"
+    unknown = sorted(set(table) - set(SUBSCALE_KEYS))
+    if unknown:
+        raise ValueError(f"{where}.{unknown[0]}: unknown key (a subscale takes {', '.join(SUBSCALE_KEYS)})")
+    items, reverse_items = table.get("items"), table.get("reverse_items", [])
+    numbers = range(1, item_count + 1)
+    if not isinstance(items, list) or not items or any(type(i) is not int or i not in numbers for i in items):
+        raise ValueError(f"{where}.items must be a list of item numbers from 1 to {item_count}, got {items!r}")
+    if not isinstance(reverse_items, list) or any(i not in items for i in reverse_items):
+        raise ValueError(f"{where}.reverse_items must be a list of its items, got {reverse_items!r}")
+    return Subscale(table["name"], tuple(items), tuple(reverse_items))
+
+
 def custom_instrument(definition: dict) -> Instrument:
-    """An instrument declared in the config's `[[instruments]]` table (CONTRACT.md §3)."""
-    kind = definition.get("kind", "items")
-    subscale_names = definition.get("subscales", ["total"])
-    item_count = int(definition.get("items", 0)) if kind == "items" else 0
-    if kind == "items":
-        # Items instruments from config list their subscales as {name, items, reverse_items} tables.
-        subscales = tuple(
-            Subscale(s["name"], tuple(s["items"]), tuple(s.get("reverse_items", ()))) for s in subscale_names
+    """An instrument declared in the config's `[[instruments]]` table (CONTRACT.md §3).
+
+    A slip raises ValueError naming the key, e.g. `instruments[BDI-II].direction must be ...`.
+    """
+    where = f"instruments[{definition['id']}]"
+    unknown = sorted(set(definition) - set(INSTRUMENT_KEYS))
+    if unknown:
+        raise ValueError(f"{where}.{unknown[0]}: unknown key (an instrument takes {', '.join(INSTRUMENT_KEYS)})")
+    for key in ("name", "source"):
+        if not isinstance(definition.get(key, ""), str):
+            raise ValueError(f"{where}.{key} must be text, got {definition[key]!r}")
+    kind = _choice(definition, "kind", "items", ("items", "scored"), where)
+    minimum, maximum = _bound(definition, "min", where), _bound(definition, "max", where)
+    if minimum >= maximum:
+        raise ValueError(f"{where}.min must be below max, got min = {minimum:g} and max = {maximum:g}")
+    item_count = definition.get("items") if kind == "items" else 0
+    if kind == "items" and (type(item_count) is not int or item_count < 1):
+        got = f"got {item_count!r}" if "items" in definition else "it is missing"
+        raise ValueError(f"{where}.items must be a positive integer, the number of items on the form; {got}")
+    names = definition.get("subscales", ["total"])
+    if not isinstance(names, list) or not names:
+        raise ValueError(f'{where}.subscales must be a list such as ["total"], got {names!r}')
+    plain = all(isinstance(name, str) for name in names)
+    if kind == "scored" and plain:
+        subscales = tuple(Subscale(name, ()) for name in names)
+    elif kind == "scored":
+        raise ValueError(f'{where}.subscales of a scored instrument must be names such as ["total"], got {names!r}')
+    elif plain and len(names) == 1:  # one subscale, written by name only: it covers every item, none reversed
+        subscales = (Subscale(names[0], _span(1, item_count)),)
+    elif any(isinstance(name, str) for name in names):
+        raise ValueError(
+            f"{where}.subscales: with more than one subscale give each one's items as a table, "
+            'e.g. {name = "anxiety", items = [1, 2, 3], reverse_items = [2]}'
         )
     else:
-        subscales = tuple(Subscale(name, ()) for name in subscale_names)
+        subscales = tuple(_subscale_table(table, item_count, where) for table in names)
     return Instrument(
         id=definition["id"],
         name=definition.get("name", definition["id"]),
         source=definition.get("source", "defined in the program's configuration"),
         kind=kind,
         item_count=item_count,
-        min=float(definition["min"]),
-        max=float(definition["max"]),
-        method=definition.get("method", "sum"),
-        direction=definition.get("direction", "lower_is_better"),
+        min=minimum,
+        max=maximum,
+        method=_choice(definition, "method", "sum", ("mean", "sum"), where),
+        direction=_choice(definition, "direction", "lower_is_better", ("lower_is_better", "higher_is_better"), where),
         subscales=subscales,
     )
 
@@ -171,8 +237,13 @@ def custom_instrument(definition: dict) -> Instrument:
 def registry(custom_definitions: list[dict] | None = None) -> dict[str, Instrument]:
     """Built-in instruments plus those the config defines; a config entry may not redefine a built-in."""
     instruments = dict(BUILT_IN)
-    for definition in custom_definitions or []:
-        if definition["id"] in BUILT_IN:
-            raise ValueError(f"instrument {definition['id']!r} is built in and cannot be redefined in config")
-        instruments[definition["id"]] = custom_instrument(definition)
+    for position, definition in enumerate(custom_definitions or [], start=1):
+        instrument_id = definition.get("id")
+        if not isinstance(instrument_id, str) or not instrument_id:
+            raise ValueError(f'instruments[{position}].id is missing: each [[instruments]] table needs an id = "..."')
+        if instrument_id in BUILT_IN:
+            raise ValueError(f"instruments[{instrument_id}].id: {instrument_id!r} is built in and cannot be redefined")
+        if instrument_id in instruments:
+            raise ValueError(f"instruments[{instrument_id}].id: {instrument_id!r} is defined twice")
+        instruments[instrument_id] = custom_instrument(definition)
     return instruments
