@@ -193,3 +193,37 @@ def test_zero_padded_item_columns_load_like_plain_ones_and_odd_files_are_rejecte
         for (table,) in con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall():
             text = con.execute(f"SELECT CAST(list(t) AS VARCHAR) FROM {table} AS t").fetchall()[0][0] or ""
             assert "clinic.example" not in text, table
+
+
+def test_conflicting_pre_scored_results_are_all_quarantined_and_exact_copies_load_once(prefect_server, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    config = tmp_path / "program.toml"
+    config.write_text('[[instruments]]\nid = "BDI-II"\nkind = "scored"\nmin = 0\nmax = 63\n')
+    pl.DataFrame(
+        {
+            "participant_id": ["P0001", "P0002", "P0003"],
+            "site_id": ["north"] * 3,
+            "cohort_id": ["c1"] * 3,
+            "modality": ["cbt"] * 3,
+            "enrolled_date": ["2026-01-05"] * 3,
+        }
+    ).write_csv(inbox / "participants.csv")
+    pl.DataFrame(
+        {
+            "participant_id": ["P0001", "P0001", "P0002", "P0002", "P0003", "P0003"],
+            "instrument": ["BDI-II"] * 6,
+            "subscale": [None, "total", "total", "total", "total", "total"],
+            "completed_at": ["2026-01-06T10:00:00Z"] * 4 + ["2026-01-06T10:00:00Z", "2026-01-07T10:00:00Z"],
+            "score": ["20", "20", "20", "31", "12", "14"],
+        }
+    ).write_csv(inbox / "scores_bdi.csv")
+
+    refresh(inbox=inbox, warehouse=tmp_path / "w.duckdb", config=config, as_of=AS_OF)
+
+    assert rows(
+        tmp_path / "w.duckdb", "SELECT source_row, rule, column_name FROM quality.quarantine ORDER BY source_row"
+    ) == [(3, "conflicting_duplicate", "score"), (4, "conflicting_duplicate", "score")]
+    assert rows(
+        tmp_path / "w.duckdb", "SELECT participant_id, completed_date, score FROM marts.assessments ORDER BY ALL"
+    ) == [("P0001", date(2026, 1, 6), 20.0), ("P0003", date(2026, 1, 6), 12.0), ("P0003", date(2026, 1, 7), 14.0)]

@@ -3,7 +3,8 @@
 -- refresh that brings them new rows, so that a held row is released once its participant arrives:
 --   unknown_participant    the participant is not (yet) in the roster
 --   before_enrolment       more than 365 days before the participant's enrolment
---   conflicting_duplicate  same participant, instrument and completed_at with different responses (all copies)
+--   conflicting_duplicate  same participant, instrument and completed_at with different responses, or for a
+--                          pre-scored result the same subscale too with a different score (all copies)
 -- The names are listed in `relational_rules` (pipelines/warehouse.py RELATIONAL_RULES).
 WITH row_rule_failures AS (
     SELECT DISTINCT file_number, source_row
@@ -39,6 +40,12 @@ conflicts AS (
     SELECT q.file_number, q.source_file, q.source_row
     FROM valid_questionnaires AS q SEMI JOIN repeated_keys USING (participant_id, instrument, completed_at)
     QUALIFY count(DISTINCT q.responses) OVER (PARTITION BY q.participant_id, q.instrument, q.completed_at) > 1
+),
+score_conflicts AS (
+    SELECT s.file_number, s.source_file, s.source_row
+    FROM staging.scores AS s ANTI JOIN row_rule_failures AS f USING (file_number, source_row)
+    WHERE s.participant_id IN (SELECT participant_id FROM rebuild)
+    QUALIFY count(DISTINCT s.score) OVER (PARTITION BY s.participant_id, s.instrument, s.subscale, s.completed_at) > 1
 )
 SELECT file_number, source_file, source_row, dataset, 'unknown_participant' AS rule, 'participant_id' AS column_name,
        'no participant with this participant_id in the roster yet; released when they arrive' AS detail
@@ -53,3 +60,7 @@ UNION ALL
 SELECT file_number, source_file, source_row, 'questionnaires', 'conflicting_duplicate', 'responses',
        'another administration with the same participant, instrument and completed_at has different responses'
 FROM conflicts
+UNION ALL
+SELECT file_number, source_file, source_row, 'scores', 'conflicting_duplicate', 'score',
+       'another result with the same participant, instrument, subscale and completed_at has a different score'
+FROM score_conflicts
