@@ -192,9 +192,10 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
     """The participant marts, rebuilt for the participants with new rows (SQL models, then scoring and the choice
     of baseline and endpoint); then the program-wide marts, from the compact participant marts.
 
-    Returns (participants rebuilt, held rows released because their participant arrived).
+    Returns (participants rebuilt, quarantined rows released: their participant arrived, or their day came).
     """
-    rebuilt = build.choose_rebuild(marts_digest(settings))
+    now_due, their_participants = build.release_rows_now_due(as_of)
+    rebuilt = build.choose_rebuild(marts_digest(settings), also=their_participants)
     build.rebuild_model("marts.participants")
     _new, released = build.reconcile_relational_failures()
     for table in ("marts.administrations", "marts.scored_results", "marts.practices", "marts.exercise_engagement"):
@@ -241,7 +242,7 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
     build.write_table("marts.exercise_effects", exercise_effects(practices))
     engagement = build.frame("SELECT * FROM marts.exercise_engagement ORDER BY participant_id, week")
     build.write_table("marts.dose_response", dose_response(engagement, outcomes))
-    return rebuilt, released
+    return rebuilt, released + now_due
 
 
 def validate_marts(build: WarehouseBuild) -> list[SuiteResult]:

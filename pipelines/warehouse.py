@@ -13,7 +13,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -100,6 +100,15 @@ IN_REBUILD = "participant_id IN (SELECT participant_id FROM rebuild)"
 # Rules that relate a row to other rows, recomputed for the participants each refresh rebuilds
 # (transforms/sql/quality/relational_failures.sql).
 RELATIONAL_RULES = ("unknown_participant", "before_enrolment", "conflicting_duplicate")
+
+# The `in_future` rule of each dataset (expectations/*.json): its dated column, and how many days after the as-of
+# day that column may fall.
+IN_FUTURE = {
+    "participants": ("enrolled_date", 0),
+    "questionnaires": ("completed_at", 1),
+    "scores": ("completed_at", 1),
+    "exercises": ("started_at", 1),
+}
 
 
 def _raw_columns(dataset: str, columns: list[str]) -> str:
@@ -306,14 +315,34 @@ class WarehouseBuild:
         return {"rows_loaded": int(loaded), "rows_quarantined": int(quarantined)}
 
     # -- building ----------------------------------------------------------------------------------------
-    def choose_rebuild(self, marts_digest: str) -> int:
+    def release_rows_now_due(self, as_of: date) -> tuple[int, list[str]]:
+        """Rows an earlier refresh quarantined as `in_future` whose day has come by `as_of`: their entry is resolved,
+        and each loads unless another rule still holds it. Returns (rows released, their participants), whose marts
+        this refresh must rebuild."""
+        now_due = " UNION ALL ".join(
+            f"SELECT file_number, source_row, participant_id FROM staging.{dataset} "
+            f"WHERE {column} < CAST($as_of AS DATE) + INTERVAL {days + 1} DAY"
+            for dataset, (column, days) in IN_FUTURE.items()
+        )
+        due = f"""
+            FROM quality.quarantine AS q JOIN ({now_due}) AS r USING (file_number, source_row)
+            WHERE q.rule = 'in_future' AND NOT q.is_resolved
+        """
+        released = self.con.execute(f"SELECT q.rowid, r.participant_id {due}", {"as_of": as_of}).fetchall()
+        self.con.execute(
+            "UPDATE quality.quarantine SET is_resolved = true, resolved_at = now() WHERE list_contains($rows, rowid)",
+            {"rows": [row for row, _ in released]},
+        )
+        return len(released), sorted({participant for _, participant in released if participant is not None})
+
+    def choose_rebuild(self, marts_digest: str, also: list[str] = ()) -> int:
         """Fill the temporary table `rebuild` with the participants whose rows of the participant marts this refresh
         rebuilds, and return how many they are.
 
         Every participant mart row depends only on its participant's own rows, so only the participants with a row
-        in this refresh's files need rebuilding, unless the marts were last built by other settings, code or library
-        versions (`marts_digest` differs, pipelines/stages.py): then the participant marts are dropped and everyone
-        is rebuilt.
+        in this refresh's files need rebuilding, and those named in `also` (whose rows were released), unless the
+        marts were last built by other settings, code or library versions (`marts_digest` differs,
+        pipelines/stages.py): then the participant marts are dropped and everyone is rebuilt.
         """
         last_digest = self.scalar("SELECT (SELECT marts_digest FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1)")
         everyone = last_digest != marts_digest
@@ -326,7 +355,10 @@ class WarehouseBuild:
             f"SELECT participant_id FROM staging.{dataset} WHERE participant_id IS NOT NULL {new_rows}"
             for dataset in DATASETS
         )
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE rebuild AS {ids}", {} if everyone else {"id": self.refresh_id})
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE rebuild AS {ids} UNION SELECT unnest($also::VARCHAR[])",
+            {"also": list(also)} | ({} if everyone else {"id": self.refresh_id}),
+        )
         return self.scalar("SELECT count(*) FROM rebuild")
 
     def rebuild_model(self, table: str) -> None:

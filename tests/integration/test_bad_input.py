@@ -227,3 +227,50 @@ def test_conflicting_pre_scored_results_are_all_quarantined_and_exact_copies_loa
     assert rows(
         tmp_path / "w.duckdb", "SELECT participant_id, completed_date, score FROM marts.assessments ORDER BY ALL"
     ) == [("P0001", date(2026, 1, 6), 20.0), ("P0003", date(2026, 1, 6), 12.0), ("P0003", date(2026, 1, 7), 14.0)]
+
+
+def test_rows_dated_in_the_future_load_once_their_day_has_come(prefect_server, tmp_path):
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    pl.DataFrame(
+        {
+            "participant_id": ["P0001", "P0002"],  # P0002 is registered for next week's group
+            "site_id": ["north"] * 2,
+            "cohort_id": ["c1", "c2"],
+            "modality": ["group"] * 2,
+            "enrolled_date": ["2026-02-02", "2026-03-09"],
+        }
+    ).write_csv(inbox / "participants.csv")
+    pl.DataFrame(
+        {
+            "participant_id": ["P0001", "P0001", "P0002"],
+            "instrument": ["GAD-7"] * 3,
+            "completed_at": ["2026-03-02T09:00:00Z", "2026-03-05T09:00:00Z", "2026-03-10T09:00:00Z"],
+        }
+        | {f"item_{i}": ["1", "2", "3"] for i in range(1, 8)}
+    ).write_csv(inbox / "questionnaires_gad.csv")
+    open_future = "SELECT source_file, source_row FROM quality.quarantine WHERE rule = 'in_future' AND NOT is_resolved"
+    scored = "SELECT participant_id, completed_date FROM marts.assessments ORDER BY ALL"
+
+    first = refresh(inbox=inbox, warehouse=warehouse, as_of=date(2026, 3, 1))
+    assert sorted(rows(warehouse, open_future)) == [
+        ("participants.csv", 2),
+        ("questionnaires_gad.csv", 2),
+        ("questionnaires_gad.csv", 3),
+    ]
+    assert rows(warehouse, scored) == [("P0001", date(2026, 3, 2))]  # the day after the as-of day is allowed
+    assert first.rows_released == 0
+
+    between = refresh(inbox=inbox, warehouse=warehouse, as_of=date(2026, 3, 4))  # nothing new, one row now due
+    assert (between.files_loaded, between.rows_released) == (0, 1)
+    assert rows(warehouse, scored) == [("P0001", date(2026, 3, 2)), ("P0001", date(2026, 3, 5))]
+
+    later = refresh(inbox=inbox, warehouse=warehouse, as_of=date(2026, 3, 12))
+    assert later.rows_released == 2
+    assert rows(warehouse, open_future) == []
+    assert rows(warehouse, "SELECT participant_id, cohort_id FROM marts.participants ORDER BY 1") == [
+        ("P0001", "c1"),
+        ("P0002", "c2"),
+    ]
+    assert rows(warehouse, scored)[-1] == ("P0002", date(2026, 3, 10))
+    assert rows(warehouse, "SELECT rows_loaded, rows_quarantined FROM ops.files ORDER BY file_name") == [(2, 0), (3, 0)]
