@@ -118,6 +118,8 @@ def quality(warehouse: Annotated[Path, typer.Option(help="published DuckDB file,
         typer.echo(f"  {count:>7}  {rule:<24} {dataset}.{column}")
     held = sum(row[3] for row in open_rows if row[0] == "unknown_participant")
     typer.echo(f"\nheld rows waiting for their participant (released when they arrive): {held}")
+    early = sum(row[3] for row in open_rows if row[0] == "in_future")
+    typer.echo(f"rows dated after the as-of day (released when their day comes): {early}")
 
 
 @app.command()

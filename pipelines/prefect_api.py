@@ -73,7 +73,8 @@ def _drain_workers() -> None:
 
 
 def _launch_temporary_server() -> tuple[subprocess.Popen, str]:
-    """Prefect's temporary server, with the command and settings its own uses, on a free loopback port."""
+    """Prefect's temporary server, with the command its own uses, on a free loopback port; it reads Prefect's
+    settings from the same environment and profile as this process."""
     port = free_loopback_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app"]
