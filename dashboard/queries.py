@@ -153,19 +153,41 @@ def group_outcomes(warehouse: Warehouse, viewer: Viewer, instrument: str, subsca
     )
     if viewer.role == "admin":
         return frame.drop("itt_participants").with_columns(is_suppressed=pl.lit(False))
-    shown = suppress_outcomes(frame, viewer.min_cell)
-    if viewer.role == "clinician" and viewer.sites:
-        own_cohorts = _read(
-            warehouse,
-            "SELECT DISTINCT cohort_id FROM marts.participants WHERE list_contains(?, site_id)",
-            [list(viewer.sites)],
-        )["cohort_id"].to_list()
-        is_own = ((pl.col("grouping") == "site") & pl.col("group_id").is_in(list(viewer.sites))) | (
-            (pl.col("grouping") == "cohort") & pl.col("group_id").is_in(own_cohorts)
+    nested, site_of_cohort = cohort_nesting(warehouse)
+    own = set()
+    if viewer.role == "clinician":  # their sites, and the cohorts wholly within them, in full
+        own = {("site", site) for site in viewer.sites} | {
+            ("cohort", cohort) for cohort, site in site_of_cohort.items() if site in viewer.sites
+        }
+    return suppress_outcomes(frame, viewer.min_cell, own, nested).drop("itt_participants")  # it only decides
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def cohort_nesting(warehouse: Warehouse) -> tuple[dict[tuple[str, str], list[str]], dict[str, str]]:
+    """How cohorts nest (transforms/disclosure.py `group_sums`): the cohorts of each site or modality whose
+    cohorts all lie wholly within it, and the site of each cohort whose people are all at one site."""
+    frame = _read(
+        warehouse,
+        """
+        WITH cohorts AS (
+            SELECT cohort_id, count(DISTINCT site_id) = 1 AS one_site, count(DISTINCT modality) = 1 AS one_modality
+            FROM marts.participants GROUP BY cohort_id
         )
-        own = frame.filter(is_own).with_columns(is_suppressed=pl.lit(False))
-        shown = pl.concat([shown.filter(~is_own), own]).sort("grouping", "group_id")
-    return shown.drop("itt_participants")  # it only decides what is withheld
+        SELECT 'site' AS grouping, p.site_id AS group_id, list_sort(list(DISTINCT p.cohort_id)) AS cohorts,
+            bool_and(c.one_site) AS nests
+        FROM marts.participants AS p JOIN cohorts AS c USING (cohort_id) GROUP BY p.site_id
+        UNION ALL
+        SELECT 'modality', p.modality, list_sort(list(DISTINCT p.cohort_id)), bool_and(c.one_modality)
+        FROM marts.participants AS p JOIN cohorts AS c USING (cohort_id) GROUP BY p.modality
+        """,
+    )
+    nested = {(r["grouping"], r["group_id"]): r["cohorts"] for r in frame.iter_rows(named=True) if r["nests"]}
+    single = _read(
+        warehouse,
+        "SELECT cohort_id, any_value(site_id) AS site_id FROM marts.participants GROUP BY cohort_id "
+        "HAVING count(DISTINCT site_id) = 1",
+    )
+    return nested, dict(single.iter_rows())
 
 
 def program_headline(warehouse: Warehouse, viewer: Viewer) -> dict:

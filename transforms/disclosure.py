@@ -1,9 +1,10 @@
 """Small-cell suppression for figures that leave a clinician's own scope (OUTCOMES.md §9).
 
-A count of 1 to min_cell − 1 people is withheld (shown as "<5"), and so are means, rates and effect sizes about
-fewer than min_cell people. Complementary cells are withheld too, so that a withheld count cannot be worked
-out from a total: among the parts of a total within a row (improved + unchanged + deteriorated = complete), and
-among the groups of a grouping (the sites add up to the program).
+A count of 1 to min_cell − 1 people is withheld, and so are means, rates and effect sizes about fewer than min_cell
+people. Complementary cells are withheld too, so that no withheld count can be worked out from a sum it is part of:
+the parts of a total within a row (improved + unchanged + deteriorated = complete), the groups of a grouping (the
+sites, the cohorts and the modalities each add up to the program), and the cohorts of a site or modality that lie
+wholly within it. A clinician's own groups are shown in full, and never serve to hide someone else's cell.
 """
 
 from __future__ import annotations
@@ -19,50 +20,100 @@ OUTCOME_COUNTS = [*STATUS_COUNTS, *CATEGORY_COUNTS]
 # (`itt_participants`), is withheld with the rest.
 ITT_STATISTICS = ["itt_change", "itt_ci_low", "itt_ci_high"]
 OUTCOME_STATISTICS = [*CHANGE_STATISTICS, *ITT_STATISTICS]
-PARTS_OF_A_TOTAL = [
-    ["n_improved", "n_unchanged", "n_deteriorated"],
-    ["n_complete", "n_no_baseline", "n_no_endpoint", "n_not_yet_due"],
+PARTS_OF_A_TOTAL = [  # within a row: (total, its parts)
+    ("n_complete", ["n_improved", "n_unchanged", "n_deteriorated"]),
+    ("n_enrolled", ["n_complete", "n_no_baseline", "n_no_endpoint", "n_not_yet_due"]),
 ]
+GROUPINGS = ("site", "cohort", "modality")  # each adds up to the program; the cohorts of a site add up to it
+
+Cell = tuple[int, str]  # (row, column)
 
 
-def _smallest_other(values: dict[str, int], withheld: set[str]) -> str | None:
-    others = sorted((n, name) for name, n in values.items() if name not in withheld and n > 0)
-    return others[0][1] if others else None
+def withheld_cells(
+    rows: list[dict],
+    counts: list[str],
+    sums: list[tuple[Cell, list[Cell]]],
+    min_cell: int,
+    own: set[int] = frozenset(),
+) -> set[Cell]:
+    """The count cells that must not be shown: each count of 1 to min_cell − 1 people outside the viewer's own rows,
+    and complementary cells, so that none of them can be worked out from a sum it is part of (`sums`: a total and
+    its parts).
 
-
-def withheld_counts(row: dict, min_cell: int) -> set[str]:
-    """The count columns of one row that must not be shown, complementary ones included."""
-    withheld = {c for c in OUTCOME_COUNTS if 1 <= row[c] < min_cell}
-    for parts in PARTS_OF_A_TOTAL:
-        if len(withheld & set(parts)) == 1:
-            partner = _smallest_other({p: row[p] for p in parts}, withheld)
-            if partner:
-                withheld.add(partner)
+    Whenever a sum has exactly one withheld cell, another of its cells goes too, the one whose loss costs least
+    (`_cost`), until no sum has exactly one. The viewer's own rows are never withheld, so they never serve to hide
+    someone else's cell.
+    """
+    withheld = {(i, c) for i, row in enumerate(rows) if i not in own for c in counts if 1 <= (row[c] or 0) < min_cell}
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in sums:
+            cells = [cell for cell in [total, *parts] if rows[cell[0]][cell[1]] is not None]
+            if sum(cell in withheld for cell in cells) != 1:
+                continue
+            candidates = sorted(
+                (_cost(rows, cell), cell)
+                for cell in [total, *parts]
+                if cell in cells and cell not in withheld and cell[0] not in own
+            )
+            if candidates:
+                withheld.add(candidates[0][1])
+                changed = True
     return withheld
 
 
-def suppress_outcomes(frame: pl.DataFrame, min_cell: int) -> pl.DataFrame:
-    """`marts.cohort_outcomes` rows as they may be shown outside a clinician's own scope: withheld counts and
-    statistics become null, and `is_suppressed` marks each row that lost something."""
+def _cost(rows: list[dict], cell: Cell) -> tuple:
+    """What withholding a cell costs, least first: any count before n_complete (the row's statistics go with it),
+    a group's before the program's, a non-zero count before a zero (a zero is often known anyway), then the smaller."""
+    row, column = cell
+    value = rows[row][column]
+    return column == "n_complete", rows[row].get("grouping") == "program", value == 0, value
+
+
+def group_sums(
+    rows: list[dict], counts: list[str], within_row: list[tuple[str, list[str]]], nested: dict[tuple, list[str]]
+) -> list[tuple[Cell, list[Cell]]]:
+    """The sums a table of groups (`grouping`, `group_id`, per `instrument` and `subscale`) must not let anyone
+    solve: within each row (`within_row`), each grouping's groups against the program's row, and the cohorts of a
+    site or modality against its row (`nested`: for each (grouping, group_id) whose cohorts all lie wholly within
+    it, those cohorts)."""
+    sums = [((i, total), [(i, p) for p in parts]) for i in range(len(rows)) for total, parts in within_row]
+    measures = defaultdict(dict)  # (instrument, subscale) -> {(grouping, group_id): row}
+    for i, row in enumerate(rows):
+        measures[(row.get("instrument"), row.get("subscale"))][(row["grouping"], row["group_id"])] = i
+    for found in measures.values():
+        totals = {("program", "all"): [[i for (g, _), i in found.items() if g == grouping] for grouping in GROUPINGS]}
+        totals |= {
+            key: [[found[("cohort", c)] for c in cohorts if ("cohort", c) in found]] for key, cohorts in nested.items()
+        }
+        for key, groupings in totals.items():
+            if key not in found:
+                continue
+            sums += [((found[key], c), [(i, c) for i in parts]) for parts in groupings if parts for c in counts]
+    return sums
+
+
+def suppress_outcomes(
+    frame: pl.DataFrame, min_cell: int, own: set[tuple[str, str]] = frozenset(), nested: dict | None = None
+) -> pl.DataFrame:
+    """`marts.cohort_outcomes` rows as they may be shown outside a viewer's own scope (`own`: the (grouping,
+    group_id) a clinician sees in full; `nested` as in `group_sums`): withheld counts and statistics become null,
+    and `is_suppressed` marks each row that lost something. A row's statistics, about its completers, go with its
+    n_complete."""
     rows = frame.to_dicts()
-    withheld = [withheld_counts(row, min_cell) for row in rows]
-    # A single withheld group in a grouping could be recovered from the program's total: withhold another.
-    partitions = defaultdict(list)
-    for index, row in enumerate(rows):
-        if row["grouping"] != "program":
-            partitions[(row["grouping"], row["instrument"], row["subscale"])].append(index)
-    for members in partitions.values():
-        hidden = [i for i in members if "n_enrolled" in withheld[i]]
-        if len(hidden) == 1:
-            shown = sorted((rows[i]["n_enrolled"], i) for i in members if i not in hidden)
-            if shown:
-                withheld[shown[0][1]] |= {"n_enrolled"}
-    for row, hidden in zip(rows, withheld, strict=True):
-        too_few = row["n_complete"] < min_cell or "n_enrolled" in hidden
+    mine = {i for i, row in enumerate(rows) if (row["grouping"], row["group_id"]) in own}
+    sums = group_sums(rows, OUTCOME_COUNTS, PARTS_OF_A_TOTAL, nested or {})
+    withheld = withheld_cells(rows, OUTCOME_COUNTS, sums, min_cell, mine)
+    for i, row in enumerate(rows):
+        hidden = {c for j, c in withheld if j == i}
+        too_few = i not in mine and ((row["n_complete"] or 0) < min_cell or "n_complete" in hidden)
         # Beside the completers' mean, an intent-to-treat figure that adds only a few non-completers would tell
         # which way those few went.
         few_more = (
-            row.get("itt_participants") is not None and 1 <= row["itt_participants"] - row["n_complete"] < min_cell
+            i not in mine
+            and row.get("itt_participants") is not None
+            and 1 <= row["itt_participants"] - row["n_complete"] < min_cell
         )
         for column in hidden:
             row[column] = None

@@ -44,7 +44,27 @@ def test_a_small_category_and_its_smallest_partner_are_withheld():
     assert result["mean_change"] == -0.4 and result["is_suppressed"]
 
 
-def test_a_small_group_loses_its_statistics_and_another_group_hides_it_from_the_total():
+def solvable(result: pl.DataFrame) -> list[str]:
+    """Withheld counts that a single sum still gives away: a row's total against its parts, or the program's row
+    against the groups of a grouping (worked out here independently of transforms/disclosure.py)."""
+    rows, found = result.to_dicts(), []
+    within = [
+        ("n_complete", ["n_improved", "n_unchanged", "n_deteriorated"]),
+        ("n_enrolled", ["n_complete", "n_no_baseline", "n_no_endpoint", "n_not_yet_due"]),
+    ]
+    for r in rows:
+        for total, parts in within:
+            if sum(r[c] is None for c in [total, *parts]) == 1:
+                found.append(f"{r['group_id']}: {total} = {' + '.join(parts)}")
+    program = next(r for r in rows if r["grouping"] == "program")
+    for grouping in {r["grouping"] for r in rows} - {"program"}:
+        for c in OUTCOME_COUNTS:
+            if sum(v is None for v in [program[c], *(r[c] for r in rows if r["grouping"] == grouping)]) == 1:
+                found.append(f"program {c} = the {grouping}s' {c}")
+    return found
+
+
+def test_a_small_group_loses_its_statistics_and_no_sum_gives_it_away():
     frame = pl.DataFrame(
         [
             row("program", "all", n_enrolled=53, n_complete=45, n_unchanged=45, n_not_yet_due=8),
@@ -56,9 +76,67 @@ def test_a_small_group_loses_its_statistics_and_another_group_hides_it_from_the_
     result = suppress_outcomes(frame, 5)
     north, south, east = (shown(result, g) for g in ("north", "south", "east"))
     assert north["n_enrolled"] is None and north["mean_change"] is None and north["hedges_g"] is None
-    assert south["n_enrolled"] is None  # the next smallest site, so north cannot be worked out from the total
-    assert east["n_enrolled"] == 30 and east["mean_change"] == -0.4 and not east["is_suppressed"]
-    assert shown(result, "all")["n_enrolled"] == 53
+    # south's 17 completers hide north's 3 from the program's 45, so south's statistics go with them
+    assert (south["n_complete"], south["n_unchanged"], south["mean_change"]) == (None, None, None)
+    # east's 5 not yet due hide south's 3 from the program's 8; its enrolled total goes, so that 30 − 25 cannot
+    # give them away, but its completers and their statistics stay
+    assert (east["n_not_yet_due"], east["n_enrolled"], east["n_complete"], east["mean_change"]) == (
+        None,
+        None,
+        25,
+        -0.4,
+    )
+    assert shown(result, "all")["n_enrolled"] == 53 and not shown(result, "all")["is_suppressed"]
+    assert solvable(result) == []
+
+
+def test_the_counts_behind_every_category_are_protected_across_groups_too():
+    # OUTCOMES §9 audit: the program's 20 completers less site b's 17 used to give site a's 3, and its mean
+    frame = pl.DataFrame(
+        [
+            row("program", "all", n_enrolled=20, n_complete=20, n_improved=12, n_unchanged=8),
+            row("site", "a", n_enrolled=3, n_complete=3, n_improved=1, n_unchanged=2),
+            row("site", "b", n_enrolled=17, n_complete=17, n_improved=11, n_unchanged=6),
+            row("modality", "cbt", n_enrolled=20, n_complete=20, n_improved=12, n_unchanged=8),
+        ]
+    )
+    result = suppress_outcomes(frame, 5)
+    assert solvable(result) == []
+    assert shown(result, "b")["n_complete"] is None and shown(result, "b")["mean_change"] is None
+    assert shown(result, "cbt")["n_complete"] == 20  # a modality of everyone hides nothing
+
+
+def test_a_clinicians_own_groups_are_shown_in_full_and_never_hide_another_sites_cell():
+    frame = pl.DataFrame(
+        [
+            row("program", "all", n_enrolled=43, n_complete=43, n_unchanged=43),
+            row("site", "north", n_enrolled=40, n_complete=40, n_unchanged=40),
+            row("site", "west", n_enrolled=3, n_complete=3, n_unchanged=3),
+        ]
+    )
+    result = suppress_outcomes(frame, 5, own={("site", "north")})
+    north, west, program = (shown(result, g) for g in ("north", "west", "all"))
+    assert (north["n_complete"], north["mean_change"], north["is_suppressed"]) == (40, -0.4, False)
+    assert west["n_complete"] is None and west["mean_change"] is None
+    # with north in full, only the program's own figure can hide west's
+    assert program["n_complete"] is None and program["n_unchanged"] is None
+
+
+def test_the_cohorts_of_a_site_cannot_give_away_a_withheld_cohort():
+    frame = pl.DataFrame(
+        [
+            row("program", "all", n_enrolled=70, n_complete=70, n_unchanged=70),
+            row("site", "east", n_enrolled=70, n_complete=70, n_unchanged=70),
+            row("cohort", "east-1", n_enrolled=40, n_complete=40, n_unchanged=40),
+            row("cohort", "east-2", n_enrolled=28, n_complete=28, n_unchanged=28),
+            row("cohort", "east-3", n_enrolled=2, n_complete=2, n_unchanged=2),
+        ]
+    )
+    nested = {("site", "east"): ["east-1", "east-2", "east-3"]}
+    result = suppress_outcomes(frame, 5, nested=nested)
+    assert shown(result, "east-3")["n_enrolled"] is None
+    assert shown(result, "east-2")["n_enrolled"] is None  # east's 70 less east-1's 40 would give east-3's 2
+    assert shown(result, "east")["n_enrolled"] == 70
 
 
 def test_nothing_is_withheld_when_every_cell_is_large_or_zero():
@@ -71,7 +149,7 @@ def test_an_intent_to_treat_figure_adding_only_a_few_non_completers_is_withheld(
     itt = {"itt_change": -0.3, "itt_ci_low": -0.5, "itt_ci_high": -0.1}
     frame = pl.DataFrame(
         [
-            row("cohort", "a", n_enrolled=8, n_complete=6, n_no_endpoint=2) | itt | {"itt_participants": 8},
+            row("cohort", "a", n_enrolled=12, n_complete=6, n_no_endpoint=6) | itt | {"itt_participants": 8},
             row("cohort", "b", n_enrolled=12, n_complete=6, n_no_endpoint=6) | itt | {"itt_participants": 12},
             row("cohort", "c", n_enrolled=6, n_complete=6, n_unchanged=6) | itt | {"itt_participants": 6},
         ]
