@@ -15,9 +15,11 @@ import polars as pl
 from transforms.disclosure import publication_count
 
 
-def _count(n: int | None, publication: bool, min_cell: int) -> str:
+def _count(row: dict, column: str, publication: bool, min_cell: int) -> str:
+    """A count as shown: "<5" when withheld for being small, "withheld" when withheld to protect another."""
+    n = row.get(column)
     if n is None:
-        return f"&lt;{min_cell}"
+        return f"&lt;{min_cell}" if column in (row.get("small_counts") or []) else "withheld"
     return html.escape(publication_count(n)) if publication else str(n)
 
 
@@ -43,8 +45,8 @@ def render_program_report(
     marts.cohort_outcomes for the headline measure, already suppressed for the viewer."""
     rows = "".join(
         f"<tr><td>{html.escape(r['grouping'])}</td><td>{html.escape(str(r['group_id']))}</td>"
-        f"<td class=n>{_count(r['n_enrolled'], publication, min_cell)}</td>"
-        f"<td class=n>{_count(r['n_complete'], publication, min_cell)}</td>"
+        f"<td class=n>{_count(r, 'n_enrolled', publication, min_cell)}</td>"
+        f"<td class=n>{_count(r, 'n_complete', publication, min_cell)}</td>"
         f"<td class=n>{_number(r['mean_change'])}</td>"
         f"<td class=n>{_number(r['mean_change_ci_low'])} to {_number(r['mean_change_ci_high'])}</td>"
         f"<td class=n>{_share(r['n_improved'], r['n_complete'], publication)}</td></tr>"
@@ -73,8 +75,8 @@ th {{ background: #f3f3f3; text-align: left; }} td.n {{ text-align: right; font-
 <h2>10-week change in ECR-R attachment anxiety</h2>
 <p>Mean change among completers {_number(headline.get("mean_change"))} (95% CI
 {_number(headline.get("mean_change_ci_low"))} to {_number(headline.get("mean_change_ci_high"))}), Hedges' g
-{_number(headline.get("hedges_g"))}; {_count(headline.get("n_complete"), publication, min_cell)} completers of
-{_count(headline.get("n_enrolled"), publication, min_cell)} enrolled. Reliably improved:
+{_number(headline.get("hedges_g"))}; {_count(headline, "n_complete", publication, min_cell)} completers of
+{_count(headline, "n_enrolled", publication, min_cell)} enrolled. Reliably improved:
 {_share(headline.get("n_improved"), headline.get("n_complete"), publication)}; recovered:
 {_share(headline.get("n_recovered"), headline.get("n_complete"), publication)}; reliably deteriorated:
 {_share(headline.get("n_deteriorated"), headline.get("n_complete"), publication)}.</p>

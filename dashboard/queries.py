@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from transforms.disclosure import suppress_outcomes
+from transforms.disclosure import suppress_outcomes, suppress_talking_therapies
 from transforms.effect_sizes import t_interval
 
 HEADLINE = ("ECR-R", "anxiety")
@@ -80,6 +80,23 @@ def _read(warehouse: Warehouse, sql: str, parameters: list | None = None) -> pl.
 def _without_small_groups(frame: pl.DataFrame, viewer: Viewer, people: str) -> pl.DataFrame:
     """Rows about fewer than min_cell people (counted in column `people`) are dropped, except for an admin."""
     return frame if viewer.role == "admin" else frame.filter(pl.col(people) >= viewer.min_cell)
+
+
+def _without_small_cells(frame: pl.DataFrame, viewer: Viewer, people: str) -> pl.DataFrame:
+    """Figures that the sidebar's filters could take apart are dropped, except for an admin: those about fewer than
+    min_cell people (column `people`), and those resting on a site × modality cell of 1 to min_cell − 1 people
+    outside the viewer's own sites (`smallest_cell`), since choosing the sites or modalities with and without that
+    cell would give it away by subtraction."""
+    if viewer.role == "admin":
+        return frame.drop("smallest_cell")
+    return frame.filter(
+        (pl.col(people) >= viewer.min_cell) & (pl.col("smallest_cell").fill_null(viewer.min_cell) >= viewer.min_cell)
+    ).drop("smallest_cell")
+
+
+def _cells_outside(viewer: Viewer) -> tuple[str, list]:
+    """SQL for a site × modality cell's people when it lies outside the viewer's own sites, else NULL."""
+    return "CASE WHEN list_contains(?, site_id) THEN NULL ELSE people END", [list(viewer.sites)]
 
 
 def _site_scope(viewer: Viewer, column: str = "site_id") -> tuple[str, list]:
@@ -152,7 +169,9 @@ def group_outcomes(warehouse: Warehouse, viewer: Viewer, instrument: str, subsca
         [instrument, subscale],
     )
     if viewer.role == "admin":
-        return frame.drop("itt_participants").with_columns(is_suppressed=pl.lit(False))
+        return frame.drop("itt_participants").with_columns(
+            small_counts=pl.lit([], pl.List(pl.String)), is_suppressed=pl.lit(False)
+        )
     nested, site_of_cohort = cohort_nesting(warehouse)
     own = set()
     if viewer.role == "clinician":  # their sites, and the cohorts wholly within them, in full
@@ -198,8 +217,15 @@ def program_headline(warehouse: Warehouse, viewer: Viewer) -> dict:
 
 @st.cache_data(ttl=300, show_spinner=False)
 def talking_therapies(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
-    frame = _read(warehouse, "SELECT * FROM marts.talking_therapies WHERE grouping IN ('program', 'site', 'modality')")
-    return _without_small_groups(frame, viewer, "n_cases")
+    """NHS Talking Therapies indicators of the program, its sites and modalities, as this viewer may see them."""
+    frame = _read(
+        warehouse,
+        "SELECT * FROM marts.talking_therapies WHERE grouping IN ('program', 'site', 'modality') ORDER BY ALL",
+    )
+    if viewer.role == "admin":
+        return frame.with_columns(is_suppressed=pl.lit(False))
+    own = {("site", site) for site in viewer.sites} if viewer.role == "clinician" else set()
+    return suppress_talking_therapies(frame, viewer.min_cell, own)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -235,18 +261,24 @@ def exercise_effects(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
 def practice_by_week(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filters()) -> pl.DataFrame:
     """Practices per week since enrolment, by exercise type, with how many people practised."""
     chosen, parameters = filters.where()
+    outside, own = _cells_outside(viewer)
     frame = _read(
         warehouse,
         f"""
-        SELECT floor((x.started_date - p.enrolled_date) / 7)::INTEGER AS week, x.exercise, count(*) AS practices,
-               count(DISTINCT x.participant_id) AS participants
-        FROM marts.practices AS x JOIN marts.participants AS p USING (participant_id)
-        WHERE {chosen}
-        GROUP BY ALL HAVING week BETWEEN 0 AND 10 ORDER BY week, exercise
+        WITH cells AS (  -- each person is in one site and one modality
+            SELECT floor((x.started_date - p.enrolled_date) / 7)::INTEGER AS week, x.exercise, p.site_id,
+                p.modality, count(*) AS practices, count(DISTINCT x.participant_id) AS people
+            FROM marts.practices AS x JOIN marts.participants AS p USING (participant_id)
+            WHERE {chosen}
+            GROUP BY ALL HAVING week BETWEEN 0 AND 10
+        )
+        SELECT week, exercise, sum(practices)::BIGINT AS practices, sum(people)::BIGINT AS participants,
+            min({outside}) AS smallest_cell
+        FROM cells GROUP BY ALL ORDER BY week, exercise
         """,
-        parameters,
+        [*parameters, *own],
     )
-    return _without_small_groups(frame, viewer, "participants")
+    return _without_small_cells(frame, viewer, "participants")
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -258,20 +290,29 @@ def dose_response(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
 @st.cache_data(ttl=300, show_spinner=False)
 def intake_trend(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filters()) -> pl.DataFrame:
     """Mean change of the chosen measure among completers, by month of enrolment (intake cohort), with a t-based
-    95% CI; months with fewer than min_cell completers are withheld (except in an admin's view)."""
+    95% CI; months about fewer than min_cell completers, or resting on a small site × modality cell, are withheld
+    (except in an admin's view)."""
     chosen, parameters = filters.where()
+    outside, own = _cells_outside(viewer)
     frame = _read(
         warehouse,
         f"""
-        SELECT strftime(date_trunc('month', p.enrolled_date), '%Y-%m') AS intake_month, count(*) AS n,
-               avg(o.change_score) AS mean_change, stddev_samp(o.change_score) AS sd
-        FROM marts.participant_outcomes AS o JOIN marts.participants AS p USING (participant_id)
-        WHERE o.instrument = ? AND o.subscale = ? AND o.outcome_status = 'complete' AND {chosen}
-        GROUP BY ALL ORDER BY intake_month
+        WITH cells AS (
+            SELECT strftime(date_trunc('month', p.enrolled_date), '%Y-%m') AS intake_month, p.site_id, p.modality,
+                count(*) AS people, sum(o.change_score) AS total, sum(o.change_score ^ 2) AS squares
+            FROM marts.participant_outcomes AS o JOIN marts.participants AS p USING (participant_id)
+            WHERE o.instrument = ? AND o.subscale = ? AND o.outcome_status = 'complete' AND {chosen}
+            GROUP BY ALL
+        )
+        SELECT intake_month, sum(people)::BIGINT AS n, sum(total) / sum(people) AS mean_change,
+            CASE WHEN sum(people) > 1
+                THEN sqrt(greatest(sum(squares) - sum(total) ^ 2 / sum(people), 0) / (sum(people) - 1)) END AS sd,
+            min({outside}) AS smallest_cell
+        FROM cells GROUP BY ALL ORDER BY intake_month
         """,
-        [filters.instrument, filters.subscale, *parameters],
+        [filters.instrument, filters.subscale, *parameters, *own],
     )
-    frame = _without_small_groups(frame, viewer, "n")
+    frame = _without_small_cells(frame, viewer, "n")
     low, high = t_interval(frame["mean_change"].to_numpy(), frame["sd"].to_numpy(), frame["n"].to_numpy())
     return frame.with_columns(pl.Series("ci_low", low), pl.Series("ci_high", high)).drop("sd").fill_nan(None)
 

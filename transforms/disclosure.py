@@ -99,7 +99,8 @@ def suppress_outcomes(
 ) -> pl.DataFrame:
     """`marts.cohort_outcomes` rows as they may be shown outside a viewer's own scope (`own`: the (grouping,
     group_id) a clinician sees in full; `nested` as in `group_sums`): withheld counts and statistics become null,
-    and `is_suppressed` marks each row that lost something. A row's statistics, about its completers, go with its
+    `small_counts` names the counts withheld for being small (the others were withheld as complements), and
+    `is_suppressed` marks each row that lost something. A row's statistics, about its completers, go with its
     n_complete."""
     rows = frame.to_dicts()
     mine = {i for i, row in enumerate(rows) if (row["grouping"], row["group_id"]) in own}
@@ -107,6 +108,7 @@ def suppress_outcomes(
     withheld = withheld_cells(rows, OUTCOME_COUNTS, sums, min_cell, mine)
     for i, row in enumerate(rows):
         hidden = {c for j, c in withheld if j == i}
+        row["small_counts"] = sorted(c for c in hidden if row[c] < min_cell)  # shown as "<5"; the rest "withheld"
         too_few = i not in mine and ((row["n_complete"] or 0) < min_cell or "n_complete" in hidden)
         # Beside the completers' mean, an intent-to-treat figure that adds only a few non-completers would tell
         # which way those few went.
@@ -122,6 +124,31 @@ def suppress_outcomes(
         elif few_more:
             row.update({column: None for column in ITT_STATISTICS})
         row["is_suppressed"] = bool(hidden) or too_few or few_more
+    return pl.DataFrame(rows, schema={**frame.schema, "small_counts": pl.List(pl.String), "is_suppressed": pl.Boolean})
+
+
+TALKING_THERAPIES_RATES = {  # rate: (numerator, denominator)
+    "recovery_rate": ("n_recovered", "n_cases"),
+    "reliable_improvement_rate": ("n_reliably_improved", "n_with_both"),
+    "reliable_recovery_rate": ("n_reliably_recovered", "n_cases"),
+}
+
+
+def suppress_talking_therapies(frame: pl.DataFrame, min_cell: int, own: set[tuple[str, str]] = frozenset()):
+    """`marts.talking_therapies` rows (program, sites, modalities) as they may be shown outside a viewer's own
+    scope: small counts and their complements withheld as for the outcomes, and a rate with either of its counts,
+    or with a denominator under min_cell."""
+    rows = frame.to_dicts()
+    counts = sorted({c for pair in TALKING_THERAPIES_RATES.values() for c in pair})
+    mine = {i for i, row in enumerate(rows) if (row["grouping"], row["group_id"]) in own}
+    withheld = withheld_cells(rows, counts, group_sums(rows, counts, [], {}), min_cell, mine)
+    for i, row in enumerate(rows):
+        hidden = {c for j, c in withheld if j == i}
+        for rate, (numerator, denominator) in TALKING_THERAPIES_RATES.items():
+            if i not in mine and (hidden & {numerator, denominator} or row[denominator] < min_cell):
+                hidden.add(rate)
+        row.update(dict.fromkeys(hidden))
+        row["is_suppressed"] = bool(hidden)
     return pl.DataFrame(rows, schema={**frame.schema, "is_suppressed": pl.Boolean})
 
 

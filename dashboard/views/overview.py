@@ -48,17 +48,20 @@ else:
     st.caption(f"Shares of completers (Jacobson–Truax). {methods_link('reliable-change-jacobson-truax-1991')}")
 
     st.subheader("Who is counted")
-    flow = pl.DataFrame(
-        {
-            "stage": ["enrolled", "without a baseline", "not yet due", "no endpoint", "complete"],
-            "participants": [
-                headline[c] for c in ("n_enrolled", "n_no_baseline", "n_not_yet_due", "n_no_endpoint", "n_complete")
-            ],
-        }
-    )
-    st.dataframe(
-        flow.with_columns(pl.col("participants").cast(pl.String).fill_null(f"<{viewer.min_cell}")), hide_index=True
-    )
+    stages = {
+        "enrolled": "n_enrolled",
+        "without a baseline": "n_no_baseline",
+        "not yet due": "n_not_yet_due",
+        "no endpoint": "n_no_endpoint",
+        "complete": "n_complete",
+    }
+    counted = [
+        str(headline[c])
+        if headline[c] is not None
+        else (f"<{viewer.min_cell}" if c in headline["small_counts"] else "withheld")
+        for c in stages.values()
+    ]
+    st.dataframe(pl.DataFrame({"stage": list(stages), "participants": counted}), hide_index=True)
     st.caption(
         f"Every enrolled participant is in exactly one status. "
         f"{methods_link('baseline-endpoint-and-who-counts-as-complete')}"
@@ -126,7 +129,11 @@ st.caption(
 st.subheader("NHS Talking Therapies indicators (PHQ-9 with GAD-7)")
 nhs = queries.talking_therapies(warehouse, viewer)
 st.dataframe(nhs, hide_index=True)
-st.caption(methods_link("group-results-program-site-cohort-modality"))
+st.caption(
+    f"Counts of fewer than {viewer.min_cell} people outside your own scope, with another where needed so that none "
+    f"can be worked out from a total, are withheld (blank), and so are the rates they make. "
+    + methods_link("group-results-program-site-cohort-modality")
+)
 
 st.subheader("Trend across intake cohorts")
 trend = queries.intake_trend(warehouse, viewer, filters)

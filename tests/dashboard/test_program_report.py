@@ -42,10 +42,22 @@ def groups() -> pl.DataFrame:
                 "group_id": "tiny",
                 "n_enrolled": None,
                 "n_complete": None,
+                "small_counts": ["n_complete", "n_enrolled"],
                 "n_improved": None,
                 "mean_change": None,
                 "mean_change_ci_low": None,
                 "mean_change_ci_high": None,
+            },
+            {
+                **base,
+                "grouping": "site",
+                "group_id": "partner",
+                "n_enrolled": None,  # withheld so that tiny's cannot be worked out, not because it is small
+                "n_complete": 40,
+                "mean_change": -0.2,
+                "mean_change_ci_low": -0.4,
+                "mean_change_ci_high": 0.0,
+                "small_counts": [],
             },
         ]
     )
@@ -59,6 +71,7 @@ def test_counts_are_shown_as_they_are_and_small_cells_withheld():
     page = render_program_report("2026-07-20", HEADLINE, groups(), [chart()], 5, publication=False)
     assert "201 completers of\n303 enrolled" in page and "Reliably improved:\n38%" in page
     assert "<td>tiny</td><td class=n>&lt;5</td>" in page and "withheld" in page
+    assert "<td>partner</td><td class=n>withheld</td><td class=n>40</td>" in page
 
 
 def test_the_publication_rule_rounds_counts_and_computes_shares_from_them():

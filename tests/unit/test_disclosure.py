@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from transforms.disclosure import OUTCOME_COUNTS, publication_count, suppress_outcomes
+from transforms.disclosure import OUTCOME_COUNTS, publication_count, suppress_outcomes, suppress_talking_therapies
 
 
 def row(grouping, group_id, **counts):
@@ -163,3 +163,36 @@ def test_an_intent_to_treat_figure_adding_only_a_few_non_completers_is_withheld(
 
 def test_publication_rounding():
     assert [publication_count(n) for n in (0, 1, 7, 8, 12, 13, None)] == ["0", "*", "*", "10", "10", "15", None]
+
+
+def test_talking_therapies_indicators_withhold_small_counts_their_complements_and_their_rates():
+    def tt(grouping, group_id, n_with_both, n_cases, n_recovered, n_reliably_improved, n_reliably_recovered):
+        counts = dict(n_with_both=n_with_both, n_cases=n_cases, n_recovered=n_recovered)
+        counts |= dict(n_reliably_improved=n_reliably_improved, n_reliably_recovered=n_reliably_recovered)
+        rates = {
+            "recovery_rate": n_recovered / n_cases,
+            "reliable_improvement_rate": n_reliably_improved / n_with_both,
+            "reliable_recovery_rate": n_reliably_recovered / n_cases,
+        }
+        return {"grouping": grouping, "group_id": group_id} | counts | rates
+
+    frame = pl.DataFrame(
+        [
+            tt("program", "all", 140, 122, 25, 60, 20),
+            tt("site", "east", 45, 39, 11, 20, 8),
+            tt("site", "north", 45, 40, 8, 19, 6),
+            tt("site", "south", 47, 41, 6, 20, 6),
+            tt("site", "west", 3, 2, 0, 1, 0),
+        ]
+    )
+    result = suppress_talking_therapies(frame, 8)
+    west, south, program = (shown(result, g) for g in ("west", "south", "all"))
+    # the program's 122 cases less the three large sites used to give west's 2
+    assert (west["n_cases"], west["recovery_rate"], west["n_reliably_improved"]) == (None, None, None)
+    assert west["n_recovered"] == 0 and west["is_suppressed"]
+    assert south["n_recovered"] is None and south["recovery_rate"] is None  # 6 of 41: a small count
+    assert program["recovery_rate"] == 25 / 122 and not program["is_suppressed"]
+    for column in ("n_with_both", "n_cases", "n_recovered", "n_reliably_improved", "n_reliably_recovered"):
+        assert sum(v is None for v in result[column]) != 1, column  # never one withheld cell in a sum
+    north = shown(suppress_talking_therapies(frame, 8, own={("site", "north")}), "north")
+    assert (north["n_recovered"], north["n_reliably_recovered"], north["is_suppressed"]) == (8, 6, False)
