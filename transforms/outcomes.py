@@ -95,6 +95,13 @@ def participant_outcomes(
     return classified.select(PARTICIPANT_COLUMNS), parameters
 
 
+def _count_of(column: str, category: str) -> pl.Expr:
+    """How many of a group have this category; NULL when its completers have none at all (too few complete pairs
+    in the program to classify, or no cutoff), so that no one reads 0% where nothing was classified."""
+    classified = pl.col(column).is_not_null().any() | (pl.col("outcome_status") != "complete").all()
+    return pl.when(classified).then((pl.col(column) == category).sum())
+
+
 def cohort_outcomes(outcomes: pl.DataFrame) -> pl.DataFrame:
     """`marts.cohort_outcomes`: one row per grouping × group × instrument × subscale."""
     counted = {
@@ -104,10 +111,10 @@ def cohort_outcomes(outcomes: pl.DataFrame) -> pl.DataFrame:
             for status in ("complete", "no_baseline", "no_endpoint", "not_yet_due")
         },
         **{
-            f"n_{category}": (pl.col("reliable_change") == category).sum()
+            f"n_{category}": _count_of("reliable_change", category)
             for category in ("improved", "unchanged", "deteriorated")
         },
-        **{f"n_{category}": (pl.col("jt_category") == category).sum() for category in ("recovered", "harmed")},
+        **{f"n_{category}": _count_of("jt_category", category) for category in ("recovered", "harmed")},
     }
     parts = []
     for grouping, column in GROUPINGS.items():

@@ -166,3 +166,43 @@ def test_config_slips_are_refused_with_the_reason(entry, message):
 
     with pytest.raises(ValueError, match=message):
         settings_for(BUILT_IN["ECR-R"], "anxiety", {"ECR-R": {"anxiety": entry}})
+
+
+def test_group_counts_of_categories_are_null_where_nothing_was_classified_not_zero():
+    from datetime import date
+
+    from transforms.outcomes import cohort_outcomes
+
+    def person(pid, site, status, category, jt=None):
+        change = -1.0 if status == "complete" else None
+        return {
+            "participant_id": pid,
+            "site_id": site,
+            "cohort_id": f"{site}-1",
+            "modality": "cbt",
+            "instrument": "ECR-R",
+            "subscale": "anxiety",
+            "baseline_date": date(2026, 1, 5),
+            "baseline_score": 5.0,
+            "endpoint_date": date(2026, 3, 16) if change else None,
+            "endpoint_score": 4.0 if change else None,
+            "change_score": change,
+            "rci": None,
+            "reliable_change": category,
+            "is_clinical_at_baseline": None,
+            "is_functional_at_endpoint": None,
+            "jt_category": jt,
+            "outcome_status": status,
+        }
+
+    outcomes = pl.DataFrame(
+        [person(f"N{i}", "north", "complete", "improved", "recovered") for i in range(3)]
+        + [person(f"S{i}", "south", "complete", None) for i in range(3)]  # too few pairs program-wide: no category
+        + [person(f"E{i}", "east", "not_yet_due", None) for i in range(3)]
+    )
+    rows = {r["group_id"]: r for r in cohort_outcomes(outcomes).iter_rows(named=True)}
+    counts = ("n_improved", "n_unchanged", "n_recovered", "n_harmed")
+    assert [rows["north"][c] for c in counts] == [3, 0, 3, 0]
+    assert [rows["south"][c] for c in counts] == [None] * 4  # not 0 %: nothing was classified
+    assert [rows["east"][c] for c in counts] == [0] * 4  # nobody complete yet
+    assert [rows["all"][c] for c in counts] == [3, 0, 3, 0]
