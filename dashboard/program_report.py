@@ -12,6 +12,8 @@ import html
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard import charts, queries
+from dashboard.queries import Filters, Viewer, Warehouse
 from transforms.disclosure import publication_count
 
 
@@ -88,3 +90,34 @@ th {{ background: #f3f3f3; text-align: left; }} td.n {{ text-align: right; font-
 Morris (2008); see METHODS.md for every definition.</p>
 </body></html>
 """
+
+
+def program_report_for_funders(warehouse: Warehouse, min_cell: int, filters: Filters, publication: bool) -> str:
+    """The report as funders may see it, outside anyone's own scope: a program lead's figures, whoever downloads
+    it."""
+    funders = Viewer("program_lead", min_cell=min_cell)
+    groups = queries.group_outcomes(warehouse, funders, *queries.HEADLINE)
+    by_site = charts.forest_plot(
+        groups.filter(pl.col("grouping") == "site"),
+        "group_id",
+        "mean_change",
+        "mean_change_ci_low",
+        "mean_change_ci_high",
+        "Mean change by site (95% CI)",
+        "change",
+    )
+    trajectories = charts.cohort_trajectories(
+        queries.cohort_trajectories(warehouse, funders, filters),
+        f"Mean {filters.instrument} {filters.subscale} by week and cohort",
+    )
+    as_of = str(queries.freshness(warehouse).get("as_of_date"))
+    headline = queries.program_headline(warehouse, funders)
+    return render_program_report(as_of, headline, groups, [by_site, trajectories], min_cell, publication)
+
+
+def exported(table: pl.DataFrame, publication: bool) -> pl.DataFrame:
+    """A table as downloaded: with `privacy.publication`, its counts follow NHS Digital's rule, as in the report."""
+    if not publication:
+        return table
+    counts = [c for c in table.columns if c.startswith("n_")]
+    return table.with_columns(pl.Series(c, [publication_count(n) for n in table[c]], pl.String) for c in counts)

@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, queries
-from dashboard.program_report import render_program_report
+from dashboard.program_report import exported, program_report_for_funders
 from dashboard.session import current_filters, methods_link, page_header, publication_rule
 
 warehouse, viewer = page_header("Program overview")
@@ -119,7 +119,10 @@ table = groups.select(
 )
 st.dataframe(table, hide_index=True)
 st.download_button(
-    "Download this table (CSV)", table.write_csv(), file_name=f"outcomes_by_{grouping}.csv", mime="text/csv"
+    "Download this table (CSV)",
+    exported(table, publication_rule()).write_csv(),
+    file_name=f"outcomes_by_{grouping}.csv",
+    mime="text/csv",
 )
 st.caption(
     f"Groups with fewer than {viewer.min_cell} completers are withheld outside your own scope, with "
@@ -167,31 +170,11 @@ else:
     st.caption(f"Mean score per week since enrolment; weeks with fewer than {viewer.min_cell} people are withheld.")
 
 st.subheader("Program report")
-
-
-def program_report() -> str:
-    """Built only when the button is pressed: the page does not pay for it on every view."""
-    groups = queries.group_outcomes(warehouse, viewer, *queries.HEADLINE)
-    by_site = charts.forest_plot(
-        groups.filter(pl.col("grouping") == "site"),
-        "group_id",
-        "mean_change",
-        "mean_change_ci_low",
-        "mean_change_ci_high",
-        "Mean change by site (95% CI)",
-        "change",
-    )
-    as_of = str(queries.freshness(warehouse).get("as_of_date"))
-    return render_program_report(
-        as_of, headline, groups, [by_site, trajectory_chart], viewer.min_cell, publication_rule()
-    )
-
-
 st.download_button(
     "Download the program report (HTML)",
-    program_report,
+    lambda: program_report_for_funders(warehouse, viewer.min_cell, filters, publication_rule()),
     file_name="program_report.html",
     mime="text/html",
     on_click="ignore",
 )
-st.caption("One self-contained page with the charts, for funders; small cells withheld as on this page.")
+st.caption("One self-contained page with the charts, for funders: small cells withheld as for a program lead.")

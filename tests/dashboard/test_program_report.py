@@ -4,8 +4,10 @@ import re
 
 import polars as pl
 
+from dashboard import queries
 from dashboard.charts import cohort_trajectories
-from dashboard.program_report import render_program_report
+from dashboard.program_report import exported, program_report_for_funders, render_program_report
+from dashboard.queries import Filters, Viewer, Warehouse
 from transforms.disclosure import OUTCOME_COUNTS
 
 HEADLINE = {
@@ -86,3 +88,21 @@ def test_the_page_is_self_contained():
     page = render_program_report("2026-07-20", HEADLINE, groups(), [chart(), chart()], 5, publication=False)
     assert not re.search(r"""<script[^>]+src=|<link[^>]+href=["']https?://""", page)
     assert page.count("Plotly.newPlot") == 2 and page.count("plotly.js v") == 1  # the library inlined once
+
+
+def test_downloaded_tables_round_their_counts_under_the_publication_rule():
+    table = pl.DataFrame({"group_id": ["north", "tiny"], "n_enrolled": [88, None], "n_complete": [61, 6]})
+    assert exported(table, publication=False).equals(table)
+    assert exported(table, publication=True).rows() == [("north", "90", "60"), ("tiny", None, "*")]
+
+
+def test_the_funders_report_shows_what_a_program_lead_sees_whoever_downloads_it(sample_warehouse):
+    warehouse = Warehouse.at(sample_warehouse)
+    lead = Viewer("program_lead")
+    page = program_report_for_funders(warehouse, lead.min_cell, Filters(), publication=False)
+    headline = queries.program_headline(warehouse, lead)
+    assert f"{headline['n_complete']} completers of\n{headline['n_enrolled']} enrolled" in page
+    suppressed_sites = queries.group_outcomes(warehouse, lead, *queries.HEADLINE).filter(
+        (pl.col("grouping") == "site") & pl.col("n_enrolled").is_null()
+    )
+    assert page.count("<td class=n>withheld</td>") >= suppressed_sites.height
