@@ -243,11 +243,16 @@ def test_rows_dated_in_the_future_load_once_their_day_has_come(prefect_server, t
     ).write_csv(inbox / "participants.csv")
     pl.DataFrame(
         {
-            "participant_id": ["P0001", "P0001", "P0002"],
-            "instrument": ["GAD-7"] * 3,
-            "completed_at": ["2026-03-02T09:00:00Z", "2026-03-05T09:00:00Z", "2026-03-10T09:00:00Z"],
+            "participant_id": ["P0001", "P0001", "P0002", "P0003"],  # P0003 is not in the roster
+            "instrument": ["GAD-7"] * 4,
+            "completed_at": [
+                "2026-03-02T09:00:00Z",
+                "2026-03-05T09:00:00Z",
+                "2026-03-10T09:00:00Z",
+                "2026-03-10T09:00:00Z",
+            ],
         }
-        | {f"item_{i}": ["1", "2", "3"] for i in range(1, 8)}
+        | {f"item_{i}": ["1", "2", "3", "3"] for i in range(1, 8)}
     ).write_csv(inbox / "questionnaires_gad.csv")
     open_future = "SELECT source_file, source_row FROM quality.quarantine WHERE rule = 'in_future' AND NOT is_resolved"
     scored = "SELECT participant_id, completed_date FROM marts.assessments ORDER BY ALL"
@@ -257,6 +262,7 @@ def test_rows_dated_in_the_future_load_once_their_day_has_come(prefect_server, t
         ("participants.csv", 2),
         ("questionnaires_gad.csv", 2),
         ("questionnaires_gad.csv", 3),
+        ("questionnaires_gad.csv", 4),
     ]
     assert rows(warehouse, scored) == [("P0001", date(2026, 3, 2))]  # the day after the as-of day is allowed
     assert first.rows_released == 0
@@ -266,11 +272,14 @@ def test_rows_dated_in_the_future_load_once_their_day_has_come(prefect_server, t
     assert rows(warehouse, scored) == [("P0001", date(2026, 3, 2)), ("P0001", date(2026, 3, 5))]
 
     later = refresh(inbox=inbox, warehouse=warehouse, as_of=date(2026, 3, 12))
-    assert later.rows_released == 2
+    assert later.rows_released == 3
     assert rows(warehouse, open_future) == []
+    # released from the future, P0003's form still faces the rules relating it to other rows: it is held
+    held = "SELECT source_row FROM quality.quarantine WHERE rule = 'unknown_participant' AND NOT is_resolved"
+    assert rows(warehouse, held) == [(4,)]
     assert rows(warehouse, "SELECT participant_id, cohort_id FROM marts.participants ORDER BY 1") == [
         ("P0001", "c1"),
         ("P0002", "c2"),
     ]
     assert rows(warehouse, scored)[-1] == ("P0002", date(2026, 3, 10))
-    assert rows(warehouse, "SELECT rows_loaded, rows_quarantined FROM ops.files ORDER BY file_name") == [(2, 0), (3, 0)]
+    assert rows(warehouse, "SELECT rows_loaded, rows_quarantined FROM ops.files ORDER BY file_name") == [(2, 0), (3, 1)]

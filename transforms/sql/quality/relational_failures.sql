@@ -9,7 +9,7 @@
 WITH row_rule_failures AS (
     SELECT DISTINCT file_number, source_row
     FROM quality.quarantine
-    WHERE NOT list_contains(getvariable('relational_rules'), rule)
+    WHERE NOT list_contains(getvariable('relational_rules'), rule) AND NOT is_resolved  -- a row whose day came
 ),
 events AS (
     SELECT * FROM (
