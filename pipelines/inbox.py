@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +79,12 @@ def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(columns)
 
 
+def _column_name(name: str) -> str:
+    """Lower case, with the words of a camelCase name apart (`ParticipantID` is `participant_id`, and
+    `NextOfKinPhone` is `next_of_kin_phone`, which the screen then knows for a phone number)."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip()).lower()
+
+
 def _with_column_names(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     """Renamed, with item numbers written without leading zeros (`item_01` is item 1); two columns may not end up
     with the same name."""
@@ -104,8 +111,8 @@ def _flatten_responses(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def read_table(inbox_file: InboxFile) -> pl.DataFrame:
-    """The file's rows with lower-cased column names (item numbers without leading zeros), every value as text
-    (blank → null), and `source_row` (1-based data row)."""
+    """The file's rows with lower-cased column names (camelCase words apart, item numbers without leading zeros),
+    every value as text (blank → null), and `source_row` (1-based data row)."""
     fmt = inbox_file.format or ""
     try:
         if fmt == ".parquet":
@@ -124,7 +131,7 @@ def read_table(inbox_file: InboxFile) -> pl.DataFrame:
         # The reader's own message can quote the file's content, so only its kind is recorded.
         raise UnreadableFile(f"cannot be parsed as {fmt.lstrip('.')} ({type(error).__name__})") from error
     try:
-        frame = _as_text(_flatten_responses(_with_column_names(frame, [c.strip().lower() for c in frame.columns])))
+        frame = _as_text(_flatten_responses(_with_column_names(frame, [_column_name(c) for c in frame.columns])))
     except pl.exceptions.PolarsError as error:  # a shape not foreseen above: still the file's fault, and said so
         raise UnreadableFile(f"cannot be read as a table of single values ({type(error).__name__})") from error
     return frame.with_row_index("source_row", offset=1).with_columns(pl.col("source_row").cast(pl.Int64))

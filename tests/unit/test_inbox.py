@@ -7,7 +7,8 @@ import polars as pl
 import pytest
 
 from pipelines.inbox import InboxFile, UnreadableFile, list_inbox, read_table
-from transforms.datasets import classify_file_name
+from transforms.datasets import DATASETS, classify_file_name
+from transforms.screening import rejection_reason
 
 
 def inbox_file(tmp_path, name: str, data: bytes) -> InboxFile:
@@ -38,6 +39,14 @@ def test_jsonl_responses_object_becomes_item_columns(tmp_path):
     data = "\n".join(json.dumps(line) for line in lines).encode()
     rows = read_table(inbox_file(tmp_path, "questionnaires.jsonl.gz", gzip.compress(data)))
     assert rows.select("source_row", "item_1", "item_2", "item_3").rows() == [(1, "2", None, "0"), (2, None, "1", None)]
+
+
+def test_camel_case_column_names_are_read_as_words_so_the_screen_sees_them(tmp_path):
+    csv = b"ParticipantID,SiteId,NextOfKinPhone\nP0001,north,x\n"
+    rows = read_table(inbox_file(tmp_path, "participants.csv", csv))
+    assert rows.columns == ["source_row", "participant_id", "site_id", "next_of_kin_phone"]
+    reason = rejection_reason(rows.drop("source_row"), DATASETS["participants"])
+    assert reason == "column 'next_of_kin_phone' looks like a direct identifier or free text"
 
 
 def test_item_numbers_lose_their_leading_zeros_in_csv_and_json(tmp_path):
