@@ -47,6 +47,9 @@ class OutcomeSettings:
         for key in ("threshold", "functional_mean", "functional_sd"):
             if getattr(settings, key) is not None and not is_number(getattr(settings, key)):
                 raise ValueError(f"{key} must be a number, got {getattr(settings, key)!r}")
+        for key in ("sd", "threshold", "functional_sd"):  # a spread or a step of zero or less turns results over
+            if is_number(getattr(settings, key)) and getattr(settings, key) <= 0:
+                raise ValueError(f"{key} must be above 0, got {getattr(settings, key)}")
         if settings.reliable_change == "fixed" and settings.threshold is None:
             raise ValueError('reliable_change = "fixed" needs a threshold')
         if settings.cutoff not in ("a", "b", "c", None) and not is_number(settings.cutoff):
@@ -72,7 +75,10 @@ def default_settings(instrument: Instrument) -> OutcomeSettings:
 
 def settings_for(instrument: Instrument, subscale: str, config_outcomes: dict) -> OutcomeSettings:
     entry = config_outcomes.get(instrument.id, {}).get(subscale, {})
-    return OutcomeSettings.from_config(entry, default_settings(instrument))
+    settings = OutcomeSettings.from_config(entry, default_settings(instrument))
+    if settings.reliability == "alpha" and instrument.kind != "items":
+        raise ValueError('reliability = "alpha" needs item responses: give a number for a scored instrument')
+    return settings
 
 
 def standard_error_of_difference(sd: float, reliability: float) -> float:

@@ -6,8 +6,10 @@ import sys
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
+from pipelines import stages
 from pipelines.flows import MartCheckFailed, refresh
 from pipelines.generate import SAMPLE_AS_OF, generate
 from pipelines.report import reports_folder
@@ -94,15 +96,20 @@ def test_each_mart_suite_fires_on_a_planted_violation(sample_warehouse, tmp_path
     assert (rule, column) in {(f.rule, f.column) for f in result.failed}
 
 
-def test_a_mart_failing_its_suite_blocks_publishing(prefect_server, sample_warehouse, tmp_path):
-    warehouse, config = tmp_path / "warehouse.duckdb", tmp_path / "program.toml"
+def test_a_mart_failing_its_suite_blocks_publishing(prefect_server, sample_warehouse, tmp_path, monkeypatch):
+    warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(sample_warehouse, warehouse)
     before = warehouse.read_bytes()
-    # a slip only the mart suite can catch: a reliable-change threshold of zero calls every change reliable
-    config.write_text('[outcomes."GAD-7".total]\nthreshold = 0\n')
+    computed = stages.cohort_outcomes
 
-    with pytest.raises(MartCheckFailed, match=r"marts.outcome_parameters failed out_of_range on min_reliable_change"):
-        refresh(inbox=tmp_path, warehouse=warehouse, config=config, as_of=SAMPLE_AS_OF)
+    def intervals_swapped(outcomes):  # a slip in a transform that only the mart suite can catch
+        return computed(outcomes).with_columns(
+            mean_change_ci_low=pl.col("mean_change_ci_high"), mean_change_ci_high=pl.col("mean_change_ci_low")
+        )
+
+    monkeypatch.setattr(stages, "cohort_outcomes", intervals_swapped)
+    with pytest.raises(MartCheckFailed, match=r"marts.cohort_outcomes failed interval_out_of_order"):
+        refresh(inbox=tmp_path, warehouse=warehouse, as_of=SAMPLE_AS_OF)
 
     assert warehouse.read_bytes() == before
     [report] = reports_folder(warehouse).iterdir()

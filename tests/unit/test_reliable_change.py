@@ -159,6 +159,9 @@ def test_config_overrides_a_default():
         ({"reliable_change": "bootstrap"}, 'reliable_change must be "jacobson_truax" or "fixed"'),
         ({"cutoff": "d"}, 'cutoff must be "a", "b", "c" or a number'),
         ({"cutoff": "c", "functional_mean": 2.0}, 'cutoff "c" needs functional_mean and functional_sd'),
+        ({"sd": -1.0}, "sd must be above 0, got -1.0"),
+        ({"reliable_change": "fixed", "threshold": 0}, "threshold must be above 0, got 0"),
+        ({"cutoff": "b", "functional_mean": 2.0, "functional_sd": 0.0}, "functional_sd must be above 0, got 0.0"),
     ],
 )
 def test_config_slips_are_refused_with_the_reason(entry, message):

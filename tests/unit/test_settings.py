@@ -63,7 +63,7 @@ def readme_config() -> str:
         CONTRACT_EXAMPLE,
         CONTRACT_EXAMPLE.replace('cutoff = "a"', 'cutoff = "c"'),  # tests/integration/test_scored_instrument.py
         '[program]\ntimezone = "Europe/London"\n',  # tests/integration/test_schedule.py
-        '[outcomes."GAD-7".total]\nthreshold = 0\n',  # tests/integration/test_validation.py: for the mart suite
+        '[outcomes."GAD-7".total]\nthreshold = 3\n',
         '[dashboard]\nroles = "roles.toml"\nsecrets = "secrets.toml"\n',  # tests/dashboard/test_sign_in.py
         '[refresh]\ninbox = "inbox"\nwarehouse = "warehouse.duckdb"\n[privacy]\nmin_cell = 10\npublication = true\n',
         '[outcomes."ECR-R".anxiety]\ncutoff = "b"\nfunctional_mean = 2.0\nfunctional_sd = 0.8\n',
@@ -190,6 +190,14 @@ def test_environment_slips_are_refused_with_the_key(monkeypatch, variable, value
         (
             '[outcomes."ECR-R".anxiety]\nreliability = 1.2\n',
             "outcomes.ECR-R.anxiety.reliability must be at least 0 and below 1, got 1.2",
+        ),
+        (
+            BDI + '[outcomes."BDI-II".total]\nreliability = "alpha"\n',
+            'outcomes.BDI-II.total.reliability = "alpha" needs item responses: give a number for a scored instrument',
+        ),
+        (
+            '[outcomes."GAD-7".total]\nthreshold = 0\n',
+            "outcomes.GAD-7.total.threshold must be above 0, got 0",
         ),
         (
             '[outcomes."ECR-R".anxiety]\nreliability = "alfa"\n',
