@@ -156,6 +156,14 @@ def quality(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
 def group_outcomes(warehouse: Warehouse, viewer: Viewer, instrument: str, subscale: str) -> pl.DataFrame:
     """`marts.cohort_outcomes` for one measure, with the intent-to-treat estimate where there is one, as this
     viewer may see it."""
+    every_measure = outcomes_as_shown(warehouse, viewer)
+    return every_measure.filter((pl.col("instrument") == instrument) & (pl.col("subscale") == subscale))
+
+
+@st.cache_data(ttl=24 * 3600, show_spinner=False)  # keyed on the warehouse's version: a publish is read at once
+def outcomes_as_shown(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
+    """Every measure's group outcomes as this viewer may see them, withheld together: a group's n_enrolled is the
+    same for every measure, so shown for one it would be shown for all."""
     frame = _read(
         warehouse,
         """
@@ -163,28 +171,29 @@ def group_outcomes(warehouse: Warehouse, viewer: Viewer, instrument: str, subsca
             i.model AS itt_model, i.n_participants AS itt_participants
         FROM marts.cohort_outcomes AS c
         LEFT JOIN marts.itt_outcomes AS i USING (grouping, group_id, instrument, subscale)
-        WHERE c.instrument = ? AND c.subscale = ?
-        ORDER BY c.grouping, c.group_id
+        ORDER BY c.instrument, c.subscale, c.grouping, c.group_id
         """,
-        [instrument, subscale],
     )
     if viewer.role == "admin":
         return frame.drop("itt_participants").with_columns(
             small_counts=pl.lit([], pl.List(pl.String)), is_suppressed=pl.lit(False)
         )
-    nested, site_of_cohort = cohort_nesting(warehouse)
+    nested, site_of_cohort, alike = group_structure(warehouse)
     own = set()
     if viewer.role == "clinician":  # their sites, and the cohorts wholly within them, in full
         own = {("site", site) for site in viewer.sites} | {
             ("cohort", cohort) for cohort, site in site_of_cohort.items() if site in viewer.sites
         }
-    return suppress_outcomes(frame, viewer.min_cell, own, nested).drop("itt_participants")  # it only decides
+    return suppress_outcomes(frame, viewer.min_cell, own, nested, alike).drop("itt_participants")  # it only decides
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def cohort_nesting(warehouse: Warehouse) -> tuple[dict[tuple[str, str], list[str]], dict[str, str]]:
-    """How cohorts nest (transforms/disclosure.py `group_sums`): the cohorts of each site or modality whose
-    cohorts all lie wholly within it, and the site of each cohort whose people are all at one site."""
+def group_structure(
+    warehouse: Warehouse,
+) -> tuple[dict[tuple[str, str], list[str]], dict[str, str], list[list[tuple[str, str]]]]:
+    """How groups relate, for transforms/disclosure.py `group_sums`: the cohorts of each site or modality whose
+    cohorts all lie wholly within it, the site of each cohort whose people are all at one site, and the groups of
+    exactly the same people."""
     frame = _read(
         warehouse,
         """
@@ -206,7 +215,20 @@ def cohort_nesting(warehouse: Warehouse) -> tuple[dict[tuple[str, str], list[str
         "SELECT cohort_id, any_value(site_id) AS site_id FROM marts.participants GROUP BY cohort_id "
         "HAVING count(DISTINCT site_id) = 1",
     )
-    return nested, dict(single.iter_rows())
+    alike = _read(
+        warehouse,
+        """
+        WITH members AS (
+            SELECT grouping, group_id, hash(list_sort(list(participant_id))) AS people FROM (
+                SELECT 'site' AS grouping, site_id AS group_id, participant_id FROM marts.participants
+                UNION ALL SELECT 'cohort', cohort_id, participant_id FROM marts.participants
+                UNION ALL SELECT 'modality', modality, participant_id FROM marts.participants
+            ) GROUP BY ALL
+        )
+        SELECT list_sort(list([grouping, group_id])) AS groups FROM members GROUP BY people HAVING count(*) > 1
+        """,
+    )
+    return nested, dict(single.iter_rows()), [[tuple(g) for g in groups] for groups in alike["groups"]]
 
 
 def program_headline(warehouse: Warehouse, viewer: Viewer) -> dict:
@@ -225,7 +247,7 @@ def talking_therapies(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     if viewer.role == "admin":
         return frame.with_columns(is_suppressed=pl.lit(False))
     own = {("site", site) for site in viewer.sites} if viewer.role == "clinician" else set()
-    return suppress_talking_therapies(frame, viewer.min_cell, own)
+    return suppress_talking_therapies(frame, viewer.min_cell, own, group_structure(warehouse)[2])
 
 
 @st.cache_data(ttl=300, show_spinner=False)

@@ -9,9 +9,12 @@ wholly within it. A clinician's own groups are shown in full, and never serve to
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 
+import numpy as np
 import polars as pl
+import scipy.linalg
 
 from transforms.outcomes import CATEGORY_COUNTS, CHANGE_STATISTICS, STATUS_COUNTS
 
@@ -35,32 +38,88 @@ def withheld_cells(
     sums: list[tuple[Cell, list[Cell]]],
     min_cell: int,
     own: set[int] = frozenset(),
+    shared: tuple[str, ...] = (),
 ) -> set[Cell]:
     """The count cells that must not be shown: each count of 1 to min_cell − 1 people outside the viewer's own rows,
-    and complementary cells, so that none of them can be worked out from a sum it is part of (`sums`: a total and
-    its parts).
+    and complementary cells, so that none of them can be worked out from the sums they are part of (`sums`: a total
+    and its parts), alone or together.
 
     Whenever a sum has exactly one withheld cell, another of its cells goes too, the one whose loss costs least
-    (`_cost`), until no sum has exactly one. The viewer's own rows are never withheld, so they never serve to hide
-    someone else's cell.
+    (`_cost`); then a rank test over all the sums looks for a small count (or a `shared` count, the same in every
+    measure) that some combination of sums still determines, and withholds the cheapest other cell of a sum it is
+    in (else of a sum linked to it); until neither finds anything. The viewer's own rows are never withheld, so they
+    never serve to hide someone else's cell.
     """
     withheld = {(i, c) for i, row in enumerate(rows) if i not in own for c in counts if 1 <= (row[c] or 0) < min_cell}
-    changed = True
-    while changed:
-        changed = False
-        for total, parts in sums:
-            cells = [cell for cell in [total, *parts] if rows[cell[0]][cell[1]] is not None]
-            if sum(cell in withheld for cell in cells) != 1:
-                continue
-            candidates = sorted(
-                (_cost(rows, cell), cell)
-                for cell in [total, *parts]
-                if cell in cells and cell not in withheld and cell[0] not in own
-            )
-            if candidates:
-                withheld.add(candidates[0][1])
-                changed = True
-    return withheld
+    shown = {(i, c) for i, row in enumerate(rows) for c in counts if row[c] is not None}
+    spans = {}  # a component's determined cells, kept while it is unchanged (the SVD is the cost)
+
+    def hide_another(cell_sums: list[tuple[Cell, list[Cell]]]) -> bool:
+        candidates = sorted(
+            (_cost(rows, cell), cell)
+            for total, parts in cell_sums
+            for cell in [total, *parts]
+            if cell in shown and cell not in withheld and cell[0] not in own
+        )
+        if candidates:
+            withheld.add(candidates[0][1])
+        return bool(candidates)
+
+    while True:
+        changed = True
+        while changed:
+            changed = False
+            for total, parts in sums:
+                if sum(cell in withheld for cell in [total, *parts] if cell in shown) == 1:
+                    changed |= hide_another([(total, parts)])
+        exposed = _determined(rows, sums, withheld, min_cell, shared, spans)
+        hidden_more = [
+            hide_another([s for s in sums if cell in (s[0], *s[1])]) or hide_another(linked) for cell, linked in exposed
+        ]
+        if not any(hidden_more):
+            return withheld  # nothing is exposed, or nothing left that may be withheld
+
+
+def _determined(
+    rows, sums, withheld: set[Cell], min_cell: int, shared: tuple[str, ...], spans: dict
+) -> list[tuple[Cell, list[tuple[Cell, list[Cell]]]]]:
+    """The withheld small counts (and `shared` cells) whose values the shown figures determine through the sums
+    taken together, each with the sums linked to it: a cell is determined when its unit vector lies in the row space
+    of the sums' coefficients on withheld cells (its squared norm there is 1)."""
+    touching = [(total, parts) for total, parts in sums if any(c in withheld for c in [total, *parts])]
+    group = {cell: cell for cell in withheld}  # union-find: withheld cells linked by a sum
+
+    def root(cell):
+        while group[cell] != cell:
+            group[cell] = group[group[cell]]
+            cell = group[cell]
+        return cell
+
+    for total, parts in touching:
+        linked = [c for c in [total, *parts] if c in withheld]
+        for other in linked[1:]:
+            group[root(other)] = root(linked[0])
+    components = defaultdict(list)
+    for total, parts in touching:
+        components[root(next(c for c in [total, *parts] if c in withheld))].append((total, parts))
+    exposed = []
+    for component in components.values():
+        unknown = tuple(sorted({c for total, parts in component for c in [total, *parts] if c in withheld}))
+        if unknown not in spans:
+            column = {cell: k for k, cell in enumerate(unknown)}
+            matrix = np.zeros((len(component), len(unknown)))
+            for r, (total, parts) in enumerate(component):
+                for cell, sign in [(total, -1.0), *((part, 1.0) for part in parts)]:
+                    if cell in column:
+                        matrix[r, column[cell]] += sign
+            # the row space is spanned by the first `rank` columns of Q in the pivoted QR of its transpose
+            q, r, _ = scipy.linalg.qr(matrix.T, mode="economic", pivoting=True)
+            rank = int((np.abs(np.diag(r)) > 1e-9).sum())
+            spans[unknown] = [unknown[k] for k in np.flatnonzero((q[:, :rank] ** 2).sum(axis=1) > 1 - 1e-9)]
+        exposed += [
+            (cell, component) for cell in spans[unknown] if 1 <= rows[cell[0]][cell[1]] < min_cell or cell[1] in shared
+        ]
+    return exposed
 
 
 def _cost(rows: list[dict], cell: Cell) -> tuple:
@@ -72,12 +131,19 @@ def _cost(rows: list[dict], cell: Cell) -> tuple:
 
 
 def group_sums(
-    rows: list[dict], counts: list[str], within_row: list[tuple[str, list[str]]], nested: dict[tuple, list[str]]
+    rows: list[dict],
+    counts: list[str],
+    within_row: list[tuple[str, list[str]]],
+    nested: dict[tuple, list[str]],
+    alike: list[list[tuple]] = (),
+    same_in_every_measure: tuple[str, ...] = (),
 ) -> list[tuple[Cell, list[Cell]]]:
     """The sums a table of groups (`grouping`, `group_id`, per `instrument` and `subscale`) must not let anyone
     solve: within each row (`within_row`), each grouping's groups against the program's row, and the cohorts of a
     site or modality against its row (`nested`: for each (grouping, group_id) whose cohorts all lie wholly within
-    it, those cohorts)."""
+    it, those cohorts). Equal figures are sums of one part: the figures of groups of the same people (`alike`: a
+    site of one modality, a cohort that is a whole site), and the counts that are the same for every measure of a
+    group (`same_in_every_measure`: everyone enrolled has a row for each measure)."""
     sums = [((i, total), [(i, p) for p in parts]) for i in range(len(rows)) for total, parts in within_row]
     measures = defaultdict(dict)  # (instrument, subscale) -> {(grouping, group_id): row}
     for i, row in enumerate(rows):
@@ -91,21 +157,38 @@ def group_sums(
             if key not in found:
                 continue
             sums += [((found[key], c), [(i, c) for i in parts]) for parts in groupings if parts for c in counts]
+        for keys in alike:
+            same = [found[key] for key in keys if key in found]
+            sums += [((a, c), [(b, c)]) for a, b in itertools.pairwise(same) for c in counts]
+    groups = defaultdict(list)  # (grouping, group_id) -> its row in each measure
+    for i, row in enumerate(rows):
+        groups[(row["grouping"], row["group_id"])].append(i)
+    sums += [
+        ((a, c), [(b, c)])
+        for same in groups.values()
+        for a, b in itertools.pairwise(same)
+        for c in same_in_every_measure
+    ]
     return sums
 
 
 def suppress_outcomes(
-    frame: pl.DataFrame, min_cell: int, own: set[tuple[str, str]] = frozenset(), nested: dict | None = None
+    frame: pl.DataFrame,
+    min_cell: int,
+    own: set[tuple[str, str]] = frozenset(),
+    nested: dict | None = None,
+    alike: list[list[tuple]] = (),
 ) -> pl.DataFrame:
-    """`marts.cohort_outcomes` rows as they may be shown outside a viewer's own scope (`own`: the (grouping,
-    group_id) a clinician sees in full; `nested` as in `group_sums`): withheld counts and statistics become null,
+    """`marts.cohort_outcomes` rows, every measure at once, as they may be shown outside a viewer's own scope (`own`:
+    the (grouping, group_id) a clinician sees in full; `nested` and `alike` as in `group_sums`; n_enrolled is the
+    same for every measure of a group): withheld counts and statistics become null,
     `small_counts` names the counts withheld for being small (the others were withheld as complements), and
     `is_suppressed` marks each row that lost something. A row's statistics, about its completers, go with its
     n_complete."""
     rows = frame.to_dicts()
     mine = {i for i, row in enumerate(rows) if (row["grouping"], row["group_id"]) in own}
-    sums = group_sums(rows, OUTCOME_COUNTS, PARTS_OF_A_TOTAL, nested or {})
-    withheld = withheld_cells(rows, OUTCOME_COUNTS, sums, min_cell, mine)
+    sums = group_sums(rows, OUTCOME_COUNTS, PARTS_OF_A_TOTAL, nested or {}, alike, ("n_enrolled",))
+    withheld = withheld_cells(rows, OUTCOME_COUNTS, sums, min_cell, mine, shared=("n_enrolled",))
     for i, row in enumerate(rows):
         hidden = {c for j, c in withheld if j == i}
         row["small_counts"] = sorted(c for c in hidden if row[c] < min_cell)  # shown as "<5"; the rest "withheld"
@@ -134,14 +217,16 @@ TALKING_THERAPIES_RATES = {  # rate: (numerator, denominator)
 }
 
 
-def suppress_talking_therapies(frame: pl.DataFrame, min_cell: int, own: set[tuple[str, str]] = frozenset()):
+def suppress_talking_therapies(
+    frame: pl.DataFrame, min_cell: int, own: set[tuple[str, str]] = frozenset(), alike: list[list[tuple]] = ()
+):
     """`marts.talking_therapies` rows (program, sites, modalities) as they may be shown outside a viewer's own
-    scope: small counts and their complements withheld as for the outcomes, and a rate with either of its counts,
-    or with a denominator under min_cell."""
+    scope: small counts and their complements withheld as for the outcomes (`alike` as in `group_sums`), and a rate
+    with either of its counts, or with a denominator under min_cell."""
     rows = frame.to_dicts()
     counts = sorted({c for pair in TALKING_THERAPIES_RATES.values() for c in pair})
     mine = {i for i, row in enumerate(rows) if (row["grouping"], row["group_id"]) in own}
-    withheld = withheld_cells(rows, counts, group_sums(rows, counts, [], {}), min_cell, mine)
+    withheld = withheld_cells(rows, counts, group_sums(rows, counts, [], {}, alike), min_cell, mine)
     for i, row in enumerate(rows):
         hidden = {c for j, c in withheld if j == i}
         for rate, (numerator, denominator) in TALKING_THERAPIES_RATES.items():

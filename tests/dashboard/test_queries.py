@@ -1,12 +1,13 @@
 """Scope and suppression are enforced in the data layer (dashboard/queries.py), whatever a page asks for."""
 
 import duckdb
+import numpy as np
 import polars as pl
 import pytest
 
 from dashboard import queries
 from dashboard.queries import Filters, NotInScope, Viewer, Warehouse
-from transforms.disclosure import OUTCOME_COUNTS, OUTCOME_STATISTICS
+from transforms.disclosure import OUTCOME_COUNTS, OUTCOME_STATISTICS, PARTS_OF_A_TOTAL, group_sums
 
 NORTH = Viewer("clinician", ("north",))
 LEAD = Viewer("program_lead", min_cell=8)  # a larger cell size makes some of the sample's cohorts small
@@ -100,12 +101,36 @@ def sums_giving_away_a_withheld_count(groups: pl.DataFrame, nested: dict) -> lis
 
 @pytest.mark.parametrize("viewer", [LEAD, Viewer("program_lead"), Viewer("clinician", ("north",), min_cell=8)])
 def test_no_withheld_count_can_be_worked_out_by_subtraction(warehouse, viewer):
-    nested, _ = queries.cohort_nesting(warehouse)
+    nested, _, _ = queries.group_structure(warehouse)
     assert ("site", "north") in nested and ("modality", "cbt") in nested
     for instrument, subscale in [("ECR-R", "anxiety"), ("GAD-7", "total"), ("RSES", "total")]:
         groups = queries.group_outcomes(warehouse, viewer, instrument, subscale)
         assert groups.select(OUTCOME_COUNTS).null_count().sum_horizontal().item() > 0  # something is withheld
         assert sums_giving_away_a_withheld_count(groups, nested) == []
+
+
+@pytest.mark.parametrize("viewer", [Viewer("program_lead"), LEAD, Viewer("clinician", ("north",))])
+def test_no_withheld_small_count_follows_from_the_sums_taken_together(warehouse, viewer):
+    truth = queries.outcomes_as_shown(warehouse, Viewer("admin")).to_dicts()
+    shown = queries.outcomes_as_shown(warehouse, viewer).to_dicts()
+    nested, _, alike = queries.group_structure(warehouse)
+    withheld = [(i, c) for i, r in enumerate(shown) for c in OUTCOME_COUNTS if r[c] is None and truth[i][c] is not None]
+    column = {cell: k for k, cell in enumerate(withheld)}
+    equations = []  # every sum, written on the withheld cells (the shown ones are known)
+    for total, parts in group_sums(truth, OUTCOME_COUNTS, PARTS_OF_A_TOTAL, nested, alike, ("n_enrolled",)):
+        coefficients = np.zeros(len(withheld))
+        for cell, sign in [(total, -1.0), *((part, 1.0) for part in parts)]:
+            if cell in column:
+                coefficients[column[cell]] += sign
+        equations.append(coefficients)
+    _, singular, vt = np.linalg.svd(np.array(equations), full_matrices=False)
+    determined = (vt[: int((singular > 1e-9).sum())] ** 2).sum(axis=0) > 1 - 1e-9
+    small = [
+        cell
+        for cell, known in zip(withheld, determined, strict=True)
+        if known and truth[cell[0]][cell[1]] < viewer.min_cell
+    ]
+    assert len(withheld) > 0 and small == []
 
 
 @pytest.mark.parametrize(

@@ -196,3 +196,39 @@ def test_talking_therapies_indicators_withhold_small_counts_their_complements_an
         assert sum(v is None for v in result[column]) != 1, column  # never one withheld cell in a sum
     north = shown(suppress_talking_therapies(frame, 8, own={("site", "north")}), "north")
     assert (north["n_recovered"], north["n_reliably_recovered"], north["is_suppressed"]) == (8, 6, False)
+
+
+def test_no_combination_of_sums_gives_a_small_count_away():
+    # east and ipt are the same 39 people: east's figure used to show what ipt's withheld one was, and with it
+    # the program less cbt less ipt gave group's (= south's) 3 deteriorated
+    frame = pl.DataFrame(
+        [
+            row("program", "all", n_enrolled=80, n_complete=80, n_unchanged=72, n_deteriorated=8),
+            row("site", "north", n_enrolled=41, n_complete=41, n_unchanged=41),
+            row("site", "south", n_enrolled=20, n_complete=20, n_unchanged=17, n_deteriorated=3),
+            row("site", "east", n_enrolled=19, n_complete=19, n_unchanged=14, n_deteriorated=5),
+            row("modality", "cbt", n_enrolled=41, n_complete=41, n_unchanged=41),
+            row("modality", "group", n_enrolled=20, n_complete=20, n_unchanged=17, n_deteriorated=3),
+            row("modality", "ipt", n_enrolled=19, n_complete=19, n_unchanged=14, n_deteriorated=5),
+        ]
+    )
+    alike = [[("modality", "cbt"), ("site", "north")], [("modality", "group"), ("site", "south")]]
+    alike.append([("modality", "ipt"), ("site", "east")])
+    result = suppress_outcomes(frame, 5, alike=alike)
+    pairs = [("north", "cbt"), ("south", "group"), ("east", "ipt")]
+    for site, modality in pairs:  # the same people: the same figures shown and withheld
+        assert shown(result, site)["n_deteriorated"] == shown(result, modality)["n_deteriorated"]
+    assert shown(result, "south")["n_deteriorated"] is None and shown(result, "east")["n_deteriorated"] is None
+
+
+def test_a_groups_enrolled_count_is_withheld_in_every_measure_or_none():
+    def measure(instrument, no_endpoint):
+        rows = [row("program", "all", n_enrolled=46, n_complete=46 - no_endpoint, n_no_endpoint=no_endpoint)]
+        rows += [row("site", "a", n_enrolled=6, n_complete=6 - no_endpoint, n_no_endpoint=no_endpoint)]
+        rows += [row("site", "b", n_enrolled=40, n_complete=40, n_unchanged=40)]
+        return [r | {"instrument": instrument} for r in rows]
+
+    # under GAD-7, a's 1 without an endpoint takes a's 6 enrolled with it; RSES must not show those 6 either
+    result = suppress_outcomes(pl.DataFrame(measure("GAD-7", 1) + measure("RSES", 0)), 5)
+    enrolled = result.filter(pl.col("group_id") == "a")["n_enrolled"].to_list()
+    assert enrolled == [None, None]
