@@ -25,7 +25,10 @@ def _count(row: dict, column: str, publication: bool, min_cell: int) -> str:
     return html.escape(publication_count(n)) if publication else str(n)
 
 
-def _share(part: int | None, whole: int | None, publication: bool) -> str:
+def _share(row: dict, column: str, publication: bool) -> str:
+    part, whole = row.get(column), row.get("n_complete")
+    if column in (row.get("unclassified_counts") or []):
+        return "not classified"
     if part is None or not whole:
         return "withheld"
     if publication:
@@ -51,7 +54,7 @@ def render_program_report(
         f"<td class=n>{_count(r, 'n_complete', publication, min_cell)}</td>"
         f"<td class=n>{_number(r['mean_change'])}</td>"
         f"<td class=n>{_number(r['mean_change_ci_low'])} to {_number(r['mean_change_ci_high'])}</td>"
-        f"<td class=n>{_share(r['n_improved'], r['n_complete'], publication)}</td></tr>"
+        f"<td class=n>{_share(r, 'n_improved', publication)}</td></tr>"
         for r in groups.filter(pl.col("grouping").is_in(["site", "modality"])).to_dicts()
     )
     charts = "".join(
@@ -79,9 +82,9 @@ th {{ background: #f3f3f3; text-align: left; }} td.n {{ text-align: right; font-
 {_number(headline.get("mean_change_ci_low"))} to {_number(headline.get("mean_change_ci_high"))}), Hedges' g
 {_number(headline.get("hedges_g"))}; {_count(headline, "n_complete", publication, min_cell)} completers of
 {_count(headline, "n_enrolled", publication, min_cell)} enrolled. Reliably improved:
-{_share(headline.get("n_improved"), headline.get("n_complete"), publication)}; recovered:
-{_share(headline.get("n_recovered"), headline.get("n_complete"), publication)}; reliably deteriorated:
-{_share(headline.get("n_deteriorated"), headline.get("n_complete"), publication)}.</p>
+{_share(headline, "n_improved", publication)}; recovered:
+{_share(headline, "n_recovered", publication)}; reliably deteriorated:
+{_share(headline, "n_deteriorated", publication)}.</p>
 <h2>By site and modality</h2>
 <table><thead><tr><th>grouping</th><th>group</th><th>enrolled</th><th>complete</th><th>mean change</th>
 <th>95% CI</th><th>reliably improved</th></tr></thead><tbody>{rows}</tbody></table>

@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from transforms.disclosure import suppress_outcomes, suppress_talking_therapies
+from transforms.disclosure import suppress_outcomes, suppress_talking_therapies, unclassified
 from transforms.effect_sizes import t_interval
 
 HEADLINE = ("ECR-R", "anxiety")
@@ -175,8 +175,13 @@ def outcomes_as_shown(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
         """,
     )
     if viewer.role == "admin":
+        unclassified_counts = pl.Series(
+            [unclassified(row) for row in frame.iter_rows(named=True)], dtype=pl.List(pl.String)
+        )
         return frame.drop("itt_participants").with_columns(
-            small_counts=pl.lit([], pl.List(pl.String)), is_suppressed=pl.lit(False)
+            small_counts=pl.lit([], pl.List(pl.String)),
+            unclassified_counts=unclassified_counts,
+            is_suppressed=pl.lit(False),
         )
     nested, site_of_cohort, alike = group_structure(warehouse)
     own = set()

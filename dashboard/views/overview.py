@@ -13,6 +13,8 @@ WITHHELD = "withheld"
 
 
 def rate(row: dict, count: str) -> str:
+    if count in row["unclassified_counts"]:
+        return "not classified"
     if row.get(count) is None or not row.get("n_complete"):
         return WITHHELD
     return f"{row[count] / row['n_complete']:.0%}"
