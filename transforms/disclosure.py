@@ -38,16 +38,15 @@ def withheld_cells(
     sums: list[tuple[Cell, list[Cell]]],
     min_cell: int,
     own: set[int] = frozenset(),
-    shared: tuple[str, ...] = (),
 ) -> set[Cell]:
     """The count cells that must not be shown: each count of 1 to min_cell − 1 people outside the viewer's own rows,
     and complementary cells, so that none of them can be worked out from the sums they are part of (`sums`: a total
     and its parts), alone or together.
 
     Whenever a sum has exactly one withheld cell, another of its cells goes too, the one whose loss costs least
-    (`_cost`); then a rank test over all the sums looks for a small count (or a `shared` count, the same in every
-    measure) that some combination of sums still determines, and withholds the cheapest other cell of a sum it is
-    in (else of a sum linked to it); until neither finds anything. The viewer's own rows are never withheld, so they
+    (`_cost`); then a rank test over all the sums looks for a small count that some combination of sums still
+    determines, and withholds the cheapest other cell of a sum it is in (else of a sum linked to it); until neither
+    finds anything. The viewer's own rows are never withheld, so they
     never serve to hide someone else's cell.
     """
     withheld = {(i, c) for i, row in enumerate(rows) if i not in own for c in counts if 1 <= (row[c] or 0) < min_cell}
@@ -72,7 +71,7 @@ def withheld_cells(
             for total, parts in sums:
                 if sum(cell in withheld for cell in [total, *parts] if cell in shown) == 1:
                     changed |= hide_another([(total, parts)])
-        exposed = _determined(rows, sums, withheld, min_cell, shared, spans)
+        exposed = _determined(rows, sums, withheld, min_cell, spans)
         hidden_more = [
             hide_another([s for s in sums if cell in (s[0], *s[1])]) or hide_another(linked) for cell, linked in exposed
         ]
@@ -81,10 +80,10 @@ def withheld_cells(
 
 
 def _determined(
-    rows, sums, withheld: set[Cell], min_cell: int, shared: tuple[str, ...], spans: dict
+    rows, sums, withheld: set[Cell], min_cell: int, spans: dict
 ) -> list[tuple[Cell, list[tuple[Cell, list[Cell]]]]]:
-    """The withheld small counts (and `shared` cells) whose values the shown figures determine through the sums
-    taken together, each with the sums linked to it: a cell is determined when its unit vector lies in the row space
+    """The withheld small counts whose values the shown figures determine through the sums taken together, each
+    with the sums linked to it: a cell is determined when its unit vector lies in the row space
     of the sums' coefficients on withheld cells (its squared norm there is 1)."""
     touching = [(total, parts) for total, parts in sums if any(c in withheld for c in [total, *parts])]
     group = {cell: cell for cell in withheld}  # union-find: withheld cells linked by a sum
@@ -116,9 +115,7 @@ def _determined(
             q, r, _ = scipy.linalg.qr(matrix.T, mode="economic", pivoting=True)
             rank = int((np.abs(np.diag(r)) > 1e-9).sum())
             spans[unknown] = [unknown[k] for k in np.flatnonzero((q[:, :rank] ** 2).sum(axis=1) > 1 - 1e-9)]
-        exposed += [
-            (cell, component) for cell in spans[unknown] if 1 <= rows[cell[0]][cell[1]] < min_cell or cell[1] in shared
-        ]
+        exposed += [(cell, component) for cell in spans[unknown] if 1 <= rows[cell[0]][cell[1]] < min_cell]
     return exposed
 
 
@@ -189,7 +186,7 @@ def suppress_outcomes(
     rows = frame.to_dicts()
     mine = {i for i, row in enumerate(rows) if (row["grouping"], row["group_id"]) in own}
     sums = group_sums(rows, OUTCOME_COUNTS, PARTS_OF_A_TOTAL, nested or {}, alike, ("n_enrolled",))
-    withheld = withheld_cells(rows, OUTCOME_COUNTS, sums, min_cell, mine, shared=("n_enrolled",))
+    withheld = withheld_cells(rows, OUTCOME_COUNTS, sums, min_cell, mine)
     for i, row in enumerate(rows):
         hidden = {c for j, c in withheld if j == i}
         row["small_counts"] = sorted(c for c in hidden if row[c] < min_cell)  # shown as "<5"; the rest "withheld"
