@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.prefect_api import PrefectApi, free_loopback_port
+from pipelines.prefect_api import standing_server
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -241,24 +241,11 @@ def warm_up_prefect_home() -> None:
 
 @contextmanager
 def prefect_server() -> Iterator[str]:
-    """`prefect server start` on 127.0.0.1 with a new home, as a deployed machine runs it for `securebase serve`;
-    its API URL once it answers; stopped on exit."""
+    """A standing Prefect server with a new home, as `securebase serve` uses; its API URL."""
     home = RESULTS / "prefect-server-home"
     shutil.rmtree(home, ignore_errors=True)
-    port = free_loopback_port()
-    server = subprocess.Popen(
-        [BIN / "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--analytics-off"],
-        env={**prefect_env(), "PREFECT_HOME": str(home)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    api = PrefectApi(f"http://127.0.0.1:{port}/api", server)
-    try:
-        api.ready(timeout=90)
-        yield api.url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with standing_server(home, prefect_env()) as url:
+        yield url
 
 
 def bench_size(participants: int, port: int, prefect_api_url: str) -> dict:

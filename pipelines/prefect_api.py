@@ -23,6 +23,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 
 
 class PrefectApi:
@@ -128,3 +129,23 @@ def prefect_api() -> Iterator[PrefectApi]:
         if server is not None:
             _drain_workers()
             _stop(server)
+
+
+@contextmanager
+def standing_server(home: Path, environment: dict[str, str]) -> Iterator[str]:
+    """`prefect server start` on 127.0.0.1 with its own home, as a deployed machine runs it for `securebase serve`
+    (README); its API URL once it answers, and stopped on exit. For the benchmark and the schedule test."""
+    port = free_loopback_port()
+    server = subprocess.Popen(
+        [Path(sys.executable).with_name("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+        + ["--analytics-off"],
+        env={**environment, "PREFECT_HOME": str(home)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    api = PrefectApi(f"http://127.0.0.1:{port}/api", server)
+    try:
+        api.ready(timeout=90)
+        yield api.url
+    finally:
+        _stop(server)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from pipelines.generate import generate
-from pipelines.prefect_api import PrefectApi, free_loopback_port
+from pipelines.prefect_api import standing_server
 
 BIN = Path(sys.executable).parent
 
@@ -28,23 +28,10 @@ def wait_until(check, seconds: float, what: str):
 
 @pytest.fixture(scope="module")
 def prefect_api(tmp_path_factory):
-    """`prefect server start` on 127.0.0.1 with its own home; stopped with SIGTERM afterwards."""
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path_factory.mktemp("prefect-server"))}
-    env.pop("PREFECT_API_URL", None)
-    port = free_loopback_port()
-    server = subprocess.Popen(
-        [BIN / "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--analytics-off"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    api = PrefectApi(f"http://127.0.0.1:{port}/api", server)
-    try:
-        api.ready(timeout=90)
-        yield api.url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    """`prefect server start` on 127.0.0.1 with its own home; stopped afterwards."""
+    environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    with standing_server(tmp_path_factory.mktemp("prefect-server"), environment) as url:
+        yield url
 
 
 def test_serve_registers_a_nightly_schedule_and_a_triggered_run_publishes(prefect_api, tmp_path):
