@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from transforms.disclosure import suppress_outcomes, suppress_talking_therapies, unclassified
+from transforms.disclosure import suppress_outcomes, suppress_talking_therapies
 from transforms.effect_sizes import t_interval
 
 HEADLINE = ("ECR-R", "anxiety")
@@ -174,15 +174,8 @@ def outcomes_as_shown(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
         ORDER BY c.instrument, c.subscale, c.grouping, c.group_id
         """,
     )
-    if viewer.role == "admin":
-        unclassified_counts = pl.Series(
-            [unclassified(row) for row in frame.iter_rows(named=True)], dtype=pl.List(pl.String)
-        )
-        return frame.drop("itt_participants").with_columns(
-            small_counts=pl.lit([], pl.List(pl.String)),
-            unclassified_counts=unclassified_counts,
-            is_suppressed=pl.lit(False),
-        )
+    if viewer.role == "admin":  # nothing withheld: no figure is about fewer than 0 people
+        return suppress_outcomes(frame, 0).drop("itt_participants")
     nested, site_of_cohort, alike = group_structure(warehouse)
     own = set()
     if viewer.role == "clinician":  # their sites, and the cohorts wholly within them, in full
@@ -249,8 +242,8 @@ def talking_therapies(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
         warehouse,
         "SELECT * FROM marts.talking_therapies WHERE grouping IN ('program', 'site', 'modality') ORDER BY ALL",
     )
-    if viewer.role == "admin":
-        return frame.with_columns(is_suppressed=pl.lit(False))
+    if viewer.role == "admin":  # nothing withheld
+        return suppress_talking_therapies(frame, 0)
     own = {("site", site) for site in viewer.sites} if viewer.role == "clinician" else set()
     return suppress_talking_therapies(frame, viewer.min_cell, own, group_structure(warehouse)[2])
 

@@ -178,11 +178,10 @@ def suppress_outcomes(
 ) -> pl.DataFrame:
     """`marts.cohort_outcomes` rows, every measure at once, as they may be shown outside a viewer's own scope (`own`:
     the (grouping, group_id) a clinician sees in full; `nested` and `alike` as in `group_sums`; n_enrolled is the
-    same for every measure of a group): withheld counts and statistics become null,
-    `small_counts` names the counts withheld for being small (the others were withheld as complements),
-    `unclassified_counts` those the mart left empty, and
-    `is_suppressed` marks each row that lost something. A row's statistics, about its completers, go with its
-    n_complete."""
+    same for every measure of a group): withheld counts and statistics become null, `small_counts` names the counts
+    withheld for being small (the others were withheld as complements), `unclassified_counts` those the mart left
+    empty, and `is_suppressed` marks each row that lost something. A row's statistics, about its completers, go with
+    its n_complete. With a min_cell of 0 (an admin's view), nothing is withheld."""
     rows = frame.to_dicts()
     mine = {i for i, row in enumerate(rows) if (row["grouping"], row["group_id"]) in own}
     sums = group_sums(rows, OUTCOME_COUNTS, PARTS_OF_A_TOTAL, nested or {}, alike, ("n_enrolled",))
@@ -190,7 +189,8 @@ def suppress_outcomes(
     for i, row in enumerate(rows):
         hidden = {c for j, c in withheld if j == i}
         row["small_counts"] = sorted(c for c in hidden if row[c] < min_cell)  # shown as "<5"; the rest "withheld"
-        row["unclassified_counts"] = unclassified(row)
+        # empty in the mart because nothing was classified (too few pairs, no cutoff): "not classified", not "withheld"
+        row["unclassified_counts"] = [c for c in CATEGORY_COUNTS if row[c] is None]
         too_few = i not in mine and ((row["n_complete"] or 0) < min_cell or "n_complete" in hidden)
         # Beside the completers' mean, an intent-to-treat figure that adds only a few non-completers would tell
         # which way those few went.
@@ -208,12 +208,6 @@ def suppress_outcomes(
         row["is_suppressed"] = bool(hidden) or too_few or few_more
     listed = {"small_counts": pl.List(pl.String), "unclassified_counts": pl.List(pl.String)}
     return pl.DataFrame(rows, schema={**frame.schema, **listed, "is_suppressed": pl.Boolean})
-
-
-def unclassified(row: dict) -> list[str]:
-    """The category counts that are empty in the mart because nothing was classified (too few complete pairs, no
-    cutoff): shown as "not classified", not "withheld"."""
-    return [c for c in CATEGORY_COUNTS if row[c] is None]
 
 
 TALKING_THERAPIES_RATES = {  # rate: (numerator, denominator)
