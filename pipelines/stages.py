@@ -16,7 +16,14 @@ import polars as pl
 
 from pipelines.inbox import InboxFile, UnreadableFile, read_table, sha256_of
 from pipelines.settings import Settings
-from pipelines.validation import MART_SUITES, RunParameters, SuiteResult, row_failures, validate_mart
+from pipelines.validation import (
+    MART_SUITES,
+    RunParameters,
+    SuiteResult,
+    in_future_limits,
+    row_failures,
+    validate_mart,
+)
 from pipelines.warehouse import IN_REBUILD, PARTICIPANT_MARTS, WarehouseBuild, stage_rows
 from transforms.alerts import program_alerts
 from transforms.datasets import DATASETS
@@ -194,7 +201,8 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
 
     Returns (participants rebuilt, quarantined rows released: their participant arrived, or their day came).
     """
-    now_due, their_participants = build.release_rows_now_due(as_of)
+    run = RunParameters(as_of, settings.timezone, settings.instruments)
+    now_due, their_participants = build.release_rows_now_due(in_future_limits(run))
     rebuilt = build.choose_rebuild(marts_digest(settings), also=their_participants)
     build.rebuild_model("marts.participants")
     _new, released = build.reconcile_relational_failures()

@@ -41,6 +41,18 @@ class RunParameters:
         }
 
 
+def in_future_limits(run: RunParameters) -> dict[str, tuple[str, int]]:
+    """Each dataset's `in_future` rule as its suite states it: the dated column, and the latest value allowed in the
+    numbers the suite compares (`_as_numbers`: days since 1970 for a date, seconds for a timestamp)."""
+    parameters, limits = run.as_dict(), {}
+    for suite in sorted(EXPECTATIONS_DIR.glob("*.json")):
+        for expectation in json.loads(suite.read_text(encoding="utf-8"))["expectations"]:
+            if expectation["meta"]["rule"] == "in_future":
+                arguments = expectation["kwargs"]
+                limits[suite.stem] = (arguments["column"], parameters[arguments["max_value"]["$PARAMETER"]])
+    return limits
+
+
 def load_suite(name: str):
     import great_expectations as gx
 

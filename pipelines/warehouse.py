@@ -13,7 +13,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -100,15 +100,6 @@ IN_REBUILD = "participant_id IN (SELECT participant_id FROM rebuild)"
 # Rules that relate a row to other rows, recomputed for the participants each refresh rebuilds
 # (transforms/sql/quality/relational_failures.sql).
 RELATIONAL_RULES = ("unknown_participant", "before_enrolment", "conflicting_duplicate")
-
-# The `in_future` rule of each dataset (expectations/*.json): its dated column, and how many days after the as-of
-# day that column may fall.
-IN_FUTURE = {
-    "participants": ("enrolled_date", 0),
-    "questionnaires": ("completed_at", 1),
-    "scores": ("completed_at", 1),
-    "exercises": ("started_at", 1),
-}
 
 
 def _raw_columns(dataset: str, columns: list[str]) -> str:
@@ -315,20 +306,22 @@ class WarehouseBuild:
         return {"rows_loaded": int(loaded), "rows_quarantined": int(quarantined)}
 
     # -- building ----------------------------------------------------------------------------------------
-    def release_rows_now_due(self, as_of: date) -> tuple[int, list[str]]:
-        """Rows an earlier refresh quarantined as `in_future` whose day has come by `as_of`: their entry is resolved,
-        and each loads unless another rule still holds it. Returns (rows released, their participants), whose marts
-        this refresh must rebuild."""
+    def release_rows_now_due(self, limits: dict[str, tuple[str, int]]) -> tuple[int, list[str]]:
+        """Rows an earlier refresh quarantined as `in_future` that this refresh's limits allow (`limits`: per dataset,
+        the dated column and its latest value as the suite compares it, pipelines/validation.py `in_future_limits`):
+        their entry is resolved, and each loads unless another rule still holds it. Returns (rows released, their
+        participants), whose marts this refresh must rebuild."""
+        as_number = "floor(epoch({0}) / CASE typeof({0}) WHEN 'DATE' THEN 86400 ELSE 1 END)"  # days, or seconds
         now_due = " UNION ALL ".join(
             f"SELECT file_number, source_row, participant_id FROM staging.{dataset} "
-            f"WHERE {column} < CAST($as_of AS DATE) + INTERVAL {days + 1} DAY"
-            for dataset, (column, days) in IN_FUTURE.items()
+            f"WHERE {as_number.format(column)} <= {int(latest)}"
+            for dataset, (column, latest) in limits.items()
         )
         due = f"""
             FROM quality.quarantine AS q JOIN ({now_due}) AS r USING (file_number, source_row)
             WHERE q.rule = 'in_future' AND NOT q.is_resolved
         """
-        released = self.con.execute(f"SELECT q.rowid, r.participant_id {due}", {"as_of": as_of}).fetchall()
+        released = self.con.execute(f"SELECT q.rowid, r.participant_id {due}").fetchall()
         self.con.execute(
             "UPDATE quality.quarantine SET is_resolved = true, resolved_at = now() WHERE list_contains($rows, rowid)",
             {"rows": [row for row, _ in released]},
