@@ -24,6 +24,8 @@ choose_filters(current_warehouse())
 navigation = st.navigation(
     [
         st.Page(PAGES / "overview.py", title="Program overview", default=True),
+        st.Page(PAGES / "comparisons.py", title="Comparisons", url_path="comparisons"),
+        st.Page(PAGES / "trends.py", title="Trends", url_path="trends"),
         st.Page(PAGES / "cohorts.py", title="Cohort outcomes", url_path="cohorts"),
         st.Page(PAGES / "exercises.py", title="Exercises", url_path="exercises"),
         st.Page(PAGES / "quality.py", title="Data quality", url_path="quality"),

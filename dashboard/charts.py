@@ -14,28 +14,42 @@ DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
 
 
 def cohort_trajectories(frame: pl.DataFrame, title: str = "Mean ECR-R anxiety by week and cohort") -> go.Figure:
-    """One line per cohort: mean score (1–7, lower is more secure) by week since enrolment."""
-    figure = go.Figure()
-    for index, (cohort_id,) in enumerate(frame.select("cohort_id").unique(maintain_order=True).iter_rows()):
-        cohort = frame.filter(pl.col("cohort_id") == cohort_id).sort("week")
-        figure.add_trace(
-            go.Scatter(
-                x=cohort["week"].to_list(),
-                y=cohort["mean_score"].to_list(),
-                customdata=cohort["n"].to_list(),
-                mode="lines+markers",
-                name=str(cohort_id),
-                line={"color": OKABE_ITO[index % len(OKABE_ITO)], "dash": DASHES[index // len(OKABE_ITO) % 6]},
-                hovertemplate="week %{x}: %{y:.2f} (n = %{customdata})<extra>%{fullData.name}</extra>",
-            )
+    """One row per cohort and one column per week since enrolment, coloured by the mean score (hover: the mean
+    and its n); a withheld week is blank. A cohort taught at several sites (`site_id`) has a row per site. A heat map
+    rather than a line per cohort: it stays readable, and cheap for the browser to draw, with hundreds of cohorts."""
+    shared = pl.col("site_id").n_unique().over("cohort_id") > 1 if "site_id" in frame.columns else pl.lit(False)
+    frame = frame.with_columns(
+        row=pl.when(shared)
+        .then(pl.format("{} ({})", "cohort_id", pl.col("site_id") if "site_id" in frame.columns else pl.lit("")))
+        .otherwise(pl.col("cohort_id").cast(pl.String))
+    )
+    cohorts = frame.select("row").unique().sort("row", descending=True)  # the first at the top
+    weeks = frame.select("week").unique().sort("week")
+    cells = cohorts.join(weeks, how="cross").join(frame, on=["row", "week"], how="left")
+
+    def grid(values: str) -> list[list]:
+        return [row.to_list() for row in cells[values].reshape((cohorts.height, weeks.height))]
+
+    figure = go.Figure(
+        go.Heatmap(
+            x=weeks["week"].to_list(),
+            y=cohorts["row"].to_list(),
+            z=grid("mean_score"),
+            customdata=grid("n"),
+            colorscale="Cividis",  # colour-blind-safe, and its lightness rises steadily, so it reads in grey print
+            colorbar={"title": {"text": "mean score"}},
+            xgap=1,
+            ygap=1,
+            hovertemplate="%{y}, week %{x}: %{z:.2f} (n = %{customdata})<extra></extra>",
         )
+    )
     figure.update_layout(
         title=title,
         xaxis_title="week since enrolment",
-        yaxis_title="mean score",
-        legend_title_text="cohort",
+        yaxis_title="cohort",
         template="simple_white",
-        margin={"t": 60, "l": 60, "r": 20, "b": 50},
+        height=max(260, 100 + 20 * cohorts.height),
+        margin={"t": 60, "l": 140, "r": 20, "b": 50},
     )
     return figure
 

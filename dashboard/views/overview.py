@@ -1,10 +1,12 @@
-"""Program overview: the headline change in attachment anxiety, rates, denominators and comparisons."""
+"""Program overview: the headline change in attachment anxiety, its rates and denominators, the intent-to-treat
+estimate and the NHS Talking Therapies indicators. Groups are compared on the Comparisons page, and followed over
+time on the Trends page."""
 
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, queries
-from dashboard.program_report import exported, program_report_for_funders
+from dashboard import queries
+from dashboard.program_report import program_report_for_funders
 from dashboard.session import current_filters, methods_link, page_header, publication_rule
 
 warehouse, viewer = page_header("Program overview")
@@ -81,56 +83,6 @@ if headline.get("itt_change") is not None:
         + methods_link("group-results-program-site-cohort-modality")
     )
 
-st.subheader(f"Comparisons: {filters.instrument} {filters.subscale}")
-grouping = st.radio("Compare", ["site", "cohort", "modality"], horizontal=True)
-groups = queries.group_outcomes(warehouse, viewer, filters.instrument, filters.subscale).filter(
-    pl.col("grouping") == grouping
-)
-if grouping == "site" and filters.sites:
-    groups = groups.filter(pl.col("group_id").is_in(list(filters.sites)))
-if grouping == "modality" and filters.modalities:
-    groups = groups.filter(pl.col("group_id").is_in(list(filters.modalities)))
-if grouping == "cohort" and (filters.sites or filters.modalities):
-    groups = groups.filter(pl.col("group_id").is_in(queries.cohorts_matching(warehouse, filters)))
-st.plotly_chart(
-    charts.forest_plot(
-        groups,
-        "group_id",
-        "mean_change",
-        "mean_change_ci_low",
-        "mean_change_ci_high",
-        f"Mean 10-week change by {grouping} (completers, 95% CI)",
-        "change in ECR-R anxiety",
-    ),
-    config={"displaylogo": False},
-)
-table = groups.select(
-    "group_id",
-    "n_enrolled",
-    "n_complete",
-    "mean_change",
-    "mean_change_ci_low",
-    "mean_change_ci_high",
-    "hedges_g",
-    *(
-        ["itt_change", "itt_ci_low", "itt_ci_high"]
-        if (filters.instrument, filters.subscale) == queries.HEADLINE
-        else []
-    ),
-    "is_suppressed",
-)
-st.dataframe(table, hide_index=True)
-st.download_button(
-    "Download this table (CSV)",
-    exported(table, publication_rule()).write_csv(),
-    file_name=f"outcomes_by_{grouping}.csv",
-    mime="text/csv",
-)
-st.caption(
-    f"Groups with fewer than {viewer.min_cell} completers are withheld outside your own scope, with "
-    f"another where needed so that none can be worked out from a total. {methods_link('small-numbers-and-privacy')}"
-)
-
 st.subheader("NHS Talking Therapies indicators (PHQ-9 with GAD-7)")
 nhs = queries.talking_therapies(warehouse, viewer)
 st.dataframe(nhs, hide_index=True)
@@ -139,37 +91,6 @@ st.caption(
     f"can be worked out from a total, are withheld (blank), and so are the rates they make. "
     + methods_link("group-results-program-site-cohort-modality")
 )
-
-st.subheader("Trend across intake cohorts")
-trend = queries.intake_trend(warehouse, viewer, filters)
-if trend.height:
-    st.plotly_chart(
-        charts.forest_plot(
-            trend.sort("intake_month", descending=True),
-            "intake_month",
-            "mean_change",
-            "ci_low",
-            "ci_high",
-            f"Mean 10-week change by month of enrolment ({filters.instrument} {filters.subscale}, completers, 95% CI)",
-            "change",
-        ),
-        config={"displaylogo": False},
-    )
-st.caption(
-    f"Months with fewer than {viewer.min_cell} completers are withheld. "
-    + methods_link("group-results-program-site-cohort-modality")
-)
-
-st.subheader("Trajectories by cohort")
-trajectories = queries.cohort_trajectories(warehouse, viewer, filters)
-trajectory_chart = charts.cohort_trajectories(
-    trajectories, f"Mean {filters.instrument} {filters.subscale} by week and cohort"
-)
-if trajectories.is_empty():
-    st.info("No cohort has enough participants to show.")
-else:
-    st.plotly_chart(trajectory_chart, config={"displaylogo": False})
-    st.caption(f"Mean score per week since enrolment; weeks with fewer than {viewer.min_cell} people are withheld.")
 
 st.subheader("Program report")
 st.download_button(

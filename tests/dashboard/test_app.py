@@ -10,7 +10,7 @@ from dashboard.session import DEMO_IDENTITIES
 from pipelines.generate import SAMPLE_AS_OF
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-PAGES = ["overview", "cohorts", "exercises", "quality", "methods"]
+PAGES = ["overview", "comparisons", "trends", "cohorts", "exercises", "quality", "methods"]
 
 
 def open_page(page: str, identity: str) -> AppTest:
@@ -34,7 +34,7 @@ def test_every_page_renders_in_every_role_with_its_as_of_day(page, identity):
         assert any("Demo mode" in info.value and identity in info.value for info in app.info)
 
 
-def test_the_overview_shows_the_headline_with_its_interval_and_denominator(sample_warehouse):
+def test_the_overview_shows_the_headline_with_its_interval_and_denominator_and_comparisons_the_groups(sample_warehouse):
     with duckdb.connect(str(sample_warehouse), read_only=True) as con:
         change, low, high, complete, enrolled = con.execute(
             "SELECT mean_change, mean_change_ci_low, mean_change_ci_high, n_complete, n_enrolled "
@@ -50,7 +50,7 @@ def test_the_overview_shows_the_headline_with_its_interval_and_denominator(sampl
     assert metrics["95% confidence interval"] == f"{low:+.2f} to {high:+.2f}"
     assert metrics["Completers"] == f"{complete} of {enrolled}"
     assert metrics["10-week change, everyone enrolled (mixed model)"] == f"{itt:+.2f}"
-    by_site = app.dataframe[1].value  # the comparison table, by site at first
+    by_site = open_page("comparisons", "Program lead (demo)").dataframe[0].value  # by site at first
     assert by_site.set_index("group_id").loc["north", "itt_change"] == pytest.approx(site_itt)
 
 
@@ -84,12 +84,11 @@ def test_without_a_warehouse_the_app_says_how_to_start(monkeypatch, tmp_path):
     assert "securebase dashboard --warehouse FILE" in app.error[0].value
 
 
-def test_the_sidebar_filters_narrow_the_overview():
+def test_the_sidebar_filters_narrow_the_comparisons():
     app = AppTest.from_file(str(APP), default_timeout=60)
     app.session_state["filter_sites"] = ["north"]
     app.session_state["filter_measure"] = "GAD-7 · total"
-    app.run()
+    app.switch_page(str(APP.parent / "views" / "comparisons.py")).run()
     assert not app.exception
-    assert any(s.value == "Comparisons: GAD-7 total" for s in app.subheader)
-    compared = app.dataframe[1].value  # the comparison table (the first is who is counted)
-    assert list(compared["group_id"]) == ["north"]
+    assert any(s.value == "10-week change in GAD-7 total" for s in app.subheader)
+    assert list(app.dataframe[0].value["group_id"]) == ["north"]

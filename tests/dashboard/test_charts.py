@@ -2,16 +2,24 @@
 
 import polars as pl
 
-from dashboard.charts import OKABE_ITO, cohort_trajectories
+from dashboard.charts import cohort_trajectories
 
 
-def test_one_line_per_cohort_in_week_order_with_colour_blind_safe_colours():
+def test_one_row_per_cohort_and_a_column_per_week_with_withheld_weeks_blank():
     frame = pl.DataFrame(
-        {"cohort_id": ["a", "a", "b", "b"], "week": [1, 0, 0, 1], "n": [6, 7, 5, 5], "mean_score": [4.5, 4.8, 5.0, 4.9]}
+        {"cohort_id": ["a", "a", "b", "c"], "week": [1, 0, 2, 0], "n": [6, 7, 5, 9], "mean_score": [4.5, 4.8, 5.0, 3.0]}
     )
-    figure = cohort_trajectories(frame)
-    assert [trace.name for trace in figure.data] == ["a", "b"]
-    assert list(figure.data[0].x) == [0, 1] and list(figure.data[0].y) == [4.8, 4.5]
-    assert list(figure.data[0].customdata) == [7, 6]
-    assert {trace.line.color for trace in figure.data} <= set(OKABE_ITO)
-    assert figure.layout.yaxis.title.text == "mean score"
+    [heat_map] = cohort_trajectories(frame).data
+    assert list(heat_map.y) == ["c", "b", "a"]  # the first cohort at the top
+    assert list(heat_map.x) == [0, 1, 2]
+    assert [list(row) for row in heat_map.z] == [[3.0, None, None], [None, None, 5.0], [4.8, 4.5, None]]
+    assert [list(row) for row in heat_map.customdata] == [[9, None, None], [None, None, 5], [7, 6, None]]
+
+
+def test_a_cohort_taught_at_two_sites_has_a_row_per_site():
+    frame = pl.DataFrame(
+        {"cohort_id": ["a", "b", "b"], "site_id": ["north", "north", "south"], "week": [0, 0, 0], "n": [5, 6, 7]}
+    ).with_columns(mean_score=pl.col("n") / 2)
+    [heat_map] = cohort_trajectories(frame).data
+    assert list(heat_map.y) == ["b (south)", "b (north)", "a"]
+    assert [list(row) for row in heat_map.z] == [[3.5], [3.0], [2.5]]

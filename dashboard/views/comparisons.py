@@ -1,0 +1,62 @@
+"""Comparisons: the 10-week change of each site, cohort or modality, with its interval, counts and the
+intent-to-treat estimate."""
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, queries
+from dashboard.program_report import exported
+from dashboard.session import current_filters, methods_link, page_header, publication_rule
+
+warehouse, viewer = page_header("Comparisons")
+filters = current_filters()
+
+st.subheader(f"10-week change in {filters.instrument} {filters.subscale}")
+grouping = st.radio("Compare", ["site", "cohort", "modality"], horizontal=True)
+groups = queries.group_outcomes(warehouse, viewer, filters.instrument, filters.subscale).filter(
+    pl.col("grouping") == grouping
+)
+if grouping == "site" and filters.sites:
+    groups = groups.filter(pl.col("group_id").is_in(list(filters.sites)))
+if grouping == "modality" and filters.modalities:
+    groups = groups.filter(pl.col("group_id").is_in(list(filters.modalities)))
+if grouping == "cohort" and (filters.sites or filters.modalities):
+    groups = groups.filter(pl.col("group_id").is_in(queries.cohorts_matching(warehouse, filters)))
+st.plotly_chart(
+    charts.forest_plot(
+        groups,
+        "group_id",
+        "mean_change",
+        "mean_change_ci_low",
+        "mean_change_ci_high",
+        f"Mean 10-week change by {grouping} (completers, 95% CI)",
+        "change in ECR-R anxiety",
+    ),
+    config={"displaylogo": False},
+)
+table = groups.select(
+    "group_id",
+    "n_enrolled",
+    "n_complete",
+    "mean_change",
+    "mean_change_ci_low",
+    "mean_change_ci_high",
+    "hedges_g",
+    *(
+        ["itt_change", "itt_ci_low", "itt_ci_high"]
+        if (filters.instrument, filters.subscale) == queries.HEADLINE
+        else []
+    ),
+    "is_suppressed",
+)
+st.dataframe(table, hide_index=True)
+st.download_button(
+    "Download this table (CSV)",
+    exported(table, publication_rule()).write_csv(),
+    file_name=f"outcomes_by_{grouping}.csv",
+    mime="text/csv",
+)
+st.caption(
+    f"Groups with fewer than {viewer.min_cell} completers are withheld outside your own scope, with "
+    f"another where needed so that none can be worked out from a total. {methods_link('small-numbers-and-privacy')}"
+)

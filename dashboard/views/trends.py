@@ -1,0 +1,43 @@
+"""Trends: the 10-week change by month of enrolment, and each cohort's mean score week by week."""
+
+import streamlit as st
+
+from dashboard import charts, queries
+from dashboard.session import current_filters, methods_link, page_header
+
+warehouse, viewer = page_header("Trends")
+filters = current_filters()
+
+st.subheader("Trend across intake cohorts")
+trend = queries.intake_trend(warehouse, viewer, filters)
+if trend.height:
+    st.plotly_chart(
+        charts.forest_plot(
+            trend.sort("intake_month", descending=True),
+            "intake_month",
+            "mean_change",
+            "ci_low",
+            "ci_high",
+            f"Mean 10-week change by month of enrolment ({filters.instrument} {filters.subscale}, completers, 95% CI)",
+            "change",
+        ),
+        config={"displaylogo": False},
+    )
+st.caption(
+    f"Months with fewer than {viewer.min_cell} completers are withheld. "
+    + methods_link("group-results-program-site-cohort-modality")
+)
+
+st.subheader("Trajectories by cohort")
+trajectories = queries.cohort_trajectories(warehouse, viewer, filters)
+trajectory_chart = charts.cohort_trajectories(
+    trajectories, f"Mean {filters.instrument} {filters.subscale} by week and cohort"
+)
+if trajectories.is_empty():
+    st.info("No cohort has enough participants to show.")
+else:
+    st.plotly_chart(trajectory_chart, config={"displaylogo": False})
+    st.caption(
+        f"Each row is a cohort and each column a week since enrolment, coloured by the cohort's mean score that week "
+        f"(lower is more secure); a week with fewer than {viewer.min_cell} people is withheld (blank)."
+    )
