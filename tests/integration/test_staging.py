@@ -48,6 +48,21 @@ def test_items_must_be_whole_numbers_and_trailing_blanks_are_trimmed():
     assert staged["unparseable_columns"].to_list() == [["item_2"], [], ["item_1"]]
 
 
+def test_rows_with_the_last_item_answered_keep_their_blanks_and_unparsed_answers_in_place():
+    # the usual row (last item answered, every answer whole) takes a faster path than the rows above
+    staged = stage(
+        "questionnaires",
+        questionnaire_rows(
+            completed_at=["2026-03-01", "2026-03-01", "2026-03-01", "not a day"],
+            item_1=["3", "3", "5.5", "1e0"],
+            item_2=[None, "4.0", "2", "7"],
+            item_3=["4", "four", "1", "2"],
+        ),
+    )
+    assert staged["responses"].to_list() == [[3, None, 4], [3, 4, None], [None, 2, 1], [1, 7, 2]]
+    assert staged["unparseable_columns"].to_list() == [[], ["item_3"], ["item_1"], ["completed_at"]]
+
+
 def test_unparseable_dates_and_numbers_are_named():
     staged = stage(
         "exercises",
