@@ -17,46 +17,67 @@ def item_failures(batch: pl.DataFrame, instruments: dict[str, Instrument]) -> pl
     """Questionnaire rows with an item out of the instrument's range or answered beyond its last item.
 
     `batch`: typed staging rows with `source_row`, `instrument` and `responses` (list of int). Rows of an
-    unknown instrument are left to the `unknown_instrument` rule. Rows are flagged with list operations
-    first, and only the (rare) flagged rows are spread out item by item to name the columns.
+    unknown instrument are left to the `unknown_instrument` rule. Rows are flagged with list aggregates first
+    (smallest and largest answer, answers beyond the last item), and only the (rare) flagged rows are spread out
+    item by item to name the columns.
     """
-    parts = []
-    for instrument in instruments.values():
-        if instrument.kind != "items":
-            continue
-        responses = pl.col("responses")
-        in_range = pl.element().is_between(instrument.min, instrument.max)
-        flagged = batch.filter(
-            (pl.col("instrument") == instrument.id)
-            & (
-                responses.list.head(instrument.item_count).list.eval(in_range.not_()).list.any()
-                | (responses.list.slice(instrument.item_count).list.drop_nulls().list.len() > 0)
+    limits = pl.DataFrame(
+        [
+            (
+                i.id,
+                i.item_count,
+                i.min,
+                i.max,
+                f"{i.id} has {i.item_count} items; columns beyond must be blank",
+                f"{i.id} items run {i.min:g}–{i.max:g}",
             )
+            for i in instruments.values()
+            if i.kind == "items"
+        ],
+        schema={
+            "instrument": pl.String,
+            "item_count": pl.Int64,
+            "low": pl.Float64,
+            "high": pl.Float64,
+            "beyond_detail": pl.String,
+            "range_detail": pl.String,
+        },
+        orient="row",
+    )
+
+    def limit(column: str) -> pl.Expr:  # the row's instrument's, without copying its answers in a join
+        return pl.col("instrument").replace_strict(limits["instrument"], limits[column], default=None)
+
+    answered = pl.col("responses").list.head(limit("item_count"))
+    flagged = (
+        batch.select("source_row", "instrument", "responses")
+        .filter(
+            (answered.list.min() < limit("low"))
+            | (answered.list.max() > limit("high"))
+            | pl.col("responses").list.slice(limit("item_count")).list.max().is_not_null()
         )
-        if flagged.is_empty():
-            continue
-        items = (
-            flagged.select("source_row", "responses")
-            .with_columns(item=pl.int_ranges(1, pl.col("responses").list.len() + 1))
-            .explode("responses", "item")
-            .filter(pl.col("responses").is_not_null())
-        )
-        beyond = items.filter(pl.col("item") > instrument.item_count).select(
-            "source_row",
-            rule=pl.lit("item_beyond_instrument"),
-            column_name=pl.format("item_{}", "item"),
-            detail=pl.lit(f"{instrument.id} has {instrument.item_count} items; columns beyond must be blank"),
-        )
-        out_of_range = items.filter(
-            (pl.col("item") <= instrument.item_count) & ~pl.col("responses").is_between(instrument.min, instrument.max)
-        ).select(
-            "source_row",
-            rule=pl.lit("out_of_range"),
-            column_name=pl.format("item_{}", "item"),
-            detail=pl.lit(f"{instrument.id} items run {instrument.min:g}–{instrument.max:g}"),
-        )
-        parts += [beyond, out_of_range]
-    return pl.concat(parts).cast(FAILURE_SCHEMA) if parts else pl.DataFrame(schema=FAILURE_SCHEMA)
+        .join(limits, on="instrument")
+    )
+    items = (
+        flagged.with_columns(item=pl.int_ranges(1, pl.col("responses").list.len() + 1))
+        .explode("responses", "item")
+        .filter(pl.col("responses").is_not_null())
+    )
+    beyond = items.filter(pl.col("item") > pl.col("item_count")).select(
+        "source_row",
+        rule=pl.lit("item_beyond_instrument"),
+        column_name=pl.format("item_{}", "item"),
+        detail="beyond_detail",
+    )
+    out_of_range = items.filter(
+        (pl.col("item") <= pl.col("item_count")) & ~pl.col("responses").is_between(pl.col("low"), pl.col("high"))
+    ).select(
+        "source_row",
+        rule=pl.lit("out_of_range"),
+        column_name=pl.format("item_{}", "item"),
+        detail="range_detail",
+    )
+    return pl.concat([beyond, out_of_range]).cast(FAILURE_SCHEMA)
 
 
 def score_failures(batch: pl.DataFrame, instruments: dict[str, Instrument]) -> pl.DataFrame:
