@@ -118,7 +118,9 @@ def figures_markdown(run: dict) -> str:
         )
     lines += [
         "",
-        "Dashboard in headless Chromium (seconds to the last element on the page):",
+        "Dashboard in headless Chromium (seconds on the page's own clock until the page's last element shows: from "
+        "the navigation for a first render, from the click on the page's link for a cached re-render, the median of "
+        "three):",
         "",
         "| participants | page | first render | cached re-render |",
         "|---:|---|---:|---:|",
