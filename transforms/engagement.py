@@ -41,9 +41,11 @@ def exercise_effects(practices: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def spearman_with_interval(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+def spearman_with_interval(x: np.ndarray, y: np.ndarray) -> tuple[float | None, float | None, float | None]:
     """Spearman's rho with a 95% CI from Fisher's z, using the Fieller, Hartley & Pearson (1957) standard
-    error 1.03 / sqrt(n − 3)."""
+    error 1.03 / sqrt(n − 3); None when rho is undefined (everyone practised the same, or changed the same)."""
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return None, None, None
     rho = float(stats.spearmanr(x, y).statistic)
     half_width = 1.96 * 1.03 / math.sqrt(len(x) - 3)
     z = math.atanh(max(min(rho, 0.999999), -0.999999))

@@ -58,3 +58,20 @@ def test_weeks_outside_0_to_10_do_not_count_and_too_few_people_give_nothing():
         }
     )
     assert dose_response(minutes, outcomes).is_empty()
+
+
+def test_rho_is_left_out_when_no_one_practised():
+    people = [f"P{i}" for i in range(6)]
+    outcomes = pl.DataFrame(
+        {
+            "participant_id": people,
+            "instrument": "ECR-R",
+            "subscale": "anxiety",
+            "outcome_status": "complete",
+            "change_score": [-0.1 * i for i in range(6)],
+        }
+    )
+    no_practice = pl.DataFrame(schema={"participant_id": pl.String, "week": pl.Int32, "minutes": pl.Float64})
+    overall = dose_response(no_practice, outcomes).filter(pl.col("practice_group") == "all").row(0, named=True)
+    assert overall["n"] == 6 and overall["minutes_max"] == 0
+    assert (overall["spearman_rho"], overall["spearman_rho_ci_low"], overall["spearman_rho_ci_high"]) == (None,) * 3
