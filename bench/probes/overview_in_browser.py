@@ -15,11 +15,11 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, for run.py
-from run import PAGES, dashboard_server, wait_until_shown  # noqa: E402
+from run import PAGES, dashboard_server, shown_at  # noqa: E402
 
 arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
 warehouse = Path(arguments[0] if arguments else "bench/results/100000/warehouse.duckdb")
-READY = {name: (link, ready) for name, link, ready in PAGES}
+READY = {name: (link, ready) for name, link, ready, _charts in PAGES}
 with dashboard_server(warehouse, 8799) as url, sync_playwright() as playwright:
     browser = playwright.chromium.launch(
         executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"]
@@ -28,13 +28,13 @@ with dashboard_server(warehouse, 8799) as url, sync_playwright() as playwright:
         page = browser.new_page()
         if "--warm-static" in sys.argv:
             page.goto(f"{url}/methods")
-            wait_until_shown(page, READY["methods"][1])
+            shown_at(page, READY["methods"][1])
         started = time.perf_counter()
         page.goto(url)
         marks = {}
         page.wait_for_function("() => document.querySelector('[data-testid=stMetric]') !== null", polling="raf")
         marks["first metric"] = f"{time.perf_counter() - started:.2f} s"
-        wait_until_shown(page, READY["overview"][1])
+        shown_at(page, READY["overview"][1])
         marks["last element"] = f"{time.perf_counter() - started:.2f} s"
         print(f"attempt {attempt}: {marks}")
         page.close()
@@ -48,7 +48,7 @@ with dashboard_server(warehouse, 8799) as url, sync_playwright() as playwright:
         idle.wait_for(timeout=60_000)
         started = time.perf_counter()
         sidebar.get_by_role("link", name=READY[name][0]).click()
-        wait_until_shown(page, READY[name][1])
+        shown_at(page, READY[name][1])
         return time.perf_counter() - started
 
     for name in READY:
