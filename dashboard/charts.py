@@ -1,7 +1,7 @@
 """Pure chart builders: frame in, Plotly figure out (tested without Streamlit).
 
-Colours come from a colour-blind-safe qualitative palette (Okabe & Ito), and lines also differ by dash so
-that charts stay readable in grey print.
+Colours come from a colour-blind-safe palette (Okabe & Ito; Cividis for the heat map), and stacked bars also
+differ by pattern, so that charts stay readable in grey print.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import plotly.graph_objects as go
 import polars as pl
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
 
 
 def cohort_trajectories(frame: pl.DataFrame, title: str = "Mean ECR-R anxiety by week and cohort") -> go.Figure:
@@ -24,8 +23,12 @@ def cohort_trajectories(frame: pl.DataFrame, title: str = "Mean ECR-R anxiety by
         .otherwise(pl.col("cohort_id").cast(pl.String))
     )
     cohorts = frame.select("row").unique().sort("row", descending=True)  # the first at the top
-    weeks = frame.select("week").unique().sort("week")
-    cells = cohorts.join(weeks, how="cross").join(frame, on=["row", "week"], how="left")
+    weeks = pl.DataFrame({"week": range(frame["week"].min() or 0, (frame["week"].max() or 0) + 1)})
+    cells = (  # every cohort × week, in the order of the grid; a week withheld for everyone is still a column
+        cohorts.join(weeks, how="cross")
+        .join(frame, on=["row", "week"], how="left")
+        .sort(["row", "week"], descending=[True, False])
+    )
 
     def grid(values: str) -> list[list]:
         return [row.to_list() for row in cells[values].reshape((cohorts.height, weeks.height))]
@@ -40,6 +43,7 @@ def cohort_trajectories(frame: pl.DataFrame, title: str = "Mean ECR-R anxiety by
             colorbar={"title": {"text": "mean score"}},
             xgap=1,
             ygap=1,
+            hoverongaps=False,  # a withheld cell shows nothing
             hovertemplate="%{y}, week %{x}: %{z:.2f} (n = %{customdata})<extra></extra>",
         )
     )
@@ -47,6 +51,7 @@ def cohort_trajectories(frame: pl.DataFrame, title: str = "Mean ECR-R anxiety by
         title=title,
         xaxis_title="week since enrolment",
         yaxis_title="cohort",
+        yaxis_type="category",  # cohort names such as "2026-03" are names, not dates
         template="simple_white",
         height=max(260, 100 + 20 * cohorts.height),
         margin={"t": 60, "l": 140, "r": 20, "b": 50},

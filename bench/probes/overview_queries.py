@@ -1,5 +1,6 @@
-"""Seconds of each query behind the overview page, uncached, as a program lead; then of the whole page's script
-once its queries are cached, run by Streamlit's AppTest (bench/README.md, "Dashboard").
+"""Seconds of each query behind the program pages (overview, comparisons, trends), uncached, as a program lead;
+then of the overview's whole script once its queries are cached, run by Streamlit's AppTest (bench/README.md,
+"Dashboard").
 
 .venv/bin/python bench/probes/overview_queries.py [bench/results/100000/warehouse.duckdb]
 """

@@ -7,7 +7,10 @@ from dashboard.session import current_filters, methods_link, page_header
 
 warehouse, viewer = page_header("Cohort outcomes")
 if not viewer.sees_participants:
-    st.info("Participant-level views are for clinicians of a site. Program leads see aggregates on the overview.")
+    st.info(
+        "Participant-level views are for clinicians of a site. Program leads see aggregates on the overview, "
+        "comparisons and trends pages."
+    )
     st.stop()
 
 cohorts = queries.cohorts_in_scope(warehouse, viewer)

@@ -30,7 +30,7 @@ st.plotly_chart(
         "mean_change_ci_low",
         "mean_change_ci_high",
         f"Mean 10-week change by {grouping} (completers, 95% CI)",
-        "change in ECR-R anxiety",
+        f"change in {filters.instrument} {filters.subscale}",
     ),
     config={"displaylogo": False},
 )

@@ -30,14 +30,14 @@ st.caption(
 
 st.subheader("Trajectories by cohort")
 trajectories = queries.cohort_trajectories(warehouse, viewer, filters)
-trajectory_chart = charts.cohort_trajectories(
-    trajectories, f"Mean {filters.instrument} {filters.subscale} by week and cohort"
-)
 if trajectories.is_empty():
     st.info("No cohort has enough participants to show.")
 else:
-    st.plotly_chart(trajectory_chart, config={"displaylogo": False})
-    st.caption(
-        f"Each row is a cohort and each column a week since enrolment, coloured by the cohort's mean score that week "
-        f"(lower is more secure); a week with fewer than {viewer.min_cell} people is withheld (blank)."
+    st.plotly_chart(
+        charts.cohort_trajectories(trajectories, f"Mean {filters.instrument} {filters.subscale} by week and cohort"),
+        config={"displaylogo": False},
     )
+st.caption(
+    f"Each row is a cohort and each column a week since enrolment, coloured by the cohort's mean score that week; "
+    f"a week with fewer than {viewer.min_cell} people is withheld (blank)."
+)

@@ -23,3 +23,12 @@ def test_a_cohort_taught_at_two_sites_has_a_row_per_site():
     [heat_map] = cohort_trajectories(frame).data
     assert list(heat_map.y) == ["b (south)", "b (north)", "a"]
     assert [list(row) for row in heat_map.z] == [[3.5], [3.0], [2.5]]
+
+
+def test_a_week_withheld_for_every_cohort_stays_a_blank_column_and_cohort_names_stay_names():
+    frame = pl.DataFrame({"cohort_id": ["2026-03", "2026-03"], "week": [1, 4], "n": [5, 6], "mean_score": [4.0, 3.5]})
+    figure = cohort_trajectories(frame)
+    [heat_map] = figure.data
+    assert list(heat_map.x) == [1, 2, 3, 4]
+    assert [list(row) for row in heat_map.z] == [[4.0, None, None, 3.5]]
+    assert figure.layout.yaxis.type == "category" and heat_map.hoverongaps is False
