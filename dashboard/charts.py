@@ -16,12 +16,11 @@ def cohort_trajectories(frame: pl.DataFrame, title: str = "Mean ECR-R anxiety by
     """One row per cohort and one column per week since enrolment, coloured by the mean score (hover: the mean
     and its n); a withheld week is blank. A cohort taught at several sites (`site_id`) has a row per site. A heat map
     rather than a line per cohort: it stays readable, and cheap for the browser to draw, with hundreds of cohorts."""
-    shared = pl.col("site_id").n_unique().over("cohort_id") > 1 if "site_id" in frame.columns else pl.lit(False)
-    frame = frame.with_columns(
-        row=pl.when(shared)
-        .then(pl.format("{} ({})", "cohort_id", pl.col("site_id") if "site_id" in frame.columns else pl.lit("")))
-        .otherwise(pl.col("cohort_id").cast(pl.String))
-    )
+    row = pl.col("cohort_id").cast(pl.String)
+    if "site_id" in frame.columns:
+        shared = pl.col("site_id").n_unique().over("cohort_id") > 1
+        row = pl.when(shared).then(pl.format("{} ({})", "cohort_id", "site_id")).otherwise(row)
+    frame = frame.with_columns(row=row)
     cohorts = frame.select("row").unique().sort("row", descending=True)  # the first at the top
     weeks = pl.DataFrame({"week": range(frame["week"].min() or 0, (frame["week"].max() or 0) + 1)})
     cells = (  # every cohort × week, in the order of the grid; a week withheld for everyone is still a column
