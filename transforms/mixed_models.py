@@ -28,20 +28,24 @@ def _sample_participants(scores: pl.DataFrame, max_participants: int, seed: int)
 
 def _fit(formula: str, data, re_formula: str | None, start_params=None):
     import statsmodels.formula.api as smf
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, SingularMatrixWarning
 
     with warnings.catch_warnings():
-        # "MLE on the boundary" (a variance near zero) still gives valid fixed effects; convergence decides.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
+        # "MLE on the boundary" (a variance near zero, a singular covariance on the way) still gives valid fixed
+        # effects; convergence decides.
+        for quiet in (ConvergenceWarning, SingularMatrixWarning, RuntimeWarning):
+            warnings.simplefilter("ignore", quiet)
         model = smf.mixedlm(formula, data, groups=data["participant_id"], re_formula=re_formula)
-        if start_params is not None:  # near the optimum already: L-BFGS finishes in a few steps, Powell if it fails
-            result = model.fit(reml=True, method=["lbfgs", "powell"], start_params=start_params)
-        else:  # Powell first, then L-BFGS: BFGS, the default first choice, often stops short on these models
-            result = model.fit(reml=True, method=["powell", "lbfgs"])
-    if not result.converged or not np.all(np.isfinite(result.bse_fe)):
-        raise ValueError("did not converge")
-    return result
+        # L-BFGS finishes in a few steps when it succeeds; where it stops short or meets a singular matrix, Powell,
+        # slower but sturdier, then L-BFGS from where Powell ends (bench/README.md, sessions 3 and 5)
+        for methods in (["lbfgs"], ["powell", "lbfgs"]):
+            try:
+                result = model.fit(reml=True, method=methods, start_params=start_params)
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+            if result.converged and np.all(np.isfinite(result.bse_fe)):
+                return result
+    raise ValueError("did not converge")
 
 
 def _moment_start(data: pl.DataFrame):
