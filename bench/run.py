@@ -150,7 +150,8 @@ PAGES = [
     ("comparisons", "Comparisons", "completers are withheld outside your own scope", 1),
     ("trends", "Trends", "Each row is a cohort", 2),
     ("cohorts", "Cohort outcomes", "Participant-level views are for clinicians", 0),
-    ("exercises", "Exercises", "An association among completers", 3),
+    ("exercises", "Exercises", "Dose–response has a page of its own", 2),
+    ("dose_response", "Dose–response", "An association among completers", 1),
     ("quality", "Data quality", "Reports name files, rules, columns and rows", 0),
     ("methods", "Methods", "Claus, N., Scherbaum", 0),
 ]
@@ -232,7 +233,7 @@ def dashboard_renders(warehouse: Path, port: int) -> tuple[float, dict]:
         for name, link, ready, charts in PAGES:
             # first render: a new browser session opening the page, with nothing cached for it yet but the browser's
             # copy of Streamlit's front end
-            page.goto(f"{url}/{'' if name == 'overview' else name}")
+            page.goto(f"{url}/{'' if name == 'overview' else name.replace('_', '-')}")
             first = shown_at(page, ready, charts)
             # cached re-render: from the click on its link to its last element, back from another page whose script
             # has finished (so the click is not queued behind it); the median of three

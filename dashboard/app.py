@@ -28,6 +28,7 @@ navigation = st.navigation(
         st.Page(PAGES / "trends.py", title="Trends", url_path="trends"),
         st.Page(PAGES / "cohorts.py", title="Cohort outcomes", url_path="cohorts"),
         st.Page(PAGES / "exercises.py", title="Exercises", url_path="exercises"),
+        st.Page(PAGES / "dose_response.py", title="Dose–response", url_path="dose-response"),
         st.Page(PAGES / "quality.py", title="Data quality", url_path="quality"),
         st.Page(PAGES / "methods.py", title="Methods", url_path="methods"),
     ]

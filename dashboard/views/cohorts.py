@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, queries
-from dashboard.session import current_filters, methods_link, page_header
+from dashboard.session import current_filters, methods_link, page_header, show_chart
 
 warehouse, viewer = page_header("Cohort outcomes")
 if not viewer.sees_participants:
@@ -25,10 +25,7 @@ if not cohorts:
 cohort = st.selectbox("Cohort", cohorts)
 
 scores = queries.participant_scores(warehouse, viewer, cohort)
-st.plotly_chart(
-    charts.spaghetti(scores, queries.minimum_reliable_change(warehouse), f"ECR-R anxiety in {cohort}"),
-    config={"displaylogo": False},
-)
+show_chart(charts.spaghetti(scores, queries.minimum_reliable_change(warehouse), f"ECR-R anxiety in {cohort}"))
 st.caption(
     f"Thin lines: each participant; bold: the cohort's weekly mean; shaded: ± the minimum reliable change "
     f"around the mean baseline. {methods_link('reliable-change-jacobson-truax-1991')}"

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import charts, queries
 from dashboard.program_report import exported
-from dashboard.session import current_filters, methods_link, page_header, publication_rule
+from dashboard.session import current_filters, methods_link, page_header, publication_rule, show_chart
 
 warehouse, viewer = page_header("Comparisons")
 filters = current_filters()
@@ -22,7 +22,7 @@ if grouping == "modality" and filters.modalities:
     groups = groups.filter(pl.col("group_id").is_in(list(filters.modalities)))
 if grouping == "cohort" and (filters.sites or filters.modalities):
     groups = groups.filter(pl.col("group_id").is_in(queries.cohorts_matching(warehouse, filters)))
-st.plotly_chart(
+show_chart(
     charts.forest_plot(
         groups,
         "group_id",
@@ -31,8 +31,7 @@ st.plotly_chart(
         "mean_change_ci_high",
         f"Mean 10-week change by {grouping} (completers, 95% CI)",
         f"change in {filters.instrument} {filters.subscale}",
-    ),
-    config={"displaylogo": False},
+    )
 )
 table = groups.select(
     "group_id",

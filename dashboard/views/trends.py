@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, queries
-from dashboard.session import current_filters, methods_link, page_header
+from dashboard.session import current_filters, methods_link, page_header, show_chart
 
 warehouse, viewer = page_header("Trends")
 filters = current_filters()
@@ -11,7 +11,7 @@ filters = current_filters()
 st.subheader("Trend across intake cohorts")
 trend = queries.intake_trend(warehouse, viewer, filters)
 if trend.height:
-    st.plotly_chart(
+    show_chart(
         charts.forest_plot(
             trend.sort("intake_month", descending=True),
             "intake_month",
@@ -20,8 +20,7 @@ if trend.height:
             "ci_high",
             f"Mean 10-week change by month of enrolment ({filters.instrument} {filters.subscale}, completers, 95% CI)",
             "change",
-        ),
-        config={"displaylogo": False},
+        )
     )
 st.caption(
     f"Months with fewer than {viewer.min_cell} completers are withheld. "
@@ -33,9 +32,8 @@ trajectories = queries.cohort_trajectories(warehouse, viewer, filters)
 if trajectories.is_empty():
     st.info("No cohort has enough participants to show.")
 else:
-    st.plotly_chart(
-        charts.cohort_trajectories(trajectories, f"Mean {filters.instrument} {filters.subscale} by week and cohort"),
-        config={"displaylogo": False},
+    show_chart(
+        charts.cohort_trajectories(trajectories, f"Mean {filters.instrument} {filters.subscale} by week and cohort")
     )
 st.caption(
     f"Each row is a cohort and each column a week since enrolment, coloured by the cohort's mean score that week; "

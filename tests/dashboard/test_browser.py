@@ -85,6 +85,7 @@ PAGE_HEADINGS = {
     "Trends": "Trends",
     "Cohort outcomes": "Cohort outcomes",
     "Exercises": "Exercises",
+    "Dose–response": "Dose–response",
     "Data quality": "Data quality",
     "Methods": "How securebase computes outcomes",
 }

@@ -1,0 +1,36 @@
+"""Dose–response: the 10-week change in ECR-R attachment anxiety by tertile of practice minutes, and Spearman's rho."""
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, queries
+from dashboard.session import methods_link, page_header, show_chart
+
+warehouse, viewer = page_header("Dose–response")
+
+dose = queries.dose_response(warehouse, viewer)
+if dose.height:
+    tertiles = dose.filter(pl.col("practice_group") != "all")
+    show_chart(
+        charts.forest_plot(
+            tertiles,
+            "practice_group",
+            "mean_change",
+            "mean_change_ci_low",
+            "mean_change_ci_high",
+            "10-week change in ECR-R anxiety by tertile of practice minutes",
+            "change",
+        )
+    )
+    overall = dose.filter(pl.col("practice_group") == "all")
+    if overall.height and overall["spearman_rho"][0] is not None:
+        row = overall.row(0, named=True)
+        st.metric(
+            "Spearman's rho, minutes against change",
+            f"{row['spearman_rho']:+.2f}",
+            help=f"95% CI {row['spearman_rho_ci_low']:+.2f} to {row['spearman_rho_ci_high']:+.2f}, n = {row['n']}",
+        )
+st.caption(
+    f"An association among completers, not proof that practice causes change. "
+    f"{methods_link('exercises-between-sessions')}"
+)
