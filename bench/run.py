@@ -181,6 +181,21 @@ def shown_at(page, text: str, charts: int = 0) -> float:
     return page.wait_for_function(SHOWN_AT, arg=[text, charts], polling="raf", timeout=120_000).json_value() / 1000
 
 
+def rerender_seconds(page, name: str) -> float:
+    """A cached re-render of dashboard page `name` in an open session: away to another page and, once that page's
+    script has finished (so the click is not queued behind it), back; seconds from the click on its link, as the
+    click reaches the page, until the page is drawn."""
+    pages = {page_name: (link, ready, charts) for page_name, link, ready, charts in PAGES}
+    away = "methods" if name != "methods" else "overview"
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_role("link", name=pages[away][0]).click()
+    shown_at(page, *pages[away][1:])
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=120_000)
+    page.evaluate(NEXT_CLICK)
+    sidebar.get_by_role("link", name=pages[name][0]).click()
+    return shown_at(page, *pages[name][1:]) - page.evaluate("window.clickedAt") / 1000
+
+
 @contextmanager
 def dashboard_server(warehouse: Path, port: int) -> Iterator[str]:
     """`securebase dashboard` on 127.0.0.1, its URL once it answers; stopped on exit."""
@@ -224,29 +239,17 @@ def dashboard_renders(warehouse: Path, port: int) -> tuple[float, dict]:
             ],
         )
         page = browser.new_page()
-        sidebar = page.locator('[data-testid="stSidebar"]')
-        idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
         # cold start: a new browser opening the dashboard just started (the static Methods page: Streamlit's front
         # end loads, the server runs its first script); from the page's navigation to its last element
         page.goto(f"{url}/methods")
         cold_start = round(shown_at(page, PAGES[-1][2]), 2)
-        for name, link, ready, charts in PAGES:
+        for name, _link, ready, charts in PAGES:
             # first render: a new browser session opening the page, with nothing cached for it yet but the browser's
             # copy of Streamlit's front end
             page.goto(f"{url}/{'' if name == 'overview' else name.replace('_', '-')}")
             first = shown_at(page, ready, charts)
-            # cached re-render: from the click on its link to its last element, back from another page whose script
-            # has finished (so the click is not queued behind it); the median of three
-            other = ("Methods", PAGES[-1][2]) if name != "methods" else ("Program overview", PAGES[0][2])
-            cached = []
-            for _ in range(3):
-                sidebar.get_by_role("link", name=other[0]).click()
-                shown_at(page, other[1])
-                idle.wait_for(timeout=120_000)
-                page.evaluate(NEXT_CLICK)
-                sidebar.get_by_role("link", name=link).click()
-                cached.append(shown_at(page, ready, charts) - page.evaluate("window.clickedAt") / 1000)
-            renders[name] = {"first": round(first, 2), "cached": round(statistics.median(cached), 2)}
+            cached = statistics.median(rerender_seconds(page, name) for _ in range(3))
+            renders[name] = {"first": round(first, 2), "cached": round(cached, 2)}
         browser.close()
     return cold_start, renders
 
