@@ -61,6 +61,8 @@ def paired_change_statistics(pairs: pl.DataFrame, by: list[str]) -> pl.DataFrame
         g, variance = standardised_mean_change(
             mean_change, big_enough["sd_baseline"].to_numpy(), n, big_enough["r"].fill_nan(None).to_numpy()
         )
+    undefined = ~np.isfinite(g)  # baselines all alike: g = mean change / 0
+    g, variance = np.where(undefined, np.nan, g), np.where(undefined, np.nan, variance)
     half_width = Z_95 * np.sqrt(variance)
     computed = (
         big_enough.select(by)

@@ -75,10 +75,10 @@ def dose_response(minutes: pl.DataFrame, outcomes: pl.DataFrame, last_week: int 
     )
     if changes.height < 6:
         return pl.DataFrame(schema=DOSE_SCHEMA)
+    # by rank, ties sharing the lowest: equal minutes are always in the same tertile, whoever they are (so with
+    # many who never practised, the first tertile is larger, and one may be empty)
     tertiles = changes.with_columns(
-        tertile=(pl.int_range(pl.len()) * 3 // pl.len() + 1)
-        .cast(pl.String)
-        .map_elements(lambda t: f"tertile {t}", return_dtype=pl.String)
+        tertile=pl.format("tertile {}", (pl.col("practice_minutes").rank("min") - 1) * 3 // pl.len() + 1)
     )
     rows = (
         tertiles.group_by("tertile")

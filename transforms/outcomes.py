@@ -81,10 +81,11 @@ def participant_outcomes(
         .sort(KEYS)  # a fixed order makes every sum, and so every statistic, identical run to run
     )
     complete = outcomes.filter(pl.col("outcome_status") == "complete")
-    complete_baselines = baseline_forms.join(
-        complete.select(pl.col("baseline_administration_id").alias("administration_id")).unique(),
-        on="administration_id",
-    ).sort("administration_id")
+    complete_baselines = (
+        complete.select("instrument", "subscale", administration_id="baseline_administration_id")
+        .join(baseline_forms.select("administration_id", "responses"), on="administration_id")
+        .sort("instrument", "subscale", "administration_id")
+    )
     parameters = outcome_parameters(
         in_use.sort(KEYS[1:]).join(complete, on=KEYS[1:], how="left").select(KEYS[1:] + ["baseline_score"]),
         complete_baselines,
@@ -143,12 +144,13 @@ def intent_to_treat(
     assessments: pl.DataFrame, participants: pl.DataFrame, instrument: str, subscale: str, windows: Windows
 ) -> pl.DataFrame:
     """`marts.itt_outcomes`: for every grouping, the 10-week change estimated from every score of everyone
-    enrolled by the program's mixed model (transforms/mixed_models.py), with its 95% CI and sample sizes."""
+    enrolled by the program's mixed model (transforms/mixed_models.py), with its 95% CI and sample sizes. `week` is
+    whole weeks since enrolment, floor(days / 7), as OUTCOMES.md §3 defines it."""
     scores = (
         assessments.filter((pl.col("instrument") == instrument) & (pl.col("subscale") == subscale))
         .filter(pl.col("days_since_enrolment").is_between(windows.baseline[0], windows.endpoint[1]))
         .join(participants.select("participant_id", *filter(None, GROUPINGS.values())), on="participant_id")
-        .select(*filter(None, GROUPINGS.values()), "participant_id", "score", week=pl.col("days_since_enrolment") / 7)
+        .select(*filter(None, GROUPINGS.values()), "participant_id", "score", week=pl.col("week").cast(pl.Float64))
     )
     components = fit_variance_components(scores)
     if components is None:  # too little history to fit: the program's row says so, with its counts

@@ -111,7 +111,9 @@ def cutoff_value(
 
 
 def cronbach_alpha(items: pl.DataFrame) -> float | None:
-    """Cronbach's alpha of complete item sets: k/(k−1) · (1 − Σ var(item) / var(total)), sample variances."""
+    """Cronbach's alpha of complete item sets: k/(k−1) · (1 − Σ var(item) / var(total)), sample variances.
+
+    At most 1: identical answers to every item give 1 plus a rounding error, which would make S_diff imaginary."""
     k = items.width
     if k < 2 or items.height < 2:
         return None
@@ -119,7 +121,7 @@ def cronbach_alpha(items: pl.DataFrame) -> float | None:
     total_variance = items.select(pl.sum_horizontal(pl.all())).to_series().var()
     if not total_variance:
         return None
-    return k / (k - 1) * (1 - item_variance / total_variance)
+    return min(1.0, k / (k - 1) * (1 - item_variance / total_variance))
 
 
 def outcome_parameters(
@@ -130,8 +132,9 @@ def outcome_parameters(
 ) -> pl.DataFrame:
     """`marts.outcome_parameters`: one row per instrument × subscale in use, every parameter and its source.
 
-    `pairs`: complete participants' `instrument, subscale, baseline_score`. `baseline_forms`: the baseline
-    administrations (`instrument`, `responses`) of complete participants, for Cronbach's alpha.
+    `pairs`: complete participants' `instrument, subscale, baseline_score`. `baseline_forms`: for Cronbach's alpha,
+    each complete participant's baseline administration (`instrument`, `subscale`, `responses`), once per subscale
+    they are complete on.
     """
     rows = []
     for (instrument_id, subscale), group in pairs.group_by(["instrument", "subscale"], maintain_order=True):
@@ -150,7 +153,7 @@ def outcome_parameters(
             sd, sd_source = float(settings.sd), "config"
 
         if settings.reliability == "alpha" and instrument.kind == "items":
-            forms = baseline_forms.filter(pl.col("instrument") == instrument_id)
+            forms = baseline_forms.filter((pl.col("instrument") == instrument_id) & (pl.col("subscale") == subscale))
             reliability = cronbach_alpha(keyed_item_matrix(forms, instrument, instrument.subscale(subscale)))
             reliability_source = "Cronbach's alpha of the program's baseline items"
         elif isinstance(settings.reliability, int | float):
@@ -160,9 +163,9 @@ def outcome_parameters(
 
         if settings.reliable_change == "fixed":
             min_change = settings.threshold
-        elif sd is not None and reliability is not None and n_pairs >= MIN_PAIRS:
+        elif sd and reliability is not None and reliability < 1 and n_pairs >= MIN_PAIRS:
             min_change = Z_RELIABLE * standard_error_of_difference(sd, reliability)
-        else:
+        else:  # too few pairs, or S_diff would be 0 (baselines all alike, or an alpha of 1): RCI and categories NULL
             min_change = None
 
         cutoff = cutoff_value(

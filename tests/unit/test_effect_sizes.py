@@ -56,3 +56,10 @@ def test_groups_of_fewer_than_three_get_no_statistics():
     assert result["a"]["mean_change"] is None and result["a"]["hedges_g"] is None
     assert result["b"]["mean_change"] == pytest.approx((-0.5 - 1.0 - 1.0) / 3)
     assert result["b"]["hedges_g"] < 0
+
+
+def test_g_is_null_when_baselines_do_not_vary():
+    frame = pl.DataFrame({"group": "a", "baseline_score": [4.0] * 4, "endpoint_score": [3.0, 2.0, 3.5, 3.0]})
+    stats = paired_change_statistics(frame, ["group"]).row(0, named=True)
+    assert stats["mean_change"] == pytest.approx(-1.125)  # the change is still reported
+    assert (stats["hedges_g"], stats["hedges_g_ci_low"], stats["hedges_g_ci_high"]) == (None, None, None)

@@ -75,3 +75,24 @@ def test_rho_is_left_out_when_no_one_practised():
     overall = dose_response(no_practice, outcomes).filter(pl.col("practice_group") == "all").row(0, named=True)
     assert overall["n"] == 6 and overall["minutes_max"] == 0
     assert (overall["spearman_rho"], overall["spearman_rho_ci_low"], overall["spearman_rho_ci_high"]) == (None,) * 3
+
+
+@pytest.mark.parametrize("ids", [range(9), reversed(range(9))])
+def test_equal_minutes_share_a_tertile_whoever_the_participants_are(ids):
+    people = [f"P{i}" for i in ids]
+    practice = [0.0] * 5 + [10.0, 20.0, 30.0, 40.0]
+    minutes = pl.DataFrame({"participant_id": people, "week": 3, "minutes": practice})
+    outcomes = pl.DataFrame(
+        {
+            "participant_id": people,
+            "instrument": "ECR-R",
+            "subscale": "anxiety",
+            "outcome_status": "complete",
+            "change_score": [-0.1, -0.2, -0.3, -0.4, -0.5, -0.6, -0.7, -0.8, -0.9],
+        }
+    )
+    result = {r["practice_group"]: r for r in dose_response(minutes, outcomes).iter_rows(named=True)}
+    # ranks (ties take the lowest) 1,1,1,1,1,6,7,8,9 of 9: (rank − 1) · 3 // 9 + 1 = 1,1,1,1,1,2,3,3,3
+    assert [result[f"tertile {t}"]["n"] for t in (1, 2, 3)] == [5, 1, 3]
+    assert result["tertile 1"]["minutes_max"] == 0 and result["tertile 1"]["mean_change"] == pytest.approx(-0.3)
+    assert result["tertile 2"]["minutes_min"] == result["tertile 2"]["minutes_max"] == 10

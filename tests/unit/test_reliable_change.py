@@ -120,10 +120,10 @@ def pairs(baselines: list[float]) -> pl.DataFrame:
     return pl.DataFrame({"instrument": "ECR-R", "subscale": "anxiety", "baseline_score": baselines})
 
 
-def forms(rows: int) -> pl.DataFrame:
+def forms(rows: int, subscale: str = "anxiety") -> pl.DataFrame:
     # anxiety items vary together across people, avoidance stays constant
     responses = [[1 + (p + i) % 7 if i < 18 else 4 for i in range(36)] for p in range(rows)]
-    return pl.DataFrame({"instrument": ["ECR-R"] * rows, "responses": responses})
+    return pl.DataFrame({"instrument": "ECR-R", "subscale": subscale, "responses": responses})
 
 
 def test_parameters_come_from_the_program_and_say_where_from():
@@ -209,3 +209,47 @@ def test_group_counts_of_categories_are_null_where_nothing_was_classified_not_ze
     assert [rows["south"][c] for c in counts] == [None] * 4  # not 0 %: nothing was classified
     assert [rows["east"][c] for c in counts] == [0] * 4  # nobody complete yet
     assert [rows["all"][c] for c in counts] == [3, 0, 3, 0]
+
+
+def test_alpha_is_of_the_forms_of_those_complete_on_that_subscale():
+    baselines = [3.0, 4.0, 5.0, 6.0, 4.5, 5.5, 3.5, 4.0, 5.0, 6.5]
+    alone = outcome_parameters(pairs(baselines), forms(10), BUILT_IN, {})["reliability"][0]
+    # the baseline forms of people complete on avoidance only do not enter the anxiety alpha
+    noisy = pl.DataFrame(
+        {"instrument": "ECR-R", "subscale": "avoidance", "responses": [[7, 1] * 18, [1, 7] * 18, [4] * 36]}
+    )
+    mixed = outcome_parameters(pairs(baselines), pl.concat([forms(10), noisy]), BUILT_IN, {})
+    assert mixed["reliability"][0] == alone
+
+
+def keyed_alike(answer: int) -> list[int]:
+    """ECR-R answers whose 18 anxiety items, once reverse-keyed (items 9 and 11), are all `answer`."""
+    return [8 - answer if item in (9, 11) else answer for item in range(1, 19)] + [4] * 18
+
+
+def test_alpha_of_one_leaves_change_unclassified_instead_of_infinitely_reliable():
+    answers = [2, 3, 4, 5, 6, 2, 3, 4, 5, 6]
+    items = pl.DataFrame({"instrument": "ECR-R", "subscale": "anxiety", "responses": [keyed_alike(a) for a in answers]})
+    params = outcome_parameters(pairs([float(a) for a in answers]), items, BUILT_IN, {})
+    assert params["reliability"][0] == 1.0  # never above 1, whatever the rounding
+    assert params["min_reliable_change"][0] is None  # S_diff would be 0
+    outcomes = pl.DataFrame(
+        {"instrument": "ECR-R", "subscale": "anxiety", "baseline_score": [3.0, 3.0], "endpoint_score": [3.0, 2.0]}
+    )
+    classified = classify_change(outcomes, params)
+    assert classified["rci"].to_list() == [None, None]
+    assert classified["reliable_change"].to_list() == [None, None]
+    assert classified["jt_category"].to_list() == [None, None]
+
+
+def test_alpha_a_hair_above_one_is_one():
+    # identical keyed answers on three items: the formula gives 1.0000000000000002
+    answers = [5, 6, 4, 6, 7, 6, 1, 2, 6, 2, 1, 1, 2, 2, 3, 7, 2, 4, 6, 7, 2, 6, 4, 1, 1, 1, 6, 4, 5]
+    items = pl.DataFrame({str(i): answers for i in range(3)})
+    assert cronbach_alpha(items) == 1.0
+
+
+def test_baselines_all_alike_leave_change_unclassified():
+    config = {"ECR-R": {"anxiety": {"reliability": 0.8}}}
+    params = outcome_parameters(pairs([4.0] * 10), forms(10), BUILT_IN, config)
+    assert params["sd_baseline"][0] == 0.0 and params["min_reliable_change"][0] is None

@@ -45,3 +45,11 @@ def test_counts_and_rates_by_hand():
 
 def test_every_grouping_is_reported():
     assert set(talking_therapies(outcomes())["grouping"]) == {"program", "site", "cohort", "modality"}
+
+
+def test_no_case_at_baseline_gives_no_recovery_rate():
+    not_a_case = outcomes().filter(pl.col("participant_id") == "C")  # reliably improved, but never a case
+    program = talking_therapies(not_a_case).filter(pl.col("grouping") == "program").row(0, named=True)
+    assert (program["n_with_both"], program["n_cases"]) == (1, 0)
+    assert program["recovery_rate"] is None and program["reliable_recovery_rate"] is None
+    assert program["reliable_improvement_rate"] == 1.0
