@@ -23,6 +23,7 @@ from pipelines.validation import (
     in_future_limits,
     row_failures,
     validate_mart,
+    without_rejected_values,
 )
 from pipelines.warehouse import IN_REBUILD, PARTICIPANT_MARTS, WarehouseBuild, stage_rows
 from transforms.alerts import program_alerts
@@ -92,7 +93,7 @@ class ExaminedFile:
     status: str = "loaded"  # loaded | rejected | duplicate
     reason: str | None = None  # why it is rejected or a duplicate; it names a column or a file, never a value
     rows_read: int = 0
-    rows: pl.DataFrame | None = None  # as read: text, with source_row
+    rows: pl.DataFrame | None = None  # as read: text, with source_row; values a rule rejected are null
     staged: pl.DataFrame | None = None  # typed by the staging model
     failures: pl.DataFrame | None = None  # single-row rule failures
     suite_results: tuple[SuiteResult, ...] = ()
@@ -136,8 +137,8 @@ def examine_file(planned: FileToLoad, run: RunParameters) -> ExaminedFile:
     return ExaminedFile(
         planned,
         rows_read=rows.height,
-        rows=rows,
-        staged=staged,
+        rows=without_rejected_values(rows, failures),
+        staged=without_rejected_values(staged, failures),
         failures=failures,
         suite_results=tuple(suite_results),
         validation_seconds=time.perf_counter() - started,

@@ -41,15 +41,17 @@ class RunParameters:
         }
 
 
-def in_future_limits(run: RunParameters) -> dict[str, tuple[str, int]]:
-    """Each dataset's `in_future` rule as its suite states it: the dated column, and the latest value allowed in the
-    numbers the suite compares (`_as_numbers`: days since 1970 for a date, seconds for a timestamp)."""
+def in_future_limits(run: RunParameters) -> dict[str, tuple[str, str]]:
+    """Each dataset's `in_future` rule as its suite states it: the dated column, and the condition (in SQL, on the
+    numbers the suite compares, `_as_numbers`: days since 1970 for a date, seconds for a timestamp) that a value
+    must meet to be allowed, `<` the limit where the suite's maximum is strict, else `<=`."""
     parameters, limits = run.as_dict(), {}
     for suite in sorted(EXPECTATIONS_DIR.glob("*.json")):
         for expectation in json.loads(suite.read_text(encoding="utf-8"))["expectations"]:
             if expectation["meta"]["rule"] == "in_future":
                 arguments = expectation["kwargs"]
-                limits[suite.stem] = (arguments["column"], parameters[arguments["max_value"]["$PARAMETER"]])
+                latest = int(parameters[arguments["max_value"]["$PARAMETER"]])
+                limits[suite.stem] = (arguments["column"], f"{'<' if arguments.get('strict_max') else '<='} {latest}")
     return limits
 
 
@@ -216,6 +218,22 @@ def row_failures(
     )
     failures = pl.concat([unparseable, suite_failures, instrument_failures]).unique(maintain_order=True)
     return failures.sort("source_row", maintain_order=True), results
+
+
+def without_rejected_values(rows: pl.DataFrame, failures: pl.DataFrame) -> pl.DataFrame:
+    """`rows` (with `source_row`) with every value a rule rejected made null, so that a value that is not what its
+    column holds (free text in an item, a note in a date, a name in a set's column) is never stored; the quarantine
+    keeps its rule, column and row. Rows held `in_future` keep their values: they load once their day comes."""
+    rejected = failures.filter(pl.col("rule") != "in_future")
+    for (column,), where in rejected.group_by("column_name"):
+        if column in rows.columns:
+            rows = rows.with_columns(
+                pl.when(pl.col("source_row").is_in(where["source_row"].implode()))
+                .then(None)
+                .otherwise(pl.col(column))
+                .alias(column)
+            )
+    return rows
 
 
 MART_SUITES = ("participant_outcomes", "cohort_outcomes", "outcome_parameters", "assessments", "exercise_engagement")

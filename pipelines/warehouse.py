@@ -202,7 +202,8 @@ class WarehouseBuild:
     def store_rows(
         self, dataset: str, file_number: int, file_name: str, rows: pl.DataFrame, staged: pl.DataFrame
     ) -> None:
-        """Append a file's rows as read (text, with lineage) to raw, and as typed by `stage_rows` to staging."""
+        """Append a file's rows as read (text, with lineage; rejected values already made null) to raw, and as typed
+        by `stage_rows` to staging."""
         try:
             self.con.register("batch", rows)
             self.con.register("staged", staged)
@@ -306,16 +307,16 @@ class WarehouseBuild:
         return {"rows_loaded": int(loaded), "rows_quarantined": int(quarantined)}
 
     # -- building ----------------------------------------------------------------------------------------
-    def release_rows_now_due(self, limits: dict[str, tuple[str, int]]) -> tuple[int, list[str]]:
+    def release_rows_now_due(self, limits: dict[str, tuple[str, str]]) -> tuple[int, list[str]]:
         """Rows an earlier refresh quarantined as `in_future` that this refresh's limits allow (`limits`: per dataset,
-        the dated column and its latest value as the suite compares it, pipelines/validation.py `in_future_limits`):
+        the dated column and the condition its value must meet, pipelines/validation.py `in_future_limits`):
         their entry is resolved, and each loads unless another rule still holds it. Returns (rows released, their
         participants), whose marts this refresh must rebuild."""
         as_number = "floor(epoch({0}) / CASE typeof({0}) WHEN 'DATE' THEN 86400 ELSE 1 END)"  # days, or seconds
         now_due = " UNION ALL ".join(
             f"SELECT file_number, source_row, participant_id FROM staging.{dataset} "
-            f"WHERE {as_number.format(column)} <= {int(latest)}"
-            for dataset, (column, latest) in limits.items()
+            f"WHERE {as_number.format(column)} {allowed}"
+            for dataset, (column, allowed) in limits.items()
         )
         due = f"""
             FROM quality.quarantine AS q JOIN ({now_due}) AS r USING (file_number, source_row)

@@ -283,3 +283,74 @@ def test_rows_dated_in_the_future_load_once_their_day_has_come(prefect_server, t
     ]
     assert rows(warehouse, scored)[-1] == ("P0002", date(2026, 3, 10))
     assert rows(warehouse, "SELECT rows_loaded, rows_quarantined FROM ops.files ORDER BY file_name") == [(2, 0), (3, 1)]
+
+
+def test_a_bare_date_two_days_ahead_stays_held_until_its_day_is_allowed(prefect_server, tmp_path):
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    pl.DataFrame(
+        {"participant_id": ["P0001"], "site_id": ["north"], "cohort_id": ["c1"], "modality": ["cbt"]}
+        | {"enrolled_date": ["2026-02-02"]}
+    ).write_csv(inbox / "participants.csv")
+    # a bare date is midnight of its day: 2026-03-03 is the first instant after "the as-of day + 1"
+    pl.DataFrame(
+        {"participant_id": ["P0001"], "instrument": ["GAD-7"], "completed_at": ["2026-03-03"]}
+        | {f"item_{i}": ["1"] for i in range(1, 8)}
+    ).write_csv(inbox / "questionnaires.csv")
+    scored = "SELECT completed_date FROM marts.assessments"
+
+    held = refresh(inbox=inbox, warehouse=warehouse, as_of=date(2026, 3, 1))
+    assert (held.rows_quarantined, held.rows_released) == (1, 0)
+    assert rows(warehouse, scored) == []
+    allowed = refresh(inbox=inbox, warehouse=warehouse, as_of=date(2026, 3, 2))
+    assert allowed.rows_released == 1
+    assert rows(warehouse, scored) == [(date(2026, 3, 3),)]
+
+
+def test_a_rejected_value_is_stored_nowhere(prefect_server, tmp_path):
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    note = "told me her partner hits her"  # free text where a value belongs: the row is quarantined, its text dropped
+    pl.DataFrame(
+        {
+            "participant_id": ["P0001", "P0002"],
+            "site_id": ["north"] * 2,
+            "cohort_id": ["c1"] * 2,
+            "modality": ["cbt", "cbt"],
+            "enrolled_date": ["2026-02-02"] * 2,
+            "gender": ["woman", note],
+        }
+    ).write_csv(inbox / "participants.csv")
+    pl.DataFrame(
+        {"participant_id": ["P0001"] * 2, "instrument": ["GAD-7"] * 2}
+        | {"completed_at": ["2026-02-03T09:00:00Z", "2026-02-04T09:00:00Z"]}
+        | {f"item_{i}": ["1", note if i == 3 else "2"] for i in range(1, 8)}
+    ).write_csv(inbox / "questionnaires.csv")
+    practices = [("2026-02-05T09:00:00Z" if i else note, note if i == 1 else "journaling") for i in range(3)]
+    pl.DataFrame(
+        {"participant_id": ["P0001"] * 3, "duration_minutes": [10, 5, 5]}
+        | {"started_at": [at for at, _ in practices], "exercise": [exercise for _, exercise in practices]}
+    ).write_ndjson(inbox / "exercises.jsonl")
+    summary = refresh(inbox=inbox, warehouse=warehouse, as_of=date(2026, 3, 1))
+    assert (summary.files_loaded, summary.rows_quarantined) == (3, 4)
+    quarantined = "SELECT source_file, source_row, rule, column_name FROM quality.quarantine ORDER BY ALL"
+    assert rows(warehouse, quarantined) == [
+        ("exercises.jsonl", 1, "unparseable", "started_at"),
+        ("exercises.jsonl", 2, "not_in_set", "exercise"),
+        ("participants.csv", 2, "not_in_set", "gender"),
+        ("questionnaires.csv", 2, "unparseable", "item_3"),
+    ]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+        ).fetchall()
+        holding = [
+            f"{schema}.{table}"
+            for schema, table in tables
+            if con.execute(
+                f"SELECT count(*) FROM {schema}.{table} AS t WHERE t::VARCHAR LIKE ?", [f"%{note}%"]
+            ).fetchone()[0]
+        ]
+        valid = con.execute("SELECT count(*) FROM marts.practices").fetchone()[0]
+    assert holding == []
+    assert valid == 1  # the valid row is there
