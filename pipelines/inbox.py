@@ -14,7 +14,12 @@ from pathlib import Path
 
 import polars as pl
 
-from transforms.datasets import ITEM_COLUMN, classify_file_name
+from transforms.datasets import DATASETS, ITEM_COLUMN, classify_file_name
+from transforms.screening import column_label
+
+ROW_NUMBER = "source_row"  # added by `read_table`: a file's own column of that name is refused, not overwritten
+# Names taken as they are in lower case (`pArticipant_iD` is `participant_id`) before camelCase words are looked for.
+KNOWN_NAMES = {c.name for dataset in DATASETS.values() for c in dataset.columns} | {"responses", ROW_NUMBER}
 
 
 class UnreadableFile(Exception):
@@ -66,9 +71,9 @@ def _text_bytes(path: Path, compressed: bool) -> bytes:
 def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
     """Every column as text, timestamps in RFC 3339, so that one parser (staging SQL) types them all."""
     columns = []
-    for name, dtype in frame.schema.items():
+    for position, (name, dtype) in enumerate(frame.schema.items(), 1):
         if dtype.is_nested():
-            raise UnreadableFile(f"column {name!r} holds lists or objects, not single values")
+            raise UnreadableFile(f"{column_label(name, position)} holds lists or objects, not single values")
         column = pl.col(name)
         if isinstance(dtype, pl.Datetime):
             pattern = "%Y-%m-%dT%H:%M:%S%.f%:z" if dtype.time_zone else "%Y-%m-%dT%H:%M:%S%.f"
@@ -80,18 +85,36 @@ def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _column_name(name: str) -> str:
-    """Lower case, with the words of a camelCase name apart (`ParticipantID` is `participant_id`, and
-    `NextOfKinPhone` is `next_of_kin_phone`, which the screen then knows for a phone number)."""
+    """Lower case: a known name or item number in any case as it is (`pArticipant_iD` is `participant_id`), any
+    other with the words of a camelCase name apart (`ParticipantID` is `participant_id`, and `NextOfKinPhone` is
+    `next_of_kin_phone`, which the screen then knows for a phone number)."""
+    lowered = name.strip().lower()
+    if lowered in KNOWN_NAMES or ITEM_COLUMN.match(lowered):
+        return lowered
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip()).lower()
+
+
+def _csv_header(columns: list[str]) -> list[str]:
+    """The names as the file's header has them: polars reads a repeated name as `<name>_duplicated_<n>`, which
+    would let a second `site_id` column pass unnoticed. Blank names keep polars' names, so that a spreadsheet's
+    empty trailing columns still read."""
+    header = []
+    for name in columns:
+        first = re.sub(r"_duplicated_\d+$", "", name)
+        header.append(first if first and first in columns else name)
+    return header
 
 
 def _with_column_names(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     """Renamed, with item numbers written without leading zeros (`item_01` is item 1); two columns may not end up
-    with the same name."""
+    with the same name, and none may take the name of the row number."""
     names = [f"item_{int(match.group(1))}" if (match := ITEM_COLUMN.match(name)) else name for name in names]
-    repeated = sorted({name for name in names if names.count(name) > 1})
+    if ROW_NUMBER in names:
+        raise UnreadableFile(f"column {ROW_NUMBER!r} is reserved (the loader numbers the file's rows in it)")
+    repeated = next((position for position, name in enumerate(names, 1) if name in names[: position - 1]), None)
     if repeated:
-        raise UnreadableFile(f"column {repeated[0]!r} appears more than once (names are case-insensitive)")
+        label = column_label(names[repeated - 1], repeated)
+        raise UnreadableFile(f"{label} appears more than once (names are case-insensitive)")
     return frame.rename(dict(zip(frame.columns, names, strict=True)))
 
 
@@ -130,8 +153,9 @@ def read_table(inbox_file: InboxFile) -> pl.DataFrame:
     except Exception as error:  # the readers raise many types for a malformed file; all mean "unreadable"
         # The reader's own message can quote the file's content, so only its kind is recorded.
         raise UnreadableFile(f"cannot be parsed as {fmt.lstrip('.')} ({type(error).__name__})") from error
+    header = _csv_header(frame.columns) if fmt.startswith(".csv") else frame.columns
     try:
-        frame = _as_text(_flatten_responses(_with_column_names(frame, [_column_name(c) for c in frame.columns])))
+        frame = _as_text(_flatten_responses(_with_column_names(frame, [_column_name(c) for c in header])))
     except pl.exceptions.PolarsError as error:  # a shape not foreseen above: still the file's fault, and said so
         raise UnreadableFile(f"cannot be read as a table of single values ({type(error).__name__})") from error
-    return frame.with_row_index("source_row", offset=1).with_columns(pl.col("source_row").cast(pl.Int64))
+    return frame.with_row_index(ROW_NUMBER, offset=1).with_columns(pl.col(ROW_NUMBER).cast(pl.Int64))

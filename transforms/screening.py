@@ -1,83 +1,118 @@
 """File-level screening (CONTRACT.md §4): reasons to reject a whole file before any row of it is loaded.
 
-Reasons name the column, never a value: a rejected file may hold personal data.
+Reasons name the column, never a value: a rejected file may hold personal data. A column's name can carry personal
+data too, so a reason quotes it only when it is plainly a name (`column_label`).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import polars as pl
 
 from transforms.datasets import Dataset
 
-# Column names that mark a direct identifier or free text, matched on the lower-cased name split at _ - . space
-# and between the words of a camelCase name (`PhoneNumber` is `phone_number`).
-# A person's name is matched on the whole name or a pair of words (`client_name`, `Name`), so that a
-# `site_name` or `instrument_name` is not mistaken for one; the other patterns also match a single word.
-PERSON_NAME_PATTERN = re.compile(
-    r"(first|last|full|given|family|middle|user|maiden|patient|client|participant|person|preferred)?_?name"
-    r"|surname|forename"
-)
+# Column names that mark a direct identifier or free text. A name is read as words: lower case, split at anything
+# but a letter or digit, between the words of a camelCase name (`PhoneNumber` is `phone number`) and between letters
+# and digits (`address1` is `address 1`), with the numbers dropped. A pattern matches a run of consecutive words
+# joined by `_`, anywhere in the name (`patient_date_of_birth` holds `date_of_birth`), or the whole name written
+# as one word (`iPAddress`, read as `i paddress`, is `ipaddress`).
 IDENTIFIER_NAME_PATTERNS = [
-    r"e?mail|email_?address",
-    r"(tele|mobile_?|cell_?)?phone|mobile|tel|cell|fax|(tele_?phone|phone|mobile|cell|contact)_?(number|no)",
-    r"(street|home|postal|mailing)?_?address|street|addr",
+    # A person's name is `name` with a word that says whose (`client_name`, `next_of_kin_name`, `fname`), so that a
+    # `site_name` or `instrument_name` is not mistaken for one.
+    r"(first|last|full|given|family|middle|maiden|preferred|nick|user|f|l|patient|client|participant|person"
+    r"|contact|kin|guardian|parent|carer|spouse|mother|father|therapist|clinician|doctor|gp)_?name|surname|forename",
+    r"e?mails?|email_?address",
+    r"(tele|mobile_?|cell_?)?phones?|mobile|tel|fax|(tele_?phone|phone|mobile|cell|contact)_?(number|no|num)",
+    r"(street|home|postal|mailing)?_?address(_?line)?|street|addr(_?line)?",
     r"post_?code|zip(_?code)?|postal(_?code)?",
-    r"d_?o_?b|birth_?date|date_?of_?birth|birthday",
+    r"d_?o_?b|(birth|born)_?(date|dt|day)|(date|dt)_?of_?birth|birthday",
     r"nhs(_?(number|no))?|mrn|medical_?record(_?number)?|ssn|social_?security(_?number)?"
-    r"|insurance(_?(number|no|id))?|national_?insurance(_?number)?|ni_?number|medicare(_?(number|no))?",
-    r"ip|ip_?address",
+    r"|insurance(_?(number|no|id))?|national_?insurance(_?number)?|ni_?number|medicare(_?(number|no))?"
+    r"|(hospital|patient|chi|passport)_?(number|no|num)",
+    r"ipv?|ip_?address",
     r"device(_?id)?|u?did|imei|mac_?address",
-    r"url|website|link",
-    r"notes?|comments?|journal(_?entry)?|entry|free_?text|text|description|narrative|remarks?",
+    r"urls?|website|web_?site",
+    r"notes?|comments?|journal(_?entry)?|diary(_?entry)?|diaries|free_?text|description|narrative|remarks?",
 ]
 _IDENTIFIER_NAME = re.compile("|".join(f"(?:{p})" for p in IDENTIFIER_NAME_PATTERNS))
-EMAIL_VALUE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-# A run of digits with phone punctuation, anywhere in the value but not inside a code such as `P-0001-2026-03`:
-# it starts the value or follows a character that cannot be part of one (the match keeps that character).
-PHONE_RUN = r"(?:^|[^A-Za-z0-9_-])(?:\+|00)?\d[\d\s().-]{8,}\d"
+LONGEST_PATTERN = 3  # words (`date_of_birth`): longer runs of a long name are not tried
+# Words that mark an identifier only as the whole name: a column `Name`, `Text`, `Entry`, `Link` or `Cell`, but
+# not `site_name`, `text_size`, `entry_date`, `link_id` or `cell_id`.
+WHOLE_NAME_ONLY = {"name", "text", "entry", "link", "cell"}
+# A name short and plain enough to quote in a reason (with fewer digits than a phone number, see `column_label`).
+QUOTABLE_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+# Values are matched as a reader sees them: `_comparable` puts compatibility forms in their plain form (`＠` is `@`,
+# `０` is `0`) and drops invisible format characters (a zero-width space inside an address).
+EMAIL_VALUE = r"[\w.%+'-]+\s*@\s*[\w-]+(\.[\w-]+)*\.\p{L}{2,}"
+# A run of digits with phone punctuation, anywhere in the value but not inside a code such as `P-0001-2026-03` or
+# `SITE_2024_0001_17`: it starts the value or follows a character that cannot be part of one (the match keeps that
+# character), or it follows a letter directly (`tel07700900123`) and has no `-` or `_`, which join a code's parts.
+PHONE_RUN = r"(?:^|[^A-Za-z0-9_-])(?:\+|00)?\d[\d\s()./_-]{8,}\d|[A-Za-z](?:\+|00)?\d[\d\s()./]{8,}\d"
+PHONE_DIGITS = 10  # the fewest a phone number has, with its area code
+# Dates inside a run of digits, which do not count towards a phone number (`2026-03-02 07700 900123` has eleven).
+DATE_IN_RUN = r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}"
 SHORTEST_SUSPECT = 6  # characters: `a@b.co`; a phone number has at least ten digits
+# Whole values that hold no phone number, whatever their digits: a date or timestamp, a decimal number
+# (`33.333333333333336`).
 DATE_OR_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
+DECIMAL_NUMBER = r"^[+-]?\d+\.\d+([eE][+-]?\d+)?$"
+
+
+def _name_words(column: str) -> list[str]:
+    """The words of a column name, as the identifier patterns read it (see IDENTIFIER_NAME_PATTERNS)."""
+    visible = "".join(c for c in unicodedata.normalize("NFKC", column) if unicodedata.category(c) != "Cf")
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", " ", visible).lower()
+    return [word for word in re.split(r"[\W_]+", spaced) if word and not word.isdigit()]
 
 
 def is_identifier_name(column: str) -> bool:
-    """True for a column name such as `email`, `Client Name`, `nhs_number`, `journal_entry`."""
-    lowered = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", column.strip()).lower()
-    normalised = re.sub(r"[\s.\-]+", "_", lowered)
-    tokens = normalised.split("_")
-    pairs = {normalised, *("_".join(tokens[i : i + 2]) for i in range(len(tokens) - 1))}
-    if any(PERSON_NAME_PATTERN.fullmatch(p) for p in pairs) or "surname" in tokens or "forename" in tokens:
-        return True
-    return any(_IDENTIFIER_NAME.fullmatch(c) for c in pairs | set(tokens) if c)
+    """True for a column name such as `email`, `Client Name`, `nhs_number`, `journal_entry`, `address1`."""
+    words = _name_words(column)
+    runs = {
+        "_".join(words[start:end])
+        for start in range(len(words))
+        for end in range(start + 1, min(start + LONGEST_PATTERN, len(words)) + 1)
+    }
+    as_one_word = "".join(words)
+    return as_one_word in WHOLE_NAME_ONLY or any(_IDENTIFIER_NAME.fullmatch(c) for c in runs | {as_one_word})
+
+
+def column_label(name: str, position: int) -> str:
+    """How a reason names a column: `column 'site_id'`, or `column 3 (its name withheld)` by its 1-based position
+    when the name is long, has other characters than letters, digits, `_` and `-` (an email address has `@`), or
+    enough digits for a phone number, since a header can itself be personal data (`mobile 07700 900123 jane`)."""
+    if QUOTABLE_NAME.fullmatch(name) and sum(c.isdigit() for c in name) < PHONE_DIGITS:
+        return f"column {name!r}"
+    return f"column {position} (its name withheld)"
+
+
+def _comparable(values: pl.Expr) -> pl.Expr:
+    """The values in NFKC form without format characters (Unicode category Cf, such as a zero-width space). Only
+    values with a non-ASCII character can change, and only those are normalised: a file has millions of values."""
+    ascii_only = values.str.len_bytes() == values.str.len_chars()
+    normalised = values.filter(~ascii_only).str.normalize("NFKC").str.replace_all(r"\p{Cf}", "")
+    return values.filter(ascii_only).append(normalised)
 
 
 def _looks_like_phone(values: pl.Expr) -> pl.Expr:
-    """Some run of at least ten digits with phone punctuation that is not a date or timestamp."""
-    runs = (
-        values.filter(values.str.contains(PHONE_RUN))
-        .str.extract_all(PHONE_RUN)
-        .list.eval(
-            pl.element().filter(
-                (pl.element().str.count_matches(r"\d") >= 10) & ~pl.element().str.contains(r"^\D?\d{4}-\d{2}-\d{2}")
-            )
-        )
-    )
-    return runs.list.len() > 0
-
-
-def _suspects(column: str) -> pl.Expr:
-    """The column's values that could hold an email address or a phone number: long enough, and not a date or
-    timestamp alone."""
-    values = pl.col(column)
-    return values.filter((values.str.len_chars() >= SHORTEST_SUSPECT) & ~values.str.contains(DATE_OR_TIMESTAMP))
+    """Some run of at least ten digits with phone punctuation, not counting the digits of a date in it, in a value
+    that is not a date, timestamp or decimal number alone."""
+    candidates = values.filter(values.str.contains(PHONE_RUN))
+    candidates = candidates.filter(~candidates.str.contains(f"{DATE_OR_TIMESTAMP}|{DECIMAL_NUMBER}"))
+    digits = pl.element().str.replace_all(DATE_IN_RUN, "").str.count_matches(r"\d")
+    return candidates.str.extract_all(PHONE_RUN).list.eval(digits >= PHONE_DIGITS).list.any()
 
 
 def rejection_reason(frame: pl.DataFrame, dataset: Dataset) -> str | None:
-    """Why the whole file must be rejected, or None. `frame` has the file's text columns, lower-cased."""
+    """Why the whole file must be rejected, or None. `frame` has the file's text columns, lower-cased, in the
+    file's order (a withheld name is told by its position)."""
+    positions = {column: position for position, column in enumerate(frame.columns, 1)}
     identifiers = [c for c in frame.columns if is_identifier_name(c)]
     if identifiers:
-        return f"column {identifiers[0]!r} looks like a direct identifier or free text"
+        return f"{column_label(identifiers[0], positions[identifiers[0]])} looks like a direct identifier or free text"
     missing = [c for c in dataset.required if c not in frame.columns]
     if missing:
         return f"required column {missing[0]!r} is missing"
@@ -87,12 +122,13 @@ def rejection_reason(frame: pl.DataFrame, dataset: Dataset) -> str | None:
     suspect = [column for column, length in longest.items() if (length or 0) >= SHORTEST_SUSPECT]
     if suspect:
         flags = frame.select(
-            *[_suspects(c).str.contains(EMAIL_VALUE).any().alias(f"{c}\x00email") for c in suspect],
-            *[_looks_like_phone(_suspects(c)).any().alias(f"{c}\x00phone") for c in suspect],
+            *[_comparable(pl.col(c)).str.contains(EMAIL_VALUE).any().alias(f"{positions[c]} email") for c in suspect],
+            *[_looks_like_phone(_comparable(pl.col(c))).any().alias(f"{positions[c]} phone") for c in suspect],
         ).row(0, named=True)
         for key, found in flags.items():
             if found:
-                column, kind = key.split("\x00")
+                position, kind = key.split()
                 noun = "an email address" if kind == "email" else "a phone number"
-                return f"column {column!r} holds a value that looks like {noun}"
+                column = frame.columns[int(position) - 1]
+                return f"{column_label(column, int(position))} holds a value that looks like {noun}"
     return None

@@ -49,6 +49,23 @@ def test_camel_case_column_names_are_read_as_words_so_the_screen_sees_them(tmp_p
     assert reason == "column 'next_of_kin_phone' looks like a direct identifier or free text"
 
 
+def test_known_column_names_are_read_in_any_case(tmp_path):
+    header = b"pArticipant_iD,SITE_ID,siteName,cOhort_iD,MoDaLiTy,enrolledDate,iTem_01\n"
+    csv = header + b"P0001,north,N,c1,cbt,2026-03-01,1\n"
+    rows = read_table(inbox_file(tmp_path, "participants.csv", csv))
+    assert rows.columns == [
+        "source_row",
+        "participant_id",
+        "site_id",
+        "site_name",
+        "cohort_id",
+        "modality",
+        "enrolled_date",
+        "item_1",
+    ]
+    assert rejection_reason(rows.drop("source_row"), DATASETS["participants"]) is None
+
+
 def test_item_numbers_lose_their_leading_zeros_in_csv_and_json(tmp_path):
     csv = b"participant_id,instrument,completed_at,ITEM_01,item_002,item_10\nP0001,GAD-7,2026-03-01,1,2,3\n"
     rows = read_table(inbox_file(tmp_path, "questionnaires.csv", csv))
@@ -88,6 +105,16 @@ def test_parquet_types_become_text_with_rfc3339_timestamps(tmp_path):
         ("participants.csv", "participant_id\nP\u00e9\n".encode("latin-1"), "not UTF-8 text"),
         ("participants.csv", b"a,b\n1,2,3,4\n", "cannot be parsed as csv"),
         ("participants.csv", b"Site_ID,site_id\n1,2\n", "column 'site_id' appears more than once"),
+        ("participants.csv", b"site_id,SiteId\n1,2\n", "column 'site_id' appears more than once"),
+        ("participants.csv", b"site_id,site_id\n1,2\n", "column 'site_id' appears more than once"),
+        (
+            "participants.csv",
+            b"Jane Smith 07700 900123,jane smith 07700 900123\n1,2\n",
+            "column 2 (its name withheld) appears more than once",
+        ),
+        ("participants.csv", b"participant_id,source_row\nP0001,7\n", "column 'source_row' is reserved"),
+        ("participants.csv", b"participant_id,SOURCE_ROW\nP0001,7\n", "column 'source_row' is reserved"),
+        ("participants.jsonl", b'{"participant_id": "P0001", "SourceRow": 7}\n', "column 'source_row' is reserved"),
         (
             "questionnaires.jsonl",
             b'{"participant_id": "P0001", "responses": [1, 2]}\n',
@@ -101,6 +128,11 @@ def test_parquet_types_become_text_with_rfc3339_timestamps(tmp_path):
             "column 'item_2' appears more than once",
         ),
         ("participants.jsonl", b'{"participant_id": "P0001", "gender": ["jane"]}\n', "column 'gender' holds lists"),
+        (
+            "participants.jsonl",
+            b'{"participant_id": "P0001", "jane@example.org": ["x"]}\n',
+            "column 2 (its name withheld) holds lists",
+        ),
         (
             "questionnaires.jsonl",
             b'{"participant_id": "P0001", "responses": {"1": [1, "jane"]}}\n',

@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from transforms.datasets import DATASETS, classify_file_name
-from transforms.screening import is_identifier_name, rejection_reason
+from transforms.screening import column_label, is_identifier_name, rejection_reason
 
 PARTICIPANT = {
     "participant_id": ["P0001"],
@@ -27,6 +27,7 @@ PARTICIPANT = {
         "phone",
         "mobile",
         "address",
+        "address_2",
         "postcode",
         "zip",
         "date_of_birth",
@@ -41,6 +42,11 @@ PARTICIPANT = {
         "notes",
         "journal_entry",
         "free_text",
+        "note_text",
+        "Text",
+        "link_url",
+        "cell_phone",
+        "cell_number",
         "PhoneNumber",
         "phonenumber",
         "MobileNumber",
@@ -79,6 +85,42 @@ def test_identifier_and_free_text_column_names(name):
     ],
 )
 def test_contract_columns_are_not_identifiers(name):
+    assert not is_identifier_name(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "patient_date_of_birth",
+        "birth_dt",
+        "address1",
+        "contact_name",
+        "next_of_kin_name",
+        "guardian_name",
+        "fname",
+        "LName",
+        "name_2",
+        "hospital_number",
+        "diary",
+        "iPAddress",
+    ],
+)
+def test_identifier_words_are_found_anywhere_in_a_name_and_beside_digits(name):
+    assert is_identifier_name(name)
+    frame = pl.DataFrame({**PARTICIPANT, name: ["x"]})
+    reason = rejection_reason(frame, DATASETS["participants"])
+    assert reason == f"column {name!r} looks like a direct identifier or free text"
+
+
+@pytest.mark.parametrize("name", ["entry_date", "text_size", "link_id", "cell_id", "entryDate"])
+def test_words_that_mean_free_text_or_a_phone_only_on_their_own_do_not_mark_other_names(name):
+    assert not is_identifier_name(name)
+
+
+@pytest.mark.parametrize(
+    "name", sorted({c.name for d in DATASETS.values() for c in d.columns} | {"responses", "item_1", "item_10"})
+)
+def test_the_datasets_own_columns_are_never_identifiers(name):
     assert not is_identifier_name(name)
 
 
@@ -133,6 +175,63 @@ def test_contact_details_in_answer_and_number_columns_reject_the_file():
         | {"score": ["+44 20 7946 0958"]}
     )
     assert rejection_reason(scores, DATASETS["scores"]) == "column 'score' holds a value that looks like a phone number"
+
+
+@pytest.mark.parametrize(
+    ("value", "noun"),
+    [
+        ("jane.smith\uff20example.org", "an email address"),  # a fullwidth @
+        ("jane@ex\u00e4mple.de", "an email address"),
+        ("j\u00f6rg@example.org", "an email address"),
+        ("jane\u200b@example.org", "an email address"),  # a zero-width space
+        ("jane @ example.org", "an email address"),
+        ("jane\n@example.org", "an email address"),
+        ("07700/900/123", "a phone number"),
+        ("07700_900_123", "a phone number"),
+        ("tel07700900123", "a phone number"),
+        ("tel:07700900123", "a phone number"),
+        ("2026-03-02 07700 900123", "a phone number"),
+        ("\uff10\uff17\uff17\uff10\uff10 900123", "a phone number"),  # fullwidth digits
+    ],
+)
+def test_disguised_email_addresses_and_phone_numbers_are_found(value, noun):
+    frame = pl.DataFrame({**PARTICIPANT, "cohort_id": [value]})
+    reason = rejection_reason(frame, DATASETS["participants"])
+    assert reason == f"column 'cohort_id' holds a value that looks like {noun}"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-03-01T09:12:00+01:00",
+        "2026-03-01T09:12:00.123456Z",
+        "2026-03-01 to 2026-03-07",
+        "02/03/2026 09:12",
+        "12.5",
+        "33.333333333333336",
+        "1.2345678901e-05",
+        "P00091",
+        "P2024_0001_17",
+        "P-0001-2026-03",
+        "SITE_2024_0001_17",
+    ],
+)
+def test_dates_decimal_numbers_and_pseudonyms_are_not_contact_details(value):
+    frame = pl.DataFrame({**PARTICIPANT, "cohort_id": [value]})
+    assert rejection_reason(frame, DATASETS["participants"]) is None
+
+
+def test_a_header_that_may_itself_be_personal_data_is_named_by_its_position():
+    header = pl.DataFrame({**PARTICIPANT, "mobile 07700 900123 jane smith": ["x"]})
+    reason = rejection_reason(header, DATASETS["participants"])
+    assert reason == "column 6 (its name withheld) looks like a direct identifier or free text"
+    called = pl.DataFrame({**PARTICIPANT, "tel07700900123": ["x"]})
+    assert rejection_reason(called, DATASETS["participants"]).startswith("column 6 (its name withheld) ")
+    addressed = pl.DataFrame({**PARTICIPANT, "jane.smith@example.org": ["jo@clinic.example"]})
+    reason = rejection_reason(addressed, DATASETS["participants"])
+    assert reason == "column 6 (its name withheld) holds a value that looks like an email address"
+    assert column_label("next_of_kin_phone", 2) == "column 'next_of_kin_phone'"
+    assert column_label("a_harmless_but_very_long_column_name", 2) == "column 2 (its name withheld)"
 
 
 def test_a_missing_required_column_rejects_the_file():
