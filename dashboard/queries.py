@@ -22,6 +22,9 @@ import streamlit as st
 
 from transforms.disclosure import suppress_outcomes, suppress_talking_therapies
 from transforms.effect_sizes import t_interval
+from transforms.outcomes import GROUPINGS, cohort_outcomes
+from transforms.talking_therapies import talking_therapies as talking_therapies_of
+from transforms.windows import Windows
 
 HEADLINE = ("ECR-R", "anxiety")
 ROLES = ("admin", "program_lead", "clinician")
@@ -177,12 +180,43 @@ def outcomes_as_shown(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     if viewer.role == "admin":  # nothing withheld: no figure is about fewer than 0 people
         return suppress_outcomes(frame, 0).drop("itt_participants")
     nested, site_of_cohort, alike = group_structure(warehouse)
-    own = set()
+    own, known = set(), None
     if viewer.role == "clinician":  # their sites, and the cohorts wholly within them, in full
         own = {("site", site) for site in viewer.sites} | {
             ("cohort", cohort) for cohort, site in site_of_cohort.items() if site in viewer.sites
         }
-    return suppress_outcomes(frame, viewer.min_cell, own, nested, alike).drop("itt_participants")  # it only decides
+        known = known_to(warehouse, viewer)
+    # itt_participants only decides
+    return suppress_outcomes(frame, viewer.min_cell, own, nested, alike, known).drop("itt_participants")
+
+
+def known_to(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
+    """A clinician's own part of every group's counts: the outcome counts (`cohort_outcomes`) and intent-to-treat
+    participants of the participants of their sites, whom they see one by one. A group they share with other sites
+    (a cohort taught at two, a modality, the program) is then judged by what it adds to these
+    (transforms/disclosure.py `beyond_known`)."""
+    scope, parameters = _site_scope(viewer)
+    theirs = _read(warehouse, f"SELECT * FROM marts.participant_outcomes WHERE {scope}", parameters)
+    first, last = Windows().baseline[0], Windows().endpoint[1]  # the days the intent-to-treat model reads
+    scope, parameters = _site_scope(viewer, "p.site_id")
+    scored = _read(
+        warehouse,
+        f"""
+        SELECT DISTINCT a.participant_id, a.instrument, a.subscale, p.site_id, p.cohort_id, p.modality
+        FROM marts.assessments AS a JOIN marts.participants AS p USING (participant_id)
+        WHERE a.score IS NOT NULL AND a.days_since_enrolment BETWEEN ? AND ? AND {scope}
+        """,
+        [first, last, *parameters],
+    )
+    itt = pl.concat(
+        scored.group_by("instrument", "subscale", group_id=pl.lit("all") if column is None else pl.col(column))
+        .agg(itt_participants=pl.len())
+        .with_columns(grouping=pl.lit(grouping))
+        for grouping, column in GROUPINGS.items()
+    )
+    return cohort_outcomes(theirs).join(
+        itt, on=["grouping", "group_id", "instrument", "subscale"], how="full", coalesce=True
+    )
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -244,8 +278,14 @@ def talking_therapies(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     )
     if viewer.role == "admin":  # nothing withheld
         return suppress_talking_therapies(frame, 0)
-    own = {("site", site) for site in viewer.sites} if viewer.role == "clinician" else set()
-    return suppress_talking_therapies(frame, viewer.min_cell, own, group_structure(warehouse)[2])
+    own, known = set(), None
+    if viewer.role == "clinician":
+        own = {("site", site) for site in viewer.sites}
+        scope, parameters = _site_scope(viewer)
+        known = talking_therapies_of(
+            _read(warehouse, f"SELECT * FROM marts.participant_outcomes WHERE {scope}", parameters)
+        )
+    return suppress_talking_therapies(frame, viewer.min_cell, own, group_structure(warehouse)[2], known)
 
 
 @st.cache_data(ttl=300, show_spinner=False)

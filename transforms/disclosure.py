@@ -4,7 +4,9 @@ A count of 1 to min_cell − 1 people is withheld, and so are means, rates and e
 people. Complementary cells are withheld too, so that no withheld count can be worked out from a sum it is part of:
 the parts of a total within a row (improved + unchanged + deteriorated = complete), the groups of a grouping (the
 sites, the cohorts and the modalities each add up to the program), and the cohorts of a site or modality that lie
-wholly within it. A clinician's own groups are shown in full, and never serve to hide someone else's cell.
+wholly within it. A clinician's own groups are shown in full, and never serve to hide someone else's cell; and
+since a clinician sees their own participants one by one, every other figure is judged by what it adds to that:
+its count less their own people in it (a cohort taught at their site and another, a modality, the program).
 """
 
 from __future__ import annotations
@@ -169,35 +171,56 @@ def group_sums(
     return sums
 
 
+GROUP_KEY = ("grouping", "group_id", "instrument", "subscale")
+
+
+def beyond_known(rows: list[dict], counts: list[str], known: pl.DataFrame | None) -> list[dict]:
+    """Each row's `counts` less the viewer's own people in them (`known`: the same counts of only the participants
+    the viewer sees one by one, keyed as the rows by `GROUP_KEY`): what the row tells about everyone else. Without
+    `known`, the rows' own counts. The sums between rows hold for these as for the rows."""
+    mine = {tuple(r.get(k) for k in GROUP_KEY): r for r in (known.to_dicts() if known is not None else [])}
+    beyond = []
+    for row in rows:
+        theirs = mine.get(tuple(row.get(k) for k in GROUP_KEY), {})
+        beyond.append({**row} | {c: row[c] - (theirs.get(c) or 0) for c in counts if row.get(c) is not None})
+    return beyond
+
+
 def suppress_outcomes(
     frame: pl.DataFrame,
     min_cell: int,
     own: set[tuple[str, str]] = frozenset(),
     nested: dict | None = None,
     alike: list[list[tuple]] = (),
+    known: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """`marts.cohort_outcomes` rows, every measure at once, as they may be shown outside a viewer's own scope (`own`:
-    the (grouping, group_id) a clinician sees in full; `nested` and `alike` as in `group_sums`; n_enrolled is the
-    same for every measure of a group): withheld counts and statistics become null, `small_counts` names the counts
-    withheld for being small (the others were withheld as complements), `unclassified_counts` those the mart left
-    empty, and `is_suppressed` marks each row that lost something. A row's statistics, about its completers, go with
-    its n_complete. With a min_cell of 0 (an admin's view), nothing is withheld."""
+    the (grouping, group_id) a clinician sees in full; `known`: the counts of the participants they see one by one,
+    as in `beyond_known`; `nested` and `alike` as in `group_sums`; n_enrolled is the same for every measure of a
+    group): withheld counts and statistics become null, `small_counts` names the counts withheld for being small
+    (the others were withheld as complements), `unclassified_counts` those the mart left empty, and `is_suppressed`
+    marks each row that lost something. A row's statistics, about its completers, go with its n_complete. With a
+    min_cell of 0 (an admin's view), nothing is withheld."""
     rows = frame.to_dicts()
+    beyond = beyond_known(rows, [*OUTCOME_COUNTS, "itt_participants"], known)
     mine = {i for i, row in enumerate(rows) if (row["grouping"], row["group_id"]) in own}
     sums = group_sums(rows, OUTCOME_COUNTS, PARTS_OF_A_TOTAL, nested or {}, alike, ("n_enrolled",))
-    withheld = withheld_cells(rows, OUTCOME_COUNTS, sums, min_cell, mine)
+    withheld = withheld_cells(beyond, OUTCOME_COUNTS, sums, min_cell, mine)
     for i, row in enumerate(rows):
         hidden = {c for j, c in withheld if j == i}
-        row["small_counts"] = sorted(c for c in hidden if row[c] < min_cell)  # shown as "<5"; the rest "withheld"
+        others = beyond[i]
+        row["small_counts"] = sorted(c for c in hidden if others[c] < min_cell)  # shown as "<5"; the rest "withheld"
         # empty in the mart because nothing was classified (too few pairs, no cutoff): "not classified", not "withheld"
         row["unclassified_counts"] = [c for c in CATEGORY_COUNTS if row[c] is None]
-        too_few = i not in mine and ((row["n_complete"] or 0) < min_cell or "n_complete" in hidden)
+        # too few completers beyond the viewer's own, unless the completers are all their own
+        few = (others["n_complete"] or 0) < min_cell and ((others["n_complete"] or 0) > 0 or not row["n_complete"])
+        too_few = i not in mine and (few or "n_complete" in hidden)
         # Beside the completers' mean, an intent-to-treat figure that adds only a few non-completers would tell
         # which way those few went.
         few_more = (
             i not in mine
             and row.get("itt_participants") is not None
-            and 1 <= row["itt_participants"] - row["n_complete"] < min_cell
+            and 1 <= others["itt_participants"] - others["n_complete"] < min_cell
         )
         for column in hidden:
             row[column] = None
@@ -218,19 +241,25 @@ TALKING_THERAPIES_RATES = {  # rate: (numerator, denominator)
 
 
 def suppress_talking_therapies(
-    frame: pl.DataFrame, min_cell: int, own: set[tuple[str, str]] = frozenset(), alike: list[list[tuple]] = ()
+    frame: pl.DataFrame,
+    min_cell: int,
+    own: set[tuple[str, str]] = frozenset(),
+    alike: list[list[tuple]] = (),
+    known: pl.DataFrame | None = None,
 ):
     """`marts.talking_therapies` rows (program, sites, modalities) as they may be shown outside a viewer's own
-    scope: small counts and their complements withheld as for the outcomes (`alike` as in `group_sums`), and a rate
-    with either of its counts, or with a denominator under min_cell."""
+    scope: small counts and their complements withheld as for the outcomes (`alike` as in `group_sums`, `known` as
+    in `beyond_known`), and a rate with either of its counts, or with a denominator of 1 to min_cell − 1 people
+    beyond the viewer's own."""
     rows = frame.to_dicts()
     counts = sorted({c for pair in TALKING_THERAPIES_RATES.values() for c in pair})
+    beyond = beyond_known(rows, counts, known)
     mine = {i for i, row in enumerate(rows) if (row["grouping"], row["group_id"]) in own}
-    withheld = withheld_cells(rows, counts, group_sums(rows, counts, [], {}, alike), min_cell, mine)
+    withheld = withheld_cells(beyond, counts, group_sums(rows, counts, [], {}, alike), min_cell, mine)
     for i, row in enumerate(rows):
         hidden = {c for j, c in withheld if j == i}
         for rate, (numerator, denominator) in TALKING_THERAPIES_RATES.items():
-            if i not in mine and (hidden & {numerator, denominator} or row[denominator] < min_cell):
+            if i not in mine and (hidden & {numerator, denominator} or 1 <= beyond[i][denominator] < min_cell):
                 hidden.add(rate)
         row.update(dict.fromkeys(hidden))
         row["is_suppressed"] = bool(hidden)

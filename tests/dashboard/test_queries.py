@@ -189,3 +189,51 @@ def test_the_intake_trend_has_an_interval_per_month_and_no_small_month(warehouse
     # a month resting on a small site × modality cell is withheld too (the filters could take it apart)
     assert queries.intake_trend(warehouse, LEAD).height < queries.intake_trend(warehouse, Viewer("admin")).height
     assert (trend["ci_low"] < trend["mean_change"]).all() and (trend["mean_change"] < trend["ci_high"]).all()
+
+
+@pytest.fixture(scope="module")
+def shared_cohort(prefect_server, tmp_path_factory):
+    """The sample program with two of a north cohort's participants moved to south: a cohort taught at two sites."""
+    import shutil
+
+    from pipelines.flows import refresh
+    from pipelines.generate import SAMPLE_AS_OF
+    from tests.conftest import SAMPLE_DATA
+
+    root = tmp_path_factory.mktemp("shared")
+    shutil.copytree(SAMPLE_DATA, root / "inbox")
+    roster = pl.concat(pl.read_csv(f, infer_schema=False) for f in sorted((root / "inbox").glob("participants*.csv")))
+    cohort = roster.filter(pl.col("site_id") == "north")["cohort_id"].sort()[0]
+    moved = roster.filter(pl.col("cohort_id") == cohort).sort("participant_id").head(2)
+    moved.with_columns(site_id=pl.lit("south")).write_csv(root / "inbox" / "participants_zz_moves.csv")
+    refresh(inbox=root / "inbox", warehouse=root / "w.duckdb", as_of=SAMPLE_AS_OF)
+    return root / "w.duckdb", cohort
+
+
+def test_a_group_shared_with_another_site_never_gives_a_clinician_a_few_of_its_people(shared_cohort):
+    path, cohort = shared_cohort
+    with duckdb.connect(str(path), read_only=True) as con:
+        sites = con.execute("SELECT DISTINCT site_id FROM marts.participants WHERE cohort_id = ?", [cohort]).fetchall()
+        assert sorted(sites) == [("north",), ("south",)]
+        theirs = con.sql(
+            "SELECT cohort_id, modality, instrument, subscale, outcome_status FROM marts.participant_outcomes "
+            "WHERE site_id = 'north'"
+        ).pl()
+    complete = theirs.filter(pl.col("outcome_status") == "complete")
+    checked = 0
+    for instrument, subscale in [("ECR-R", "anxiety"), ("GAD-7", "total")]:
+        groups = queries.group_outcomes(Warehouse.at(path), NORTH, instrument, subscale)
+        for row in groups.filter(pl.col("grouping").is_in(["cohort", "modality"])).iter_rows(named=True):
+            column = "cohort_id" if row["grouping"] == "cohort" else "modality"
+            own = complete.filter(
+                (pl.col(column) == row["group_id"])
+                & (pl.col("instrument") == instrument)
+                & (pl.col("subscale") == subscale)
+            ).height
+            if row["n_complete"] is not None and own:
+                checked += 1
+                others = row["n_complete"] - own
+                assert others == 0 or others >= NORTH.min_cell, (row["group_id"], others)
+            if row["grouping"] == "cohort" and row["group_id"] == cohort:
+                assert row["mean_change"] is None or row["n_complete"] - own >= NORTH.min_cell
+    assert checked > 0

@@ -232,3 +232,48 @@ def test_a_groups_enrolled_count_is_withheld_in_every_measure_or_none():
     result = suppress_outcomes(pl.DataFrame(measure("GAD-7", 1) + measure("RSES", 0)), 5)
     enrolled = result.filter(pl.col("group_id") == "a")["n_enrolled"].to_list()
     assert enrolled == [None, None]
+
+
+def test_a_group_shared_with_another_site_is_judged_by_the_people_a_clinician_does_not_see():
+    # cohort "mixed" is taught at north (9 completers, the clinician's own, seen one by one) and south (1)
+    frame = pl.DataFrame(
+        [
+            row("program", "all", n_enrolled=40, n_complete=40, n_unchanged=40),
+            row("site", "north", n_enrolled=9, n_complete=9, n_unchanged=9),
+            row("site", "south", n_enrolled=31, n_complete=31, n_unchanged=31),
+            row("cohort", "mixed", n_enrolled=10, n_complete=10, n_unchanged=10),
+            row("cohort", "south-only", n_enrolled=30, n_complete=30, n_unchanged=30),
+            row("modality", "cbt", n_enrolled=10, n_complete=10, n_unchanged=10),
+            row("modality", "ipt", n_enrolled=30, n_complete=30, n_unchanged=30),
+        ]
+    )
+    known = pl.DataFrame(
+        [
+            row("program", "all", n_enrolled=9, n_complete=9, n_unchanged=9),
+            row("site", "north", n_enrolled=9, n_complete=9, n_unchanged=9),
+            row("cohort", "mixed", n_enrolled=9, n_complete=9, n_unchanged=9),
+            row("modality", "cbt", n_enrolled=9, n_complete=9, n_unchanged=9),
+        ]
+    )
+    as_lead = suppress_outcomes(frame, 5)
+    assert shown(as_lead, "mixed")["n_complete"] == 10  # to a program lead, ten people
+    as_clinician = suppress_outcomes(frame, 5, own={("site", "north")}, known=known)
+    # to north's clinician, one south participant: 10 − their own 9
+    mixed, cbt = shown(as_clinician, "mixed"), shown(as_clinician, "cbt")
+    assert (mixed["n_complete"], mixed["mean_change"], mixed["small_counts"]) == (
+        None,
+        None,
+        ["n_complete", "n_enrolled", "n_unchanged"],
+    )
+    assert cbt["n_complete"] is None and cbt["mean_change"] is None
+    assert shown(as_clinician, "north")["n_complete"] == 9 and shown(as_clinician, "all")["n_complete"] == 40
+    # the program's 31 others are the two cohorts': south-only goes too, or it would give away mixed's one
+    assert shown(as_clinician, "south-only")["n_complete"] is None and shown(as_clinician, "south")["n_complete"] == 31
+
+
+def test_a_group_of_only_a_clinicians_own_completers_keeps_its_statistics():
+    frame = pl.DataFrame([row("cohort", "mixed", n_enrolled=12, n_complete=9, n_unchanged=9, n_no_endpoint=3)])
+    known = pl.DataFrame([row("cohort", "mixed", n_enrolled=9, n_complete=9, n_unchanged=9)])
+    result = shown(suppress_outcomes(frame, 5, known=known), "mixed")
+    # the three others have no endpoint, a count withheld with its complement; the mean is of the viewer's own nine
+    assert result["mean_change"] == -0.4 and result["n_no_endpoint"] is None
