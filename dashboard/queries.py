@@ -32,10 +32,14 @@ ROLES = ("admin", "program_lead", "clinician")
 
 @dataclass(frozen=True)
 class Viewer:
-    role: str
+    role: str  # one of ROLES: any other is refused here, so that no query can mistake it for a program lead's
     sites: tuple[str, ...] = field(default=())
     min_cell: int = 5
     name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise NotInScope(f"unknown role {self.role!r}: one of {', '.join(ROLES)}")
 
     @property
     def sees_participants(self) -> bool:
@@ -292,18 +296,24 @@ def talking_therapies(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
 def cohort_trajectories(
     warehouse: Warehouse, viewer: Viewer, filters: Filters = Filters(), weeks: tuple[int, int] = (0, 10)
 ) -> pl.DataFrame:
-    """Mean score per cohort and week of the chosen measure; outside the viewer's sites, cells under min_cell
-    are withheld."""
+    """Mean score per cohort (per cohort and site, for a cohort taught at several) and week of the chosen measure;
+    outside the viewer's sites, cells under min_cell are withheld. A cohort's row is shown whole or not at all: only
+    when all of its people are within the chosen sites and modalities, so that no choice of filters gives away a few
+    of them by subtraction."""
     chosen, parameters = filters.where()
     frame = _read(
         warehouse,
         f"""
+        WITH chosen AS (
+            SELECT cohort_id, site_id FROM marts.participants AS p GROUP BY ALL HAVING bool_and({chosen})
+        )
         SELECT p.cohort_id, p.site_id, a.week, count(DISTINCT a.participant_id) AS n, avg(a.score) AS mean_score
         FROM marts.assessments AS a JOIN marts.participants AS p USING (participant_id)
-        WHERE a.instrument = ? AND a.subscale = ? AND a.score IS NOT NULL AND a.week BETWEEN ? AND ? AND {chosen}
+            JOIN chosen USING (cohort_id, site_id)
+        WHERE a.instrument = ? AND a.subscale = ? AND a.score IS NOT NULL AND a.week BETWEEN ? AND ?
         GROUP BY ALL ORDER BY p.cohort_id, a.week
         """,
-        [filters.instrument, filters.subscale, *weeks, *parameters],
+        [*parameters, filters.instrument, filters.subscale, *weeks],
     )
     if viewer.role == "admin":
         return frame
@@ -343,36 +353,54 @@ def practice_by_week(warehouse: Warehouse, viewer: Viewer, filters: Filters = Fi
 
 @st.cache_data(ttl=300, show_spinner=False)
 def dose_response(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
+    """The dose–response rows (tertiles and `all`). Outside an admin's view the tertiles go together: withheld one
+    alone, it would be `all` less the other two."""
     frame = _read(warehouse, "SELECT * FROM marts.dose_response ORDER BY practice_group")
+    if viewer.role != "admin" and (frame["n"] < viewer.min_cell).any():
+        frame = frame.filter(pl.col("practice_group") == "all")
     return _without_small_groups(frame, viewer, "n")
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def intake_trend(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filters()) -> pl.DataFrame:
-    """Mean change of the chosen measure among completers, by month of enrolment (intake cohort), with a t-based
-    95% CI; months about fewer than min_cell completers, or resting on a small site × modality cell, are withheld
-    (except in an admin's view)."""
+    """Mean change of the chosen measure among completers by intake month, with a t-based 95% CI.
+
+    A month is made of whole cohorts, each counted in the month its first participant enrolled: the cohorts wholly
+    within the chosen sites and modalities whose figures this viewer is shown (`group_outcomes`). A month then adds
+    nothing to the cohorts' own rows (their counts, means and intervals) that could be subtracted from a site's or
+    another month's to give away a withheld cohort, whatever the filters."""
     chosen, parameters = filters.where()
-    outside, own = _cells_outside(viewer)
-    frame = _read(
+    cohorts = _read(
         warehouse,
         f"""
-        WITH cells AS (
-            SELECT strftime(date_trunc('month', p.enrolled_date), '%Y-%m') AS intake_month, p.site_id, p.modality,
-                count(*) AS people, sum(o.change_score) AS total, sum(o.change_score ^ 2) AS squares
-            FROM marts.participant_outcomes AS o JOIN marts.participants AS p USING (participant_id)
-            WHERE o.instrument = ? AND o.subscale = ? AND o.outcome_status = 'complete' AND {chosen}
-            GROUP BY ALL
+        WITH cohorts AS (
+            SELECT cohort_id, strftime(date_trunc('month', min(p.enrolled_date)), '%Y-%m') AS intake_month,
+                bool_and({chosen}) AS is_chosen
+            FROM marts.participants AS p GROUP BY cohort_id
         )
-        SELECT intake_month, sum(people)::BIGINT AS n, sum(total) / sum(people) AS mean_change,
-            CASE WHEN sum(people) > 1
-                THEN sqrt(greatest(sum(squares) - sum(total) ^ 2 / sum(people), 0) / (sum(people) - 1)) END AS sd,
-            min({outside}) AS smallest_cell
-        FROM cells GROUP BY ALL ORDER BY intake_month
+        SELECT c.intake_month, c.cohort_id, count(*) AS people, sum(o.change_score) AS total,
+            sum(o.change_score ^ 2) AS squares
+        FROM cohorts AS c JOIN marts.participant_outcomes AS o USING (cohort_id)
+        WHERE c.is_chosen AND o.instrument = ? AND o.subscale = ? AND o.outcome_status = 'complete'
+        GROUP BY ALL
         """,
-        [filters.instrument, filters.subscale, *parameters, *own],
+        [*parameters, filters.instrument, filters.subscale],
     )
-    frame = _without_small_cells(frame, viewer, "n")
+    if viewer.role != "admin":
+        shown = group_outcomes(warehouse, viewer, filters.instrument, filters.subscale).filter(
+            (pl.col("grouping") == "cohort") & pl.col("mean_change").is_not_null()
+        )
+        cohorts = cohorts.filter(pl.col("cohort_id").is_in(shown["group_id"].implode()))
+    n, total = pl.col("people").sum(), pl.col("total").sum()
+    frame = (
+        cohorts.group_by("intake_month")
+        .agg(
+            n=n,
+            mean_change=total / n,
+            sd=pl.when(n > 1).then(((pl.col("squares").sum() - total**2 / n).clip(0) / (n - 1)).sqrt()),
+        )
+        .sort("intake_month")
+    )
     low, high = t_interval(frame["mean_change"].to_numpy(), frame["sd"].to_numpy(), frame["n"].to_numpy())
     return frame.with_columns(pl.Series("ci_low", low), pl.Series("ci_high", high)).drop("sd").fill_nan(None)
 

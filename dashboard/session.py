@@ -37,9 +37,16 @@ def sign_in_is_configured() -> bool:
     return bool(os.environ.get("SECUREBASE_ROLES"))
 
 
+def signed_in_identity() -> str:
+    """The signed-in user's email address, or their subject at the provider when it gives none, or one it has not
+    verified (which could be anyone's)."""
+    email = st.user.get("email") if st.user.get("email_verified") is not False else None
+    return email or st.user.get("sub")
+
+
 def signed_in_viewer() -> Viewer | None:
     """The signed-in identity's viewer from the roles file, or None when it has no role."""
-    identity = st.user.get("email") or st.user.get("sub")
+    identity = signed_in_identity()
     entry = (
         tomllib.loads(Path(os.environ["SECUREBASE_ROLES"]).read_text(encoding="utf-8"))
         .get("identities", {})
@@ -61,7 +68,7 @@ def choose_identity() -> Viewer | None:
         st.button("Sign in", on_click=st.login, type="primary")
         st.stop()
     viewer = signed_in_viewer()
-    st.sidebar.caption(f"Signed in as {st.user.get('email') or st.user.get('sub')}")
+    st.sidebar.caption(f"Signed in as {signed_in_identity()}")
     st.sidebar.button("Sign out", on_click=st.logout)
     if viewer is None:
         st.error("Your account has no role in securebase: ask the program's administrator for access.")

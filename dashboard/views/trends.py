@@ -1,4 +1,4 @@
-"""Trends: the 10-week change by month of enrolment, and each cohort's mean score week by week."""
+"""Trends: the 10-week change by intake month, and each cohort's mean score week by week."""
 
 import streamlit as st
 
@@ -18,12 +18,13 @@ if trend.height:
             "mean_change",
             "ci_low",
             "ci_high",
-            f"Mean 10-week change by month of enrolment ({filters.instrument} {filters.subscale}, completers, 95% CI)",
+            f"Mean 10-week change by intake month ({filters.instrument} {filters.subscale}, completers, 95% CI)",
             "change",
         )
     )
 st.caption(
-    f"Months with fewer than {viewer.min_cell} completers are withheld. "
+    "Each cohort counts, whole, in the month its first participant enrolled. Cohorts whose figures are withheld "
+    "(Comparisons) are left out, and so are cohorts only partly within the chosen sites or modalities. "
     + methods_link("group-results-program-site-cohort-modality")
 )
 
@@ -37,5 +38,6 @@ else:
     )
 st.caption(
     f"Each row is a cohort and each column a week since enrolment, coloured by the cohort's mean score that week; "
-    f"a week with fewer than {viewer.min_cell} people is withheld (blank)."
+    f"a week with fewer than {viewer.min_cell} people is withheld (blank). A cohort is shown only when all of its "
+    f"people are within the chosen sites and modalities."
 )

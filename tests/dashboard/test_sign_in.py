@@ -31,7 +31,7 @@ def signed_in_dashboard(sample_warehouse, tmp_path_factory):
     users = [
         oidc_provider_mock.User(sub=sub, claims={"email": f"{sub}@example.org"})
         for sub in ("lead", "north", "stranger")
-    ]
+    ] + [oidc_provider_mock.User(sub="impostor", claims={"email": "lead@example.org", "email_verified": False})]
     folder = tmp_path_factory.mktemp("sign-in")
     with oidc_provider_mock.run_server_in_thread(user_claims=users) as provider:
         port = free_port()
@@ -91,6 +91,7 @@ def sign_in(page, app: str, sub: str) -> str:
         ("lead", "10-week change in ECR-R attachment anxiety"),
         ("north", "10-week change in ECR-R attachment anxiety"),
         ("stranger", "Your account has no role in securebase"),
+        ("impostor", "Your account has no role in securebase"),  # the lead's address, unverified
     ],
 )
 def test_an_identity_gets_its_role_or_nothing(signed_in_dashboard, sub, expected, tmp_path):
@@ -100,7 +101,7 @@ def test_an_identity_gets_its_role_or_nothing(signed_in_dashboard, sub, expected
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = sign_in(browser.new_page(viewport={"width": 1300, "height": 900}), signed_in_dashboard, sub)
         page.get_by_text(expected).first.wait_for(timeout=60_000)
-        page.get_by_text(f"Signed in as {sub}@example.org").wait_for(timeout=30_000)
+        page.get_by_text(f"Signed in as {sub if sub == 'impostor' else f'{sub}@example.org'}").wait_for(timeout=30_000)
         body = page.inner_text("body")
         if sub == "north":
             page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Cohort outcomes").click()
@@ -113,5 +114,5 @@ def test_an_identity_gets_its_role_or_nothing(signed_in_dashboard, sub, expected
         page.screenshot(path=str(tmp_path / f"{sub}.png"), full_page=True)
         browser.close()
     assert "Demo mode" not in body
-    if sub == "stranger":  # no navigation, no figure
+    if sub in ("stranger", "impostor"):  # no navigation, no figure
         assert "Program overview" not in body and "10-week change" not in body
