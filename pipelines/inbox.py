@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from transforms.datasets import DATASETS, ITEM_COLUMN, classify_file_name
-from transforms.screening import column_label
+from transforms.screening import column_label, name_holds_contact_details
 
 ROW_NUMBER = "source_row"  # added by `read_table`: a file's own column of that name is refused, not overwritten
 # Names taken as they are in lower case (`pArticipant_iD` is `participant_id`) before camelCase words are looked for.
@@ -29,20 +29,27 @@ class UnreadableFile(Exception):
 @dataclass(frozen=True)
 class InboxFile:
     path: Path
-    file_name: str  # relative to the inbox, with forward slashes
+    file_name: str  # relative to the inbox, with forward slashes; stand-in when the name is withheld
     dataset: str | None
     format: str | None
+    is_name_withheld: bool = False  # the name looks like it holds contact details: recorded by a stand-in only
 
 
 def list_inbox(inbox: Path) -> list[InboxFile]:
-    """Every regular file below the inbox, in name order (hidden files and folders are skipped)."""
+    """Every regular file below the inbox, in name order (hidden files and folders are skipped). A name that looks
+    like it holds an email address or phone number is never recorded: the file goes by a stand-in, `withheld name`
+    and a digest of the name, the same every night."""
     files = []
     for path in sorted(p for p in inbox.rglob("*") if p.is_file()):
         relative = path.relative_to(inbox).as_posix()
         if any(part.startswith(".") for part in relative.split("/")):
             continue
         dataset, file_format = classify_file_name(path.name)
-        files.append(InboxFile(path, relative, dataset, file_format))
+        if name_holds_contact_details(relative):
+            stand_in = f"withheld name {hashlib.sha256(relative.encode()).hexdigest()[:12]}"
+            files.append(InboxFile(path, stand_in, dataset, file_format, is_name_withheld=True))
+        else:
+            files.append(InboxFile(path, relative, dataset, file_format))
     return files
 
 

@@ -109,11 +109,16 @@ def examine_file(planned: FileToLoad, run: RunParameters) -> ExaminedFile:
     """All the work on one new file that needs only the file: read it, screen it, type it and validate its rows.
 
     It touches no warehouse, so files can be examined side by side by any Prefect task runner. A file is refused
-    whole when it is unreadable, of unknown kind, lacks a required column, or carries a direct identifier.
+    whole when it is unreadable, of unknown kind, lacks a required column, or carries a direct identifier (in its
+    name too).
     """
     inbox_file = planned.inbox_file
     if planned.duplicate_of is not None:
         return ExaminedFile(planned, "duplicate", f"same bytes as {planned.duplicate_of}")
+    if inbox_file.is_name_withheld:
+        return ExaminedFile(
+            planned, "rejected", "its name looks like it holds an email address or phone number: rename the file"
+        )
     if inbox_file.dataset is None:
         return ExaminedFile(
             planned,

@@ -132,3 +132,17 @@ def rejection_reason(frame: pl.DataFrame, dataset: Dataset) -> str | None:
                 column = frame.columns[int(position) - 1]
                 return f"{column_label(column, int(position))} holds a value that looks like {noun}"
     return None
+
+
+def name_holds_contact_details(file_name: str) -> bool:
+    """True when a file's name (its path in the inbox) looks like it holds an email address, or has a part between
+    `_`, `/` and `.` that looks like a phone number as a value would (`Jane_07700900123/…`); a compact date and time
+    (`20260301093000`) is not one."""
+    name = pl.DataFrame({"name": [file_name]}).select(_comparable(pl.col("name")))
+    if name.select(pl.col("name").str.contains(EMAIL_VALUE).any()).item():
+        return True
+    parts = name.select(
+        pl.col("name").str.split(by="_").explode().str.split(by="/").explode().str.split(by=".").explode()
+    )
+    compact_date_time = pl.col("name").str.contains(r"^(19|20)\d{6}(T?\d{4}(\d{2})?)?$")
+    return bool(parts.filter(~compact_date_time).select(_looks_like_phone(pl.col("name")).any()).item())

@@ -354,3 +354,34 @@ def test_a_rejected_value_is_stored_nowhere(prefect_server, tmp_path):
         valid = con.execute("SELECT count(*) FROM marts.practices").fetchone()[0]
     assert holding == []
     assert valid == 1  # the valid row is there
+
+
+def test_a_file_whose_name_holds_contact_details_is_rejected_under_a_stand_in(prefect_server, tmp_path):
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "w.duckdb"
+    (inbox / "Jane Smith 07700 900123").mkdir(parents=True)
+    roster = pl.DataFrame(
+        {"participant_id": ["P0001"], "site_id": ["north"], "cohort_id": ["c1"], "modality": ["cbt"]}
+        | {"enrolled_date": ["2026-02-02"]}
+    )
+    roster.write_csv(inbox / "Jane Smith 07700 900123" / "participants.csv")
+    roster.with_columns(participant_id=pl.lit("P0002")).write_csv(inbox / "participants_jane@example.org.csv")
+    first = refresh(inbox=inbox, warehouse=warehouse, as_of=date(2026, 3, 1))
+    assert (first.files_loaded, first.files_rejected) == (0, 2)
+    files = rows(warehouse, "SELECT file_name, status, reason FROM ops.files ORDER BY file_name")
+    assert [(status, reason) for _, status, reason in files] == [
+        ("rejected", "its name looks like it holds an email address or phone number: rename the file")
+    ] * 2
+    assert all(name.startswith("withheld name ") for name, _, _ in files)
+    second = refresh(inbox=inbox, warehouse=warehouse, as_of=date(2026, 3, 2))  # seen already: not again
+    assert (second.files_loaded, second.files_rejected, second.files_duplicate) == (0, 0, 0)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for schema, table in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+        ).fetchall():
+            for part in ("Jane", "07700", "example.org"):
+                found = con.execute(
+                    f"SELECT count(*) FROM {schema}.{table} AS t WHERE t::VARCHAR LIKE ?", [f"%{part}%"]
+                )
+                assert found.fetchone()[0] == 0, (schema, table, part)
+    reports = sorted((tmp_path / "w-reports").glob("*.html"))
+    assert len(reports) == 2 and not any("07700" in r.read_text() or "Jane" in r.read_text() for r in reports)

@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from transforms.datasets import DATASETS, classify_file_name
-from transforms.screening import column_label, is_identifier_name, rejection_reason
+from transforms.screening import column_label, is_identifier_name, name_holds_contact_details, rejection_reason
 
 PARTICIPANT = {
     "participant_id": ["P0001"],
@@ -252,3 +252,22 @@ def test_a_missing_required_column_rejects_the_file():
 )
 def test_dataset_and_format_come_from_the_file_name(name, dataset, fmt):
     assert classify_file_name(name) == (dataset, fmt)
+
+
+@pytest.mark.parametrize(
+    ("name", "holds"),
+    [
+        ("questionnaires_Jane_Smith_jane@example.org.csv", True),
+        ("questionnaires_Jane_Smith_07700900123.csv", True),
+        ("Jane Smith NHS 485 777 3456/questionnaires.csv", True),
+        ("tel.07700900123.csv", True),
+        ("participants_jane＠example.org.csv", True),
+        ("questionnaires_ecr-r.csv.gz", False),
+        ("exercises_2026-03-01.csv", False),
+        ("exercises_20260301093000.csv", False),  # a compact date and time
+        ("north/2026/participants_zz_moves.csv", False),
+        ("scores_site-0001-2026-03.parquet", False),
+    ],
+)
+def test_a_file_name_holding_contact_details_is_recognised(name, holds):
+    assert name_holds_contact_details(name) is holds
