@@ -190,10 +190,12 @@ def store_file(build: WarehouseBuild, examined: ExaminedFile) -> FileResult:
 
 
 def marts_digest(settings: Settings) -> str:
-    """What the marts are built by: the settings they read, the code that builds and checks them, and the versions
-    of the libraries that compute them. When it changes, the next refresh rebuilds every participant's marts
-    instead of only those with new rows."""
-    digest = hashlib.sha256(repr((settings.windows, settings.instruments, settings.outcomes)).encode())
+    """What the marts are built by: the settings they read (the time zone, which dates every row, among them), the
+    code that builds and checks them, and the versions of the libraries that compute them. When it changes, the next
+    refresh rebuilds every participant's marts instead of only those with new rows."""
+    digest = hashlib.sha256(
+        repr((settings.windows, settings.instruments, settings.outcomes, settings.timezone)).encode()
+    )
     digest.update(repr([(name, version(name)) for name in MART_LIBRARIES]).encode())
     for pattern in MART_SOURCES:
         for source in sorted(ROOT.glob(pattern)):

@@ -97,6 +97,13 @@ PARTICIPANT_MARTS = (
 )
 IN_REBUILD = "participant_id IN (SELECT participant_id FROM rebuild)"
 
+# The staged instants and the days the staging models take from them in the program's time zone.
+DATED_COLUMNS = {
+    "questionnaires": ("completed_at", "completed_date"),
+    "scores": ("completed_at", "completed_date"),
+    "exercises": ("started_at", "started_date"),
+}
+
 # Rules that relate a row to other rows, recomputed for the participants each refresh rebuilds
 # (transforms/sql/quality/relational_failures.sql).
 RELATIONAL_RULES = ("unknown_participant", "before_enrolment", "conflicting_duplicate")
@@ -177,6 +184,17 @@ class WarehouseBuild:
             self.con.execute(f"CREATE TABLE IF NOT EXISTS staging.{dataset} AS SELECT * FROM ({model}) LIMIT 0")
         self.refresh_id = self.scalar("SELECT coalesce(max(refresh_id), 0) + 1 FROM ops.refreshes")
         self.marts_digest: str | None = None
+        last_zone = self.scalar("SELECT (SELECT timezone FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1)")
+        if last_zone not in (None, timezone_name):
+            self.redate_staging()
+
+    def redate_staging(self) -> None:
+        """Every staged row's day anew from its instant, in this build's time zone: the program's time zone changed
+        since the rows were staged (the change also changes the marts' digest, so every participant is rebuilt)."""
+        for table, (instant, day) in DATED_COLUMNS.items():
+            self.con.execute(
+                f"UPDATE staging.{table} SET {day} = CAST(timezone(current_setting('TimeZone'), {instant}) AS DATE)"
+            )
 
     # -- reading -----------------------------------------------------------------------------------------
     def scalar(self, sql: str, parameters: list | None = None):

@@ -7,7 +7,7 @@ every mart and the quarantine must come out the same.
 """
 
 import shutil
-from datetime import timedelta
+from datetime import date, timedelta
 
 import duckdb
 import polars as pl
@@ -144,6 +144,37 @@ def test_the_digest_follows_the_settings_the_marts_are_built_by():
     assert marts_digest(Settings()) == marts_digest(Settings())
     assert marts_digest(Settings()) != marts_digest(Settings(windows=Windows(endpoint=(49, 84))))
     assert marts_digest(Settings()) == marts_digest(Settings(min_cell=10))  # a dashboard setting: no rebuild
+    assert marts_digest(Settings()) != marts_digest(Settings(timezone="Pacific/Auckland"))
+
+
+def test_a_new_time_zone_dates_every_row_anew_as_a_first_build_would(prefect_server, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    pl.DataFrame(
+        {"participant_id": ["P0001"], "site_id": ["north"], "cohort_id": ["c1"], "modality": ["cbt"]}
+        | {"enrolled_date": ["2026-02-01"]}
+    ).write_csv(inbox / "participants.csv")
+    # 23:30 in London on 1 February is 12:30 on 2 February in Auckland
+    pl.DataFrame(
+        {"participant_id": ["P0001"], "instrument": ["GAD-7"], "completed_at": ["2026-02-01T23:30:00Z"]}
+        | {f"item_{i}": ["1"] for i in range(1, 8)}
+    ).write_csv(inbox / "questionnaires.csv")
+    pl.DataFrame(
+        {"participant_id": ["P0001"], "started_at": ["2026-02-01T23:30:00Z"], "exercise": ["breathing"]}
+        | {"duration_minutes": ["5"]}
+    ).write_csv(inbox / "exercises.csv")
+    auckland = tmp_path / "auckland.toml"
+    auckland.write_text('[program]\ntimezone = "Pacific/Auckland"\n')
+    dates = (
+        "SELECT a.completed_date, a.days_since_enrolment, x.started_date "
+        "FROM marts.assessments AS a, marts.practices AS x"
+    )
+    moved, fresh = tmp_path / "moved.duckdb", tmp_path / "fresh.duckdb"
+    refresh(inbox=inbox, warehouse=moved, as_of=SAMPLE_AS_OF)
+    assert frame(moved, dates).rows() == [(date(2026, 2, 1), 0, date(2026, 2, 1))]
+    refresh(inbox=inbox, warehouse=moved, config=auckland, as_of=SAMPLE_AS_OF)
+    refresh(inbox=inbox, warehouse=fresh, config=auckland, as_of=SAMPLE_AS_OF)
+    assert frame(moved, dates).rows() == frame(fresh, dates).rows() == [(date(2026, 2, 2), 1, date(2026, 2, 2))]
 
 
 def test_marts_first_built_from_an_empty_inbox_take_the_next_nights_rows(sample_warehouse, tmp_path):
