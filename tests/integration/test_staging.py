@@ -33,6 +33,24 @@ def test_days_are_calendar_dates_in_the_program_time_zone():
     assert staged["completed_at"][2].isoformat() == "2026-07-01T00:00:00+01:00"
 
 
+def test_rfc_3339_instants_may_write_t_and_z_in_lower_case():
+    staged = stage(
+        "questionnaires",
+        questionnaire_rows(completed_at=["2026-07-01t23:30:00z", "2026-07-01T23:30:00Z"], item_1=["1", "1"]),
+    )
+    assert staged["completed_at"][0] == staged["completed_at"][1]
+    assert staged["unparseable_columns"].to_list() == [[], []]
+    exercises = stage(
+        "exercises",
+        pl.DataFrame(
+            {"source_row": [1], "participant_id": ["P0001"], "started_at": ["2026-07-01t08:00:00z"]}
+            | {"exercise": ["breathing"], "duration_minutes": ["5"]},
+            schema_overrides={"source_row": pl.Int64},
+        ),
+    )
+    assert exercises["started_date"].cast(pl.String).to_list() == ["2026-07-01"]
+
+
 def test_items_must_be_whole_numbers_and_trailing_blanks_are_trimmed():
     staged = stage(
         "questionnaires",

@@ -2,7 +2,7 @@
 WITH typed AS (
     SELECT
         *,
-        TRY_CAST(started_at AS TIMESTAMPTZ) AS started_at_value,
+        TRY_CAST(upper(started_at) AS TIMESTAMPTZ) AS started_at_value,
         TRY_CAST(duration_minutes AS DOUBLE) AS duration_minutes_value,
         whole_number(distress_before) AS distress_before_value,
         whole_number(distress_after) AS distress_after_value,

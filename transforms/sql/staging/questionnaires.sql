@@ -1,12 +1,13 @@
 -- One row per raw administration, typed: `responses[i]` is item i, an integer or NULL (not answered),
 -- with trailing blanks trimmed so that the same answers compare equal whatever columns the file had.
 -- Days are calendar dates in the program time zone (the session's TimeZone).
+-- Instants are RFC 3339, whose T and Z may be written in lower case.
 -- Each step has a fast path for the usual row (last item answered; every answer a whole number; nothing
 -- unparseable), which gives what the general expression beside it would, and leaves that one to the other rows.
 WITH trimmed AS (
     SELECT
         *,
-        TRY_CAST(completed_at AS TIMESTAMPTZ) AS completed_at_value,
+        TRY_CAST(upper(completed_at) AS TIMESTAMPTZ) AS completed_at_value,
         CASE WHEN responses[-1] IS NOT NULL THEN responses
              ELSE responses[1:coalesce(list_max(list_filter(range(1, len(responses) + 1), lambda i: responses[i] IS NOT NULL)), 0)]
         END AS answered

@@ -2,7 +2,7 @@
 WITH typed AS (
     SELECT
         *,
-        TRY_CAST(completed_at AS TIMESTAMPTZ) AS completed_at_value,
+        TRY_CAST(upper(completed_at) AS TIMESTAMPTZ) AS completed_at_value,
         TRY_CAST(score AS DOUBLE) AS score_value
     FROM raw.scores
 )
