@@ -29,7 +29,7 @@ from pipelines.warehouse import IN_REBUILD, PARTICIPANT_MARTS, WarehouseBuild, s
 from transforms.alerts import program_alerts
 from transforms.datasets import DATASETS
 from transforms.engagement import dose_response, exercise_effects
-from transforms.outcomes import cohort_outcomes, intent_to_treat, participant_outcomes
+from transforms.outcomes import cohort_outcomes, intent_to_treat, measures_in_use, participant_outcomes
 from transforms.scoring import assessments
 from transforms.screening import rejection_reason
 from transforms.talking_therapies import talking_therapies
@@ -230,7 +230,10 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
     outcomes, parameters = participant_outcomes(
         participants,
         build.frame("SELECT * FROM marts.baselines_endpoints"),
-        build.frame("SELECT DISTINCT instrument, subscale FROM marts.assessments WHERE score IS NOT NULL"),
+        measures_in_use(
+            build.frame("SELECT DISTINCT instrument, subscale FROM marts.assessments WHERE score IS NOT NULL"),
+            settings.instruments,
+        ),
         build.frame(
             "SELECT administration_id, instrument, responses FROM marts.administrations "
             "SEMI JOIN marts.baselines_endpoints ON administration_id = baseline_administration_id"

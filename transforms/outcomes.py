@@ -48,6 +48,19 @@ PARTICIPANT_COLUMNS = [
 ]
 
 
+def measures_in_use(scored: pl.DataFrame, instruments: dict[str, Instrument]) -> pl.DataFrame:
+    """The instrument × subscale pairs that get outcome rows (CONTRACT.md §5): every subscale of each instrument in
+    use, one with any scored administration in the program (`scored`: the instrument × subscale pairs with a score),
+    whether or not that subscale has scored yet, and the subscales a scored instrument's results name."""
+    registry = [
+        {"instrument": instrument, "subscale": subscale.name}
+        for instrument in scored["instrument"].unique().to_list()
+        for subscale in instruments[instrument].subscales
+    ]
+    every = pl.concat([scored.select("instrument", "subscale"), pl.DataFrame(registry, schema=scored.schema)])
+    return every.unique().sort("instrument", "subscale")
+
+
 def participant_outcomes(
     participants: pl.DataFrame,
     chosen: pl.DataFrame,
