@@ -38,7 +38,7 @@ class InboxFile:
 def list_inbox(inbox: Path) -> list[InboxFile]:
     """Every regular file below the inbox, in name order (hidden files and folders are skipped). A name that looks
     like it holds an email address or phone number is never recorded: the file goes by a stand-in, `withheld name`
-    and a digest of the name, the same every night."""
+    and the start of its content's digest (the same every night, and no clue to the name)."""
     files = []
     for path in sorted(p for p in inbox.rglob("*") if p.is_file()):
         relative = path.relative_to(inbox).as_posix()
@@ -46,7 +46,7 @@ def list_inbox(inbox: Path) -> list[InboxFile]:
             continue
         dataset, file_format = classify_file_name(path.name)
         if name_holds_contact_details(relative):
-            stand_in = f"withheld name {hashlib.sha256(relative.encode()).hexdigest()[:12]}"
+            stand_in = f"withheld name {sha256_of(path)[:12]}"
             files.append(InboxFile(path, stand_in, dataset, file_format, is_name_withheld=True))
         else:
             files.append(InboxFile(path, relative, dataset, file_format))

@@ -71,17 +71,20 @@ class FileResult:
 
 
 def new_files(build: WarehouseBuild, inbox_files: list[InboxFile]) -> list[FileToLoad]:
-    """Files not seen before under this name with these bytes; same bytes under a new name are duplicates."""
+    """Files not seen before under this name with these bytes; the same bytes as a loaded file, under a new name,
+    are a duplicate (a rejected file renamed as its reason asked is not: it is examined again)."""
     seen = build.seen_files()
     seen_pairs = set(zip(seen["file_name"], seen["sha256"], strict=True))
-    name_of_hash = dict(zip(seen["sha256"], seen["file_name"], strict=True))
+    loaded = seen.filter(pl.col("status") == "loaded")
+    name_of_hash = dict(zip(loaded["sha256"], loaded["file_name"], strict=True))
     planned = []
     for inbox_file in inbox_files:
         digest = sha256_of(inbox_file.path)
         if (inbox_file.file_name, digest) in seen_pairs:
             continue
         planned.append(FileToLoad(inbox_file, digest, name_of_hash.get(digest)))
-        name_of_hash.setdefault(digest, inbox_file.file_name)
+        if inbox_file.dataset and inbox_file.format and not inbox_file.is_name_withheld:  # not refused by its name
+            name_of_hash.setdefault(digest, inbox_file.file_name)
     return planned
 
 

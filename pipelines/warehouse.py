@@ -97,13 +97,6 @@ PARTICIPANT_MARTS = (
 )
 IN_REBUILD = "participant_id IN (SELECT participant_id FROM rebuild)"
 
-# The staged instants and the days the staging models take from them in the program's time zone.
-DATED_COLUMNS = {
-    "questionnaires": ("completed_at", "completed_date"),
-    "scores": ("completed_at", "completed_date"),
-    "exercises": ("started_at", "started_date"),
-}
-
 # Rules that relate a row to other rows, recomputed for the participants each refresh rebuilds
 # (transforms/sql/quality/relational_failures.sql).
 RELATIONAL_RULES = ("unknown_participant", "before_enrolment", "conflicting_duplicate")
@@ -186,15 +179,14 @@ class WarehouseBuild:
         self.marts_digest: str | None = None
         last_zone = self.scalar("SELECT (SELECT timezone FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1)")
         if last_zone not in (None, timezone_name):
-            self.redate_staging()
+            self.restage_from_raw()
 
-    def redate_staging(self) -> None:
-        """Every staged row's day anew from its instant, in this build's time zone: the program's time zone changed
-        since the rows were staged (the change also changes the marts' digest, so every participant is rebuilt)."""
-        for table, (instant, day) in DATED_COLUMNS.items():
-            self.con.execute(
-                f"UPDATE staging.{table} SET {day} = CAST(timezone(current_setting('TimeZone'), {instant}) AS DATE)"
-            )
+    def restage_from_raw(self) -> None:
+        """Every staged row typed anew from raw, in this build's time zone: the program's time zone changed since
+        the rows were staged, and a bare date or a time without an offset is an instant only in a time zone (the
+        change also changes the marts' digest, so every participant is rebuilt)."""
+        for dataset in DATASETS:
+            self.con.execute(f"CREATE OR REPLACE TABLE staging.{dataset} AS {sql_model(f'staging/{dataset}')}")
 
     # -- reading -----------------------------------------------------------------------------------------
     def scalar(self, sql: str, parameters: list | None = None):
@@ -204,7 +196,7 @@ class WarehouseBuild:
         return self.con.sql(sql, params=parameters).pl()
 
     def seen_files(self) -> pl.DataFrame:
-        return self.frame("SELECT file_name, sha256 FROM ops.files")
+        return self.frame("SELECT file_name, sha256, status FROM ops.files")
 
     # -- loading -----------------------------------------------------------------------------------------
     def record_file(self, **row) -> int:

@@ -38,26 +38,32 @@ IDENTIFIER_NAME_PATTERNS = [
 ]
 _IDENTIFIER_NAME = re.compile("|".join(f"(?:{p})" for p in IDENTIFIER_NAME_PATTERNS))
 LONGEST_PATTERN = 3  # words (`date_of_birth`): longer runs of a long name are not tried
-# Words that mark an identifier only as the whole name: a column `Name`, `Text`, `Entry`, `Link` or `Cell`, but
-# not `site_name`, `text_size`, `entry_date`, `link_id` or `cell_id`.
-WHOLE_NAME_ONLY = {"name", "text", "entry", "link", "cell"}
+# Words that mark an identifier only as the whole name: a column `Name` or `Cell`, but not `site_name` or `cell_id`
+# (a person's name is found by the words that say whose, a cell phone by its own).
+WHOLE_NAME_ONLY = {"name", "cell"}
+# Words that mark free text or a link as the last word of a name (`Text`, `response_text`, `log_entry`,
+# `profile_link`), but not as the first (`text_size`, `entry_date`, `link_id`).
+LAST_WORD_ONLY = {"text", "entry", "link"}
 # A name short and plain enough to quote in a reason (with fewer digits than a phone number, see `column_label`).
 QUOTABLE_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 # Values are matched as a reader sees them: `_comparable` puts compatibility forms in their plain form (`＠` is `@`,
 # `０` is `0`) and drops invisible format characters (a zero-width space inside an address).
 EMAIL_VALUE = r"[\w.%+'-]+\s*@\s*[\w-]+(\.[\w-]+)*\.\p{L}{2,}"
-# A run of digits with phone punctuation, anywhere in the value but not inside a code such as `P-0001-2026-03` or
-# `SITE_2024_0001_17`: it starts the value or follows a character that cannot be part of one (the match keeps that
-# character), or it follows a letter directly (`tel07700900123`) and has no `-` or `_`, which join a code's parts.
-PHONE_RUN = r"(?:^|[^A-Za-z0-9_-])(?:\+|00)?\d[\d\s()./_-]{8,}\d|[A-Za-z](?:\+|00)?\d[\d\s()./]{8,}\d"
+# A run of digits with phone punctuation, anywhere in the value but not inside a code such as `P-0001-2026-03`,
+# `SITE_2024_0001_17` or `P12345678901`: it starts the value or follows a character that cannot be part of one (the
+# match keeps that character), or it follows a word that names a phone (`tel07700900123`, `Mob: 07700 900123`).
+PHONE_RUN = (
+    r"(?:^|[^A-Za-z0-9_-])(?:\+|00)?\d[\d\s()./_-]{8,}\d"
+    r"|(?i:tel|phone|ph|mob|mobile|fax|cell)[.:]?\s*(?:\+|00)?\d[\d\s()./]{8,}\d"
+)
 PHONE_DIGITS = 10  # the fewest a phone number has, with its area code
 # Dates inside a run of digits, which do not count towards a phone number (`2026-03-02 07700 900123` has eleven).
 DATE_IN_RUN = r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}"
 SHORTEST_SUSPECT = 6  # characters: `a@b.co`; a phone number has at least ten digits
 # Whole values that hold no phone number, whatever their digits: a date or timestamp, a decimal number
 # (`33.333333333333336`).
-DATE_OR_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
+DATE_OR_TIMESTAMP = r"(?i)^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
 DECIMAL_NUMBER = r"^[+-]?\d+\.\d+([eE][+-]?\d+)?$"
 
 
@@ -77,7 +83,9 @@ def is_identifier_name(column: str) -> bool:
         for end in range(start + 1, min(start + LONGEST_PATTERN, len(words)) + 1)
     }
     as_one_word = "".join(words)
-    return as_one_word in WHOLE_NAME_ONLY or any(_IDENTIFIER_NAME.fullmatch(c) for c in runs | {as_one_word})
+    if as_one_word in WHOLE_NAME_ONLY or (words and words[-1] in LAST_WORD_ONLY):
+        return True
+    return any(_IDENTIFIER_NAME.fullmatch(c) for c in runs | {as_one_word})
 
 
 def column_label(name: str, position: int) -> str:
@@ -136,13 +144,14 @@ def rejection_reason(frame: pl.DataFrame, dataset: Dataset) -> str | None:
 
 def name_holds_contact_details(file_name: str) -> bool:
     """True when a file's name (its path in the inbox) looks like it holds an email address, or has a part between
-    `_`, `/` and `.` that looks like a phone number as a value would (`Jane_07700900123/…`); a compact date and time
-    (`20260301093000`) is not one."""
+    `_`, `/` and `.` that looks like a phone number as a value would (`Jane_07700 900123/…`, `tel07700900123`). A
+    part of digits alone counts only when it starts as a phone number does, with 0 or +: a name's digits are more
+    often a date and time (`20260301093000`), an epoch second or a batch number."""
     name = pl.DataFrame({"name": [file_name]}).select(_comparable(pl.col("name")))
     if name.select(pl.col("name").str.contains(EMAIL_VALUE).any()).item():
         return True
     parts = name.select(
         pl.col("name").str.split(by="_").explode().str.split(by="/").explode().str.split(by=".").explode()
     )
-    compact_date_time = pl.col("name").str.contains(r"^(19|20)\d{6}(T?\d{4}(\d{2})?)?$")
-    return bool(parts.filter(~compact_date_time).select(_looks_like_phone(pl.col("name")).any()).item())
+    bare_number = pl.col("name").str.contains(r"^[1-9]\d*$")
+    return bool(parts.filter(~bare_number).select(_looks_like_phone(pl.col("name")).any()).item())

@@ -385,3 +385,20 @@ def test_a_file_whose_name_holds_contact_details_is_rejected_under_a_stand_in(pr
                 assert found.fetchone()[0] == 0, (schema, table, part)
     reports = sorted((tmp_path / "w-reports").glob("*.html"))
     assert len(reports) == 2 and not any("07700" in r.read_text() or "Jane" in r.read_text() for r in reports)
+    # renamed as the reason asks, the same bytes load: they are not a duplicate of a file that was refused
+    (inbox / "participants_jane@example.org.csv").rename(inbox / "participants_2.csv")
+    renamed = refresh(inbox=inbox, warehouse=warehouse, as_of=date(2026, 3, 3))
+    assert (renamed.files_loaded, renamed.files_duplicate, renamed.rows_loaded) == (1, 0, 1)
+
+
+def test_a_file_refused_for_its_name_hides_no_copy_of_it_that_night(prefect_server, tmp_path):
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "w.duckdb"
+    (inbox / "Jane Smith 07700 900123").mkdir(parents=True)
+    roster = pl.DataFrame(
+        {"participant_id": ["P0001"], "site_id": ["north"], "cohort_id": ["c1"], "modality": ["cbt"]}
+        | {"enrolled_date": ["2026-02-02"]}
+    )
+    roster.write_csv(inbox / "Jane Smith 07700 900123" / "participants.csv")  # listed first
+    roster.write_csv(inbox / "participants.csv")
+    summary = refresh(inbox=inbox, warehouse=warehouse, as_of=date(2026, 3, 1))
+    assert (summary.files_loaded, summary.files_rejected, summary.files_duplicate) == (1, 1, 0)

@@ -154,27 +154,35 @@ def test_a_new_time_zone_dates_every_row_anew_as_a_first_build_would(prefect_ser
         {"participant_id": ["P0001"], "site_id": ["north"], "cohort_id": ["c1"], "modality": ["cbt"]}
         | {"enrolled_date": ["2026-02-01"]}
     ).write_csv(inbox / "participants.csv")
-    # 23:30 in London on 1 February is 12:30 on 2 February in Auckland
+    # 12:30 on 2 February in Auckland is 23:30 on 1 February in London; a bare date is midnight where the program is
     pl.DataFrame(
-        {"participant_id": ["P0001"], "instrument": ["GAD-7"], "completed_at": ["2026-02-01T23:30:00Z"]}
-        | {f"item_{i}": ["1"] for i in range(1, 8)}
+        {"participant_id": ["P0001"] * 2, "instrument": ["GAD-7"] * 2}
+        | {"completed_at": ["2026-02-01T23:30:00Z", "2026-02-10"]}
+        | {f"item_{i}": ["1", "2"] for i in range(1, 8)}
     ).write_csv(inbox / "questionnaires.csv")
     pl.DataFrame(
         {"participant_id": ["P0001"], "started_at": ["2026-02-01T23:30:00Z"], "exercise": ["breathing"]}
         | {"duration_minutes": ["5"]}
     ).write_csv(inbox / "exercises.csv")
-    auckland = tmp_path / "auckland.toml"
+    auckland, london = tmp_path / "auckland.toml", tmp_path / "london.toml"
     auckland.write_text('[program]\ntimezone = "Pacific/Auckland"\n')
+    london.write_text('[program]\ntimezone = "Europe/London"\n')
     dates = (
         "SELECT a.completed_date, a.days_since_enrolment, x.started_date "
-        "FROM marts.assessments AS a, marts.practices AS x"
+        "FROM marts.assessments AS a, marts.practices AS x ORDER BY ALL"
     )
     moved, fresh = tmp_path / "moved.duckdb", tmp_path / "fresh.duckdb"
-    refresh(inbox=inbox, warehouse=moved, as_of=SAMPLE_AS_OF)
-    assert frame(moved, dates).rows() == [(date(2026, 2, 1), 0, date(2026, 2, 1))]
     refresh(inbox=inbox, warehouse=moved, config=auckland, as_of=SAMPLE_AS_OF)
-    refresh(inbox=inbox, warehouse=fresh, config=auckland, as_of=SAMPLE_AS_OF)
-    assert frame(moved, dates).rows() == frame(fresh, dates).rows() == [(date(2026, 2, 2), 1, date(2026, 2, 2))]
+    assert frame(moved, dates).rows() == [
+        (date(2026, 2, 2), 1, date(2026, 2, 2)),
+        (date(2026, 2, 10), 9, date(2026, 2, 2)),
+    ]
+    refresh(inbox=inbox, warehouse=moved, config=london, as_of=SAMPLE_AS_OF)
+    refresh(inbox=inbox, warehouse=fresh, config=london, as_of=SAMPLE_AS_OF)
+    expected = [(date(2026, 2, 1), 0, date(2026, 2, 1)), (date(2026, 2, 10), 9, date(2026, 2, 1))]
+    assert frame(moved, dates).rows() == frame(fresh, dates).rows() == expected
+    instants = "SELECT completed_at FROM staging.questionnaires ORDER BY ALL"
+    assert frame(moved, instants).equals(frame(fresh, instants))  # the bare date is midnight in London now
 
 
 def test_marts_first_built_from_an_empty_inbox_take_the_next_nights_rows(sample_warehouse, tmp_path):

@@ -112,6 +112,13 @@ def test_identifier_words_are_found_anywhere_in_a_name_and_beside_digits(name):
     assert reason == f"column {name!r} looks like a direct identifier or free text"
 
 
+@pytest.mark.parametrize(
+    "name", ["thought_record_text", "other_text", "response_text", "log_entry", "practice_entry", "profile_link"]
+)
+def test_free_text_and_links_are_found_by_the_last_word_of_a_name(name):
+    assert is_identifier_name(name)
+
+
 @pytest.mark.parametrize("name", ["entry_date", "text_size", "link_id", "cell_id", "entryDate"])
 def test_words_that_mean_free_text_or_a_phone_only_on_their_own_do_not_mark_other_names(name):
     assert not is_identifier_name(name)
@@ -189,6 +196,7 @@ def test_contact_details_in_answer_and_number_columns_reject_the_file():
         ("07700/900/123", "a phone number"),
         ("07700_900_123", "a phone number"),
         ("tel07700900123", "a phone number"),
+        ("Mob: 07700 900123", "a phone number"),
         ("tel:07700900123", "a phone number"),
         ("2026-03-02 07700 900123", "a phone number"),
         ("\uff10\uff17\uff17\uff10\uff10 900123", "a phone number"),  # fullwidth digits
@@ -214,6 +222,11 @@ def test_disguised_email_addresses_and_phone_numbers_are_found(value, noun):
         "P2024_0001_17",
         "P-0001-2026-03",
         "SITE_2024_0001_17",
+        "P12345678901",  # pseudonyms the contract allows: a letter, then ten or more digits
+        "SB0000012345",
+        "C2026030101",
+        "5f3c1234567890ab",
+        "2026-03-01t09:12:00.123456789z",  # RFC 3339 in lower case
     ],
 )
 def test_dates_decimal_numbers_and_pseudonyms_are_not_contact_details(value):
@@ -265,6 +278,8 @@ def test_dataset_and_format_come_from_the_file_name(name, dataset, fmt):
         ("questionnaires_ecr-r.csv.gz", False),
         ("exercises_2026-03-01.csv", False),
         ("exercises_20260301093000.csv", False),  # a compact date and time
+        ("exercises_1709280000.csv", False),  # an epoch second
+        ("scores_5f3c1234567890ab.csv", False),
         ("north/2026/participants_zz_moves.csv", False),
         ("scores_site-0001-2026-03.parquet", False),
     ],
