@@ -24,7 +24,6 @@ from transforms.disclosure import suppress_outcomes, suppress_talking_therapies
 from transforms.effect_sizes import t_interval
 from transforms.outcomes import GROUPINGS, cohort_outcomes
 from transforms.talking_therapies import talking_therapies as talking_therapies_of
-from transforms.windows import Windows
 
 HEADLINE = ("ECR-R", "anxiety")
 ROLES = ("admin", "program_lead", "clinician")
@@ -194,23 +193,27 @@ def outcomes_as_shown(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     return suppress_outcomes(frame, viewer.min_cell, own, nested, alike, known).drop("itt_participants")
 
 
+def own_outcomes(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
+    """`marts.participant_outcomes` of the participants of a clinician's sites, whom they see one by one."""
+    scope, parameters = _site_scope(viewer)
+    return _read(warehouse, f"SELECT * FROM marts.participant_outcomes WHERE {scope}", parameters)
+
+
 def known_to(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     """A clinician's own part of every group's counts: the outcome counts (`cohort_outcomes`) and intent-to-treat
-    participants of the participants of their sites, whom they see one by one. A group they share with other sites
-    (a cohort taught at two, a modality, the program) is then judged by what it adds to these
-    (transforms/disclosure.py `beyond_known`)."""
-    scope, parameters = _site_scope(viewer)
-    theirs = _read(warehouse, f"SELECT * FROM marts.participant_outcomes WHERE {scope}", parameters)
-    first, last = Windows().baseline[0], Windows().endpoint[1]  # the days the intent-to-treat model reads
+    participants of the participants of their sites. A group they share with other sites (a cohort taught at two, a
+    modality, the program) is then judged by what it adds to these (transforms/disclosure.py `beyond_known`)."""
     scope, parameters = _site_scope(viewer, "p.site_id")
-    scored = _read(
+    scored = _read(  # their participants with a score among those the intent-to-treat model read
         warehouse,
         f"""
         SELECT DISTINCT a.participant_id, a.instrument, a.subscale, p.site_id, p.cohort_id, p.modality
         FROM marts.assessments AS a JOIN marts.participants AS p USING (participant_id)
-        WHERE a.score IS NOT NULL AND a.days_since_enrolment BETWEEN ? AND ? AND {scope}
+            JOIN (SELECT DISTINCT instrument, subscale, first_day, last_day FROM marts.itt_outcomes) AS i
+            USING (instrument, subscale)
+        WHERE a.score IS NOT NULL AND a.days_since_enrolment BETWEEN i.first_day AND i.last_day AND {scope}
         """,
-        [first, last, *parameters],
+        parameters,
     )
     itt = pl.concat(
         scored.group_by("instrument", "subscale", group_id=pl.lit("all") if column is None else pl.col(column))
@@ -218,9 +221,8 @@ def known_to(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
         .with_columns(grouping=pl.lit(grouping))
         for grouping, column in GROUPINGS.items()
     )
-    return cohort_outcomes(theirs).join(
-        itt, on=["grouping", "group_id", "instrument", "subscale"], how="full", coalesce=True
-    )
+    counts = cohort_outcomes(own_outcomes(warehouse, viewer))
+    return counts.join(itt, on=["grouping", "group_id", "instrument", "subscale"], how="full", coalesce=True)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -285,10 +287,7 @@ def talking_therapies(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     own, known = set(), None
     if viewer.role == "clinician":
         own = {("site", site) for site in viewer.sites}
-        scope, parameters = _site_scope(viewer)
-        known = talking_therapies_of(
-            _read(warehouse, f"SELECT * FROM marts.participant_outcomes WHERE {scope}", parameters)
-        )
+        known = talking_therapies_of(own_outcomes(warehouse, viewer))
     return suppress_talking_therapies(frame, viewer.min_cell, own, group_structure(warehouse)[2], known)
 
 

@@ -38,9 +38,9 @@ def sign_in_is_configured() -> bool:
 
 
 def signed_in_identity() -> str:
-    """The signed-in user's email address, or their subject at the provider when it gives none, or one it has not
-    verified (which could be anyone's)."""
-    email = st.user.get("email") if st.user.get("email_verified") is not False else None
+    """The signed-in user's email address when the provider says it has verified it, else their subject at the
+    provider: an address it has not verified, or does not say it has, could be anyone's."""
+    email = st.user.get("email") if st.user.get("email_verified") in (True, "true") else None
     return email or st.user.get("sub")
 
 

@@ -157,8 +157,9 @@ def intent_to_treat(
     assessments: pl.DataFrame, participants: pl.DataFrame, instrument: str, subscale: str, windows: Windows
 ) -> pl.DataFrame:
     """`marts.itt_outcomes`: for every grouping, the 10-week change estimated from every score of everyone
-    enrolled by the program's mixed model (transforms/mixed_models.py), with its 95% CI and sample sizes. `week` is
-    whole weeks since enrolment, floor(days / 7), as OUTCOMES.md §3 defines it."""
+    enrolled by the program's mixed model (transforms/mixed_models.py), with its 95% CI, sample sizes and the days
+    since enrolment whose scores it reads (`first_day` to `last_day`: the baseline window's first to the endpoint
+    window's last). `week` is whole weeks since enrolment, floor(days / 7), as OUTCOMES.md §3 defines it."""
     scores = (
         assessments.filter((pl.col("instrument") == instrument) & (pl.col("subscale") == subscale))
         .filter(pl.col("days_since_enrolment").is_between(windows.baseline[0], windows.endpoint[1]))
@@ -184,7 +185,8 @@ def intent_to_treat(
                 weeks=windows.endpoint_target / 7,
             )
         ]
-    rows = [row | {"instrument": instrument, "subscale": subscale} for row in rows]
+    read = {"first_day": windows.baseline[0], "last_day": windows.endpoint[1]}  # the days whose scores it reads
+    rows = [row | {"instrument": instrument, "subscale": subscale} | read for row in rows]
     return pl.DataFrame(rows, schema=ITT_SCHEMA).rename(
         {"change": "change_10_weeks", "ci_low": "change_ci_low", "ci_high": "change_ci_high"}
     )
@@ -201,4 +203,6 @@ ITT_SCHEMA = {
     "model": pl.String,
     "n_participants": pl.Int64,
     "n_scores": pl.Int64,
+    "first_day": pl.Int64,
+    "last_day": pl.Int64,
 }

@@ -29,9 +29,9 @@ def signed_in_dashboard(sample_warehouse, tmp_path_factory):
     import oidc_provider_mock
 
     users = [
-        oidc_provider_mock.User(sub=sub, claims={"email": f"{sub}@example.org"})
+        oidc_provider_mock.User(sub=sub, claims={"email": f"{sub}@example.org", "email_verified": True})
         for sub in ("lead", "north", "stranger")
-    ] + [oidc_provider_mock.User(sub="impostor", claims={"email": "lead@example.org", "email_verified": False})]
+    ] + [oidc_provider_mock.User(sub="impostor", claims={"email": "lead@example.org"})]  # not said to be verified
     folder = tmp_path_factory.mktemp("sign-in")
     with oidc_provider_mock.run_server_in_thread(user_claims=users) as provider:
         port = free_port()

@@ -30,7 +30,7 @@ CONTRACT_COLUMNS = {
     "ops.files": "file_name, sha256, dataset, status, reason, rows_read, rows_loaded, rows_quarantined, received_at",
     "ops.refreshes": "refresh_id, started_at, finished_at, as_of_date, status",
     "marts.itt_outcomes": "grouping, group_id, instrument, subscale, change_10_weeks, change_ci_low, change_ci_high, "
-    "model, n_participants, n_scores",
+    "model, n_participants, n_scores, first_day, last_day",
     "marts.talking_therapies": "grouping, group_id, n_with_both, n_cases, n_recovered, n_reliably_improved, "
     "n_reliably_recovered, recovery_rate, reliable_improvement_rate, reliable_recovery_rate",
     "marts.exercise_effects": "exercise, practices, participants, mean_distress_drop, mean_distress_drop_ci_low, "

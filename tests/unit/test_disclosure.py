@@ -165,17 +165,18 @@ def test_publication_rounding():
     assert [publication_count(n) for n in (0, 1, 7, 8, 12, 13, None)] == ["0", "*", "*", "10", "10", "15", None]
 
 
-def test_talking_therapies_indicators_withhold_small_counts_their_complements_and_their_rates():
-    def tt(grouping, group_id, n_with_both, n_cases, n_recovered, n_reliably_improved, n_reliably_recovered):
-        counts = dict(n_with_both=n_with_both, n_cases=n_cases, n_recovered=n_recovered)
-        counts |= dict(n_reliably_improved=n_reliably_improved, n_reliably_recovered=n_reliably_recovered)
-        rates = {
-            "recovery_rate": n_recovered / n_cases,
-            "reliable_improvement_rate": n_reliably_improved / n_with_both,
-            "reliable_recovery_rate": n_reliably_recovered / n_cases,
-        }
-        return {"grouping": grouping, "group_id": group_id} | counts | rates
+def tt(grouping, group_id, n_with_both, n_cases, n_recovered, n_reliably_improved, n_reliably_recovered):
+    counts = dict(n_with_both=n_with_both, n_cases=n_cases, n_recovered=n_recovered)
+    counts |= dict(n_reliably_improved=n_reliably_improved, n_reliably_recovered=n_reliably_recovered)
+    rates = {
+        "recovery_rate": n_recovered / n_cases,
+        "reliable_improvement_rate": n_reliably_improved / n_with_both,
+        "reliable_recovery_rate": n_reliably_recovered / n_cases,
+    }
+    return {"grouping": grouping, "group_id": group_id} | counts | rates
 
+
+def test_talking_therapies_indicators_withhold_small_counts_their_complements_and_their_rates():
     frame = pl.DataFrame(
         [
             tt("program", "all", 140, 122, 25, 60, 20),
@@ -196,6 +197,24 @@ def test_talking_therapies_indicators_withhold_small_counts_their_complements_an
         assert sum(v is None for v in result[column]) != 1, column  # never one withheld cell in a sum
     north = shown(suppress_talking_therapies(frame, 8, own={("site", "north")}), "north")
     assert (north["n_recovered"], north["n_reliably_recovered"], north["is_suppressed"]) == (8, 6, False)
+
+
+def test_a_talking_therapies_rate_shared_with_another_site_is_judged_by_the_people_beyond_a_clinicians_own():
+    frame = pl.DataFrame(
+        [
+            tt("program", "all", 60, 52, 20, 30, 15),
+            tt("site", "north", 30, 26, 10, 15, 8),
+            tt("site", "south", 30, 26, 10, 15, 7),
+            tt("modality", "cbt", 32, 28, 11, 16, 9),  # north's 30 and 2 from south
+            tt("modality", "ipt", 28, 24, 9, 14, 6),
+        ]
+    )
+    known = pl.DataFrame([tt(g, i, 30, 26, 10, 15, 8) for g, i in [("program", "all"), ("site", "north")]])
+    known = pl.concat([known, pl.DataFrame([tt("modality", "cbt", 30, 26, 10, 15, 8)])])
+    assert shown(suppress_talking_therapies(frame, 5), "cbt")["recovery_rate"] == 11 / 28  # to a program lead
+    cbt = shown(suppress_talking_therapies(frame, 5, own={("site", "north")}, known=known), "cbt")
+    # to north's clinician, cbt is their own 26 cases and 2 more: those two's recovery would show
+    assert (cbt["n_cases"], cbt["recovery_rate"], cbt["reliable_recovery_rate"]) == (None, None, None)
 
 
 def test_no_combination_of_sums_gives_a_small_count_away():
