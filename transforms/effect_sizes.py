@@ -42,7 +42,8 @@ def paired_change_statistics(pairs: pl.DataFrame, by: list[str]) -> pl.DataFrame
     """Per group of `by`: means, mean change with its t interval, and Hedges' g with a 95% interval.
 
     `pairs` holds complete participants' `baseline_score` and `endpoint_score`. Every statistic is NULL for a
-    group of fewer than three; g is NULL when the baseline or endpoint scores do not vary.
+    group of fewer than three; g is NULL when the baseline scores do not vary, its interval also when the endpoint
+    scores do not (r is then undefined).
     """
     aggregates = pairs.group_by(by).agg(
         n=pl.len(),

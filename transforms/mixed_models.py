@@ -110,7 +110,7 @@ class VarianceComponents:
 def fit_variance_components(
     scores: pl.DataFrame, max_participants: int = MAX_PARTICIPANTS, seed: int = 20260101
 ) -> VarianceComponents | None:
-    """Fit `score ~ week` with a random intercept and slope per participant (`participant_id`, `week` as days/7,
+    """Fit `score ~ week` with a random intercept and slope per participant (`participant_id`, `week` in weeks,
     `score`) on a seeded sample; None when there is too little to fit."""
     data = _sample_participants(scores.drop_nulls("score"), max_participants, seed)
     people = data["participant_id"].n_unique()

@@ -21,7 +21,7 @@ from transforms.mixed_models import _moment_start, _sample_participants
 warehouse = sys.argv[1] if len(sys.argv) > 1 else "bench/results/100000/warehouse.duckdb"
 with duckdb.connect(warehouse, read_only=True) as con:
     scores = con.sql(
-        "SELECT participant_id, days_since_enrolment / 7 AS week, score FROM marts.assessments "
+        "SELECT participant_id, week::DOUBLE AS week, score FROM marts.assessments "
         "WHERE instrument = 'ECR-R' AND subscale = 'anxiety' AND days_since_enrolment BETWEEN -14 AND 84"
     ).pl()
 warnings.simplefilter("ignore")
