@@ -98,11 +98,13 @@ def column_label(name: str, position: int) -> str:
 
 
 def _comparable(values: pl.Expr) -> pl.Expr:
-    """The values in NFKC form without format characters (Unicode category Cf, such as a zero-width space). Only
-    values with a non-ASCII character can change, and only those are normalised: a file has millions of values."""
-    ascii_only = values.str.len_bytes() == values.str.len_chars()
-    normalised = values.filter(~ascii_only).str.normalize("NFKC").str.replace_all(r"\p{Cf}", "")
-    return values.filter(ascii_only).append(normalised)
+    """The values in NFKC form without format characters (Unicode category Cf, such as a zero-width space)."""
+    return values.str.normalize("NFKC").str.replace_all(r"\p{Cf}", "")
+
+
+def _has_email(values: pl.Expr) -> pl.Expr:
+    """Some value looks like an email address (only values with an `@` are matched against the pattern)."""
+    return values.filter(values.str.contains("@", literal=True)).str.contains(EMAIL_VALUE).any()
 
 
 def _looks_like_phone(values: pl.Expr) -> pl.Expr:
@@ -125,13 +127,21 @@ def rejection_reason(frame: pl.DataFrame, dataset: Dataset) -> str | None:
     if missing:
         return f"required column {missing[0]!r} is missing"
     # Every column, since a number or an answer column can hold contact details too; the patterns run only on
-    # columns with a value long enough to be one (answers and numbers rarely are).
-    longest = frame.select(pl.all().str.len_chars().max()).row(0, named=True) if frame.height else {}
-    suspect = [column for column, length in longest.items() if (length or 0) >= SHORTEST_SUSPECT]
-    if suspect:
+    # columns with a value long enough to be one (answers and numbers rarely are), and a column's values are put in
+    # comparable form only when it has a non-ASCII character (only those can change, and a file has millions).
+    if not frame.height:
+        return None
+    longest = frame.select(pl.all().str.len_chars().max()).row(0)
+    non_ascii = frame.select((pl.all().str.len_bytes() != pl.all().str.len_chars()).any()).row(0)
+    values = {
+        column: _comparable(pl.col(column)) if other else pl.col(column)
+        for column, length, other in zip(frame.columns, longest, non_ascii, strict=True)
+        if (length or 0) >= SHORTEST_SUSPECT
+    }
+    if values:
         flags = frame.select(
-            *[_comparable(pl.col(c)).str.contains(EMAIL_VALUE).any().alias(f"{positions[c]} email") for c in suspect],
-            *[_looks_like_phone(_comparable(pl.col(c))).any().alias(f"{positions[c]} phone") for c in suspect],
+            *[_has_email(v).alias(f"{positions[c]} email") for c, v in values.items()],
+            *[_looks_like_phone(v).any().alias(f"{positions[c]} phone") for c, v in values.items()],
         ).row(0, named=True)
         for key, found in flags.items():
             if found:
@@ -148,7 +158,7 @@ def name_holds_contact_details(file_name: str) -> bool:
     part of digits alone counts only when it starts as a phone number does, with 0 or +: a name's digits are more
     often a date and time (`20260301093000`), an epoch second or a batch number."""
     name = pl.DataFrame({"name": [file_name]}).select(_comparable(pl.col("name")))
-    if name.select(pl.col("name").str.contains(EMAIL_VALUE).any()).item():
+    if name.select(_has_email(pl.col("name"))).item():
         return True
     parts = name.select(
         pl.col("name").str.split(by="_").explode().str.split(by="/").explode().str.split(by=".").explode()
