@@ -92,13 +92,14 @@ def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _column_name(name: str) -> str:
-    """Lower case: a known name or item number in any case as it is (`pArticipant_iD` is `participant_id`), any
+    """Lower case, with spaces and hyphens between words written `_` (a spreadsheet's `Participant ID` is
+    `participant_id`): a known name or item number in any case as it is (`pArticipant_iD` is `participant_id`), any
     other with the words of a camelCase name apart (`ParticipantID` is `participant_id`, and `NextOfKinPhone` is
     `next_of_kin_phone`, which the screen then knows for a phone number)."""
-    lowered = name.strip().lower()
-    if lowered in KNOWN_NAMES or ITEM_COLUMN.match(lowered):
-        return lowered
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip()).lower()
+    words = re.sub(r"[\s-]+", "_", name.strip())
+    if words.lower() in KNOWN_NAMES or ITEM_COLUMN.match(words.lower()):
+        return words.lower()
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", words).lower()
 
 
 def _csv_header(columns: list[str]) -> list[str]:

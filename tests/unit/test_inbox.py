@@ -66,6 +66,13 @@ def test_known_column_names_are_read_in_any_case(tmp_path):
     assert rejection_reason(rows.drop("source_row"), DATASETS["participants"]) is None
 
 
+def test_a_spreadsheets_words_apart_are_the_columns_words(tmp_path):
+    csv = b"Participant ID,Site ID,cohort-id,Modality,Enrolled Date,Age Band\nP0001,north,c1,cbt,2026-03-01,25-34\n"
+    rows = read_table(inbox_file(tmp_path, "participants.csv", csv))
+    assert rows.columns[1:] == ["participant_id", "site_id", "cohort_id", "modality", "enrolled_date", "age_band"]
+    assert rejection_reason(rows.drop("source_row"), DATASETS["participants"]) is None
+
+
 def test_item_numbers_lose_their_leading_zeros_in_csv_and_json(tmp_path):
     csv = b"participant_id,instrument,completed_at,ITEM_01,item_002,item_10\nP0001,GAD-7,2026-03-01,1,2,3\n"
     rows = read_table(inbox_file(tmp_path, "questionnaires.csv", csv))
