@@ -71,8 +71,9 @@ class FileResult:
 
 
 def new_files(build: WarehouseBuild, inbox_files: list[InboxFile]) -> list[FileToLoad]:
-    """Files not seen before under this name with these bytes; the same bytes as a loaded file, under a new name,
-    are a duplicate (a rejected file renamed as its reason asked is not: it is examined again)."""
+    """Files not seen before under this name with these bytes; the same bytes as a file an earlier night loaded,
+    under a new name, are a duplicate (a rejected file renamed as its reason asked is not: it is examined again).
+    Twins within one night are told apart when they are stored (`store_file`), once it is known which one loads."""
     seen = build.seen_files()
     seen_pairs = set(zip(seen["file_name"], seen["sha256"], strict=True))
     loaded = seen.filter(pl.col("status") == "loaded")
@@ -83,8 +84,6 @@ def new_files(build: WarehouseBuild, inbox_files: list[InboxFile]) -> list[FileT
         if (inbox_file.file_name, digest) in seen_pairs:
             continue
         planned.append(FileToLoad(inbox_file, digest, name_of_hash.get(digest)))
-        if inbox_file.dataset and inbox_file.format and not inbox_file.is_name_withheld:  # not refused by its name
-            name_of_hash.setdefault(digest, inbox_file.file_name)
     return planned
 
 
@@ -158,6 +157,10 @@ def store_file(build: WarehouseBuild, examined: ExaminedFile) -> FileResult:
     results, and the rows it quarantines. A refused or duplicate file is recorded with its reason only."""
     inbox_file = examined.planned.inbox_file
     record = {"file_name": inbox_file.file_name, "sha256": examined.planned.sha256, "dataset": inbox_file.dataset}
+    twin = build.loaded_file_with(examined.planned.sha256) if examined.status == "loaded" else None
+    if twin is not None:  # the same bytes loaded earlier tonight: recorded as a duplicate is from an earlier night
+        examined.release_rows()
+        examined = ExaminedFile(examined.planned, "duplicate", f"same bytes as {twin}")
     if examined.status != "loaded":
         build.record_file(
             **record,

@@ -198,6 +198,14 @@ class WarehouseBuild:
     def seen_files(self) -> pl.DataFrame:
         return self.frame("SELECT file_name, sha256, status FROM ops.files")
 
+    def loaded_file_with(self, sha256: str) -> str | None:
+        """The name of a loaded file with these bytes, if any."""
+        return self.scalar(
+            "SELECT (SELECT file_name FROM ops.files WHERE sha256 = ? AND status = 'loaded' ORDER BY file_number "
+            "LIMIT 1)",
+            [sha256],
+        )
+
     # -- loading -----------------------------------------------------------------------------------------
     def record_file(self, **row) -> int:
         """Add a row to ops.files and return its file_number."""

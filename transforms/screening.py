@@ -52,10 +52,11 @@ QUOTABLE_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 EMAIL_VALUE = r"[\w.%+'-]+\s*@\s*[\w-]+(\.[\w-]+)*\.\p{L}{2,}"
 # A run of digits with phone punctuation, anywhere in the value but not inside a code such as `P-0001-2026-03`,
 # `SITE_2024_0001_17` or `P12345678901`: it starts the value or follows a character that cannot be part of one (the
-# match keeps that character), or it follows a word that names a phone (`tel07700900123`, `Mob: 07700 900123`).
+# match keeps that character), or it follows a word that names a phone, at a word's start, and starts as a phone
+# number does, with 0 or + (`tel07700900123`, `Mob: 07700 900123`, but not the pseudonym `CELL1234567890`).
 PHONE_RUN = (
     r"(?:^|[^A-Za-z0-9_-])(?:\+|00)?\d[\d\s()./_-]{8,}\d"
-    r"|(?i:tel|phone|ph|mob|mobile|fax|cell)[.:]?\s*(?:\+|00)?\d[\d\s()./]{8,}\d"
+    r"|(?:^|[^A-Za-z])(?i:tel|phone|mob|mobile|fax|cell)[.:]?\s*(?:\+|0)\d[\d\s()./-]{7,}\d"
 )
 PHONE_DIGITS = 10  # the fewest a phone number has, with its area code
 # Dates inside a run of digits, which do not count towards a phone number (`2026-03-02 07700 900123` has eleven).
@@ -154,14 +155,14 @@ def rejection_reason(frame: pl.DataFrame, dataset: Dataset) -> str | None:
 
 def name_holds_contact_details(file_name: str) -> bool:
     """True when a file's name (its path in the inbox) looks like it holds an email address, or has a part between
-    `_`, `/` and `.` that looks like a phone number as a value would (`Jane_07700 900123/…`, `tel07700900123`). A
+    `_`, `/`, `.` and `-` that looks like a phone number as a value would (`Jane_07700 900123/…`, `tel07700900123`). A
     part of digits alone counts only when it starts as a phone number does, with 0 or +: a name's digits are more
     often a date and time (`20260301093000`), an epoch second or a batch number."""
     name = pl.DataFrame({"name": [file_name]}).select(_comparable(pl.col("name")))
     if name.select(_has_email(pl.col("name"))).item():
         return True
-    parts = name.select(
-        pl.col("name").str.split(by="_").explode().str.split(by="/").explode().str.split(by=".").explode()
-    )
+    parts = name.select(pl.col("name").str.split(by="_").explode())
+    for separator in "/.-":
+        parts = parts.select(pl.col("name").str.split(by=separator).explode())
     bare_number = pl.col("name").str.contains(r"^[1-9]\d*$")
     return bool(parts.filter(~bare_number).select(_looks_like_phone(pl.col("name")).any()).item())

@@ -391,6 +391,27 @@ def test_a_file_whose_name_holds_contact_details_is_rejected_under_a_stand_in(pr
     assert (renamed.files_loaded, renamed.files_duplicate, renamed.rows_loaded) == (1, 0, 1)
 
 
+def test_a_copy_refused_for_its_kind_hides_no_copy_of_it_that_night(prefect_server, tmp_path):
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    roster = pl.DataFrame(
+        {"participant_id": ["P0001"], "site_id": ["north"], "cohort_id": ["c1"], "modality": ["cbt"]}
+        | {"enrolled_date": ["2026-02-02"]}
+    )
+    roster.write_csv(inbox / "exercises_roster.csv")  # listed first, and refused: no started_at
+    roster.write_csv(inbox / "participants.csv")
+    roster.write_csv(inbox / "participants_copy.csv")  # a true twin of a file that loads
+    summary = refresh(inbox=inbox, warehouse=warehouse, as_of=date(2026, 3, 1))
+    assert (summary.files_loaded, summary.files_rejected, summary.files_duplicate) == (1, 1, 1)
+    files = rows(warehouse, "SELECT file_name, status, reason FROM ops.files ORDER BY file_number")
+    assert [(name, status) for name, status, _ in files] == [
+        ("exercises_roster.csv", "rejected"),
+        ("participants.csv", "loaded"),
+        ("participants_copy.csv", "duplicate"),
+    ]
+    assert files[2][2] == "same bytes as participants.csv"
+
+
 def test_a_file_refused_for_its_name_hides_no_copy_of_it_that_night(prefect_server, tmp_path):
     inbox, warehouse = tmp_path / "inbox", tmp_path / "w.duckdb"
     (inbox / "Jane Smith 07700 900123").mkdir(parents=True)

@@ -197,6 +197,7 @@ def test_contact_details_in_answer_and_number_columns_reject_the_file():
         ("07700_900_123", "a phone number"),
         ("tel07700900123", "a phone number"),
         ("Mob: 07700 900123", "a phone number"),
+        ("tel07700-900-123", "a phone number"),
         ("tel:07700900123", "a phone number"),
         ("2026-03-02 07700 900123", "a phone number"),
         ("\uff10\uff17\uff17\uff10\uff10 900123", "a phone number"),  # fullwidth digits
@@ -222,7 +223,10 @@ def test_disguised_email_addresses_and_phone_numbers_are_found(value, noun):
         "P2024_0001_17",
         "P-0001-2026-03",
         "SITE_2024_0001_17",
-        "P12345678901",  # pseudonyms the contract allows: a letter, then ten or more digits
+        "P12345678901",  # pseudonyms the contract allows: letters, then ten or more digits
+        "PH12345678901",
+        "CELL1234567890",
+        "MOB2026030101",
         "SB0000012345",
         "C2026030101",
         "5f3c1234567890ab",
@@ -274,6 +278,7 @@ def test_dataset_and_format_come_from_the_file_name(name, dataset, fmt):
         ("questionnaires_Jane_Smith_07700900123.csv", True),
         ("Jane Smith NHS 485 777 3456/questionnaires.csv", True),
         ("tel.07700900123.csv", True),
+        ("Jane-Smith-07700900123/participants.csv", True),
         ("participants_jane＠example.org.csv", True),
         ("questionnaires_ecr-r.csv.gz", False),
         ("exercises_2026-03-01.csv", False),
