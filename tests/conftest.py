@@ -19,6 +19,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = ROOT / "sample_data"
 
 
+def one_participant(enrolled_date: str = "2026-02-02"):
+    """A roster of one participant, P0001 at north in cohort c1 (cbt), for tests that need a participant to exist."""
+    import polars as pl
+
+    return pl.DataFrame(
+        {"participant_id": ["P0001"], "site_id": ["north"], "cohort_id": ["c1"], "modality": ["cbt"]}
+        | {"enrolled_date": [enrolled_date]}
+    )
+
+
 @pytest.fixture(scope="session")
 def prefect_server():
     """One temporary Prefect server (SQLite) for the whole session; flows run against it for real."""

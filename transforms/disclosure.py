@@ -212,9 +212,10 @@ def suppress_outcomes(
         row["small_counts"] = sorted(c for c in hidden if others[c] < min_cell)  # shown as "<5"; the rest "withheld"
         # empty in the mart because nothing was classified (too few pairs, no cutoff): "not classified", not "withheld"
         row["unclassified_counts"] = [c for c in CATEGORY_COUNTS if row[c] is None]
-        # too few completers beyond the viewer's own, unless the completers are all their own
-        few = (others["n_complete"] or 0) < min_cell and ((others["n_complete"] or 0) > 0 or not row["n_complete"])
-        too_few = i not in mine and (few or "n_complete" in hidden)
+        # too few completers beyond the viewer's own, unless every completer is their own
+        beyond_own = others["n_complete"] or 0
+        all_own = others["n_complete"] == 0 and (row["n_complete"] or 0) > 0
+        too_few = i not in mine and ((beyond_own < min_cell and not all_own) or "n_complete" in hidden)
         # Beside the completers' mean, an intent-to-treat figure that adds only a few non-completers would tell
         # which way those few went.
         few_more = (

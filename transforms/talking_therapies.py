@@ -60,15 +60,13 @@ def talking_therapies(outcomes: pl.DataFrame) -> pl.DataFrame:
                 n_reliably_recovered=pl.col("is_reliably_recovered").sum(),
             )
         )
+    cases = pl.when(pl.col("n_cases") > 0).then(pl.col("n_cases"))  # a group with no case has no recovery rate
     return (
         pl.concat(parts)
         .with_columns(
-            # a group with no case at baseline has no recovery rate (NULL, not NaN)
-            recovery_rate=pl.when(pl.col("n_cases") > 0).then(pl.col("n_recovered") / pl.col("n_cases")),
+            recovery_rate=pl.col("n_recovered") / cases,
             reliable_improvement_rate=pl.col("n_reliably_improved") / pl.col("n_with_both"),
-            reliable_recovery_rate=pl.when(pl.col("n_cases") > 0).then(
-                pl.col("n_reliably_recovered") / pl.col("n_cases")
-            ),
+            reliable_recovery_rate=pl.col("n_reliably_recovered") / cases,
         )
         .cast(SCHEMA)
         .select(list(SCHEMA))

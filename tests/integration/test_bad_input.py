@@ -9,6 +9,7 @@ import pytest
 
 from pipelines.flows import refresh
 from pipelines.generate import SAMPLE_AS_OF, generate
+from tests.conftest import one_participant
 
 AS_OF = SAMPLE_AS_OF
 
@@ -288,10 +289,7 @@ def test_rows_dated_in_the_future_load_once_their_day_has_come(prefect_server, t
 def test_a_bare_date_two_days_ahead_stays_held_until_its_day_is_allowed(prefect_server, tmp_path):
     inbox, warehouse = tmp_path / "inbox", tmp_path / "w.duckdb"
     inbox.mkdir()
-    pl.DataFrame(
-        {"participant_id": ["P0001"], "site_id": ["north"], "cohort_id": ["c1"], "modality": ["cbt"]}
-        | {"enrolled_date": ["2026-02-02"]}
-    ).write_csv(inbox / "participants.csv")
+    one_participant().write_csv(inbox / "participants.csv")
     # a bare date is midnight of its day: 2026-03-03 is the first instant after "the as-of day + 1"
     pl.DataFrame(
         {"participant_id": ["P0001"], "instrument": ["GAD-7"], "completed_at": ["2026-03-03"]}
@@ -359,10 +357,7 @@ def test_a_rejected_value_is_stored_nowhere(prefect_server, tmp_path):
 def test_a_file_whose_name_holds_contact_details_is_rejected_under_a_stand_in(prefect_server, tmp_path):
     inbox, warehouse = tmp_path / "inbox", tmp_path / "w.duckdb"
     (inbox / "Jane Smith 07700 900123").mkdir(parents=True)
-    roster = pl.DataFrame(
-        {"participant_id": ["P0001"], "site_id": ["north"], "cohort_id": ["c1"], "modality": ["cbt"]}
-        | {"enrolled_date": ["2026-02-02"]}
-    )
+    roster = one_participant()
     roster.write_csv(inbox / "Jane Smith 07700 900123" / "participants.csv")
     roster.with_columns(participant_id=pl.lit("P0002")).write_csv(inbox / "participants_jane@example.org.csv")
     first = refresh(inbox=inbox, warehouse=warehouse, as_of=date(2026, 3, 1))
@@ -394,10 +389,7 @@ def test_a_file_whose_name_holds_contact_details_is_rejected_under_a_stand_in(pr
 def test_a_copy_refused_for_its_kind_hides_no_copy_of_it_that_night(prefect_server, tmp_path):
     inbox, warehouse = tmp_path / "inbox", tmp_path / "w.duckdb"
     inbox.mkdir()
-    roster = pl.DataFrame(
-        {"participant_id": ["P0001"], "site_id": ["north"], "cohort_id": ["c1"], "modality": ["cbt"]}
-        | {"enrolled_date": ["2026-02-02"]}
-    )
+    roster = one_participant()
     roster.write_csv(inbox / "exercises_roster.csv")  # listed first, and refused: no started_at
     roster.write_csv(inbox / "participants.csv")
     roster.write_csv(inbox / "participants_copy.csv")  # a true twin of a file that loads
@@ -415,10 +407,7 @@ def test_a_copy_refused_for_its_kind_hides_no_copy_of_it_that_night(prefect_serv
 def test_a_file_refused_for_its_name_hides_no_copy_of_it_that_night(prefect_server, tmp_path):
     inbox, warehouse = tmp_path / "inbox", tmp_path / "w.duckdb"
     (inbox / "Jane Smith 07700 900123").mkdir(parents=True)
-    roster = pl.DataFrame(
-        {"participant_id": ["P0001"], "site_id": ["north"], "cohort_id": ["c1"], "modality": ["cbt"]}
-        | {"enrolled_date": ["2026-02-02"]}
-    )
+    roster = one_participant()
     roster.write_csv(inbox / "Jane Smith 07700 900123" / "participants.csv")  # listed first
     roster.write_csv(inbox / "participants.csv")
     summary = refresh(inbox=inbox, warehouse=warehouse, as_of=date(2026, 3, 1))

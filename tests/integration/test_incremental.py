@@ -19,7 +19,7 @@ from pipelines.generate import SAMPLE_AS_OF, generate
 from pipelines.settings import Settings
 from pipelines.stages import marts_digest
 from pipelines.warehouse import PARTICIPANT_MARTS
-from tests.conftest import SAMPLE_DATA
+from tests.conftest import SAMPLE_DATA, one_participant
 from transforms.windows import Windows
 
 NIGHT_2 = SAMPLE_AS_OF + timedelta(days=1)
@@ -150,10 +150,7 @@ def test_the_digest_follows_the_settings_the_marts_are_built_by():
 def test_a_new_time_zone_dates_every_row_anew_as_a_first_build_would(prefect_server, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    pl.DataFrame(
-        {"participant_id": ["P0001"], "site_id": ["north"], "cohort_id": ["c1"], "modality": ["cbt"]}
-        | {"enrolled_date": ["2026-02-01"]}
-    ).write_csv(inbox / "participants.csv")
+    one_participant("2026-02-01").write_csv(inbox / "participants.csv")
     # 12:30 on 2 February in Auckland is 23:30 on 1 February in London; a bare date is midnight where the program is
     pl.DataFrame(
         {"participant_id": ["P0001"] * 2, "instrument": ["GAD-7"] * 2}
