@@ -1,23 +1,32 @@
-"""Small-cell suppression for figures that leave a clinician's own scope (OUTCOMES.md §9).
+"""Disclosure control for figures that leave a viewer's own scope (METHODS.md, "Small numbers and privacy").
 
-A count of 1 to min_cell − 1 people is withheld, and so are means, rates and effect sizes about fewer than min_cell
-people. Complementary cells are withheld too, so that no withheld count can be worked out from a sum it is part of:
-the parts of a total within a row (improved + unchanged + deteriorated = complete), the groups of a grouping (the
-sites, the cohorts and the modalities each add up to the program), and the cohorts of a site or modality that lie
-wholly within it. A clinician's own groups are shown in full, and never serve to hide someone else's cell; and
-since a clinician sees their own participants one by one, every other figure is judged by what it adds to that:
-its count less their own people in it (a cohort taught at their site and another, a modality, the program).
+The method is the statistical agencies' cell suppression (NHS Digital, ONS, Eurostat; tau-Argus's secondary
+suppression), on an explicit hierarchy:
+
+1. **Atoms.** Every participant is in one site, one cohort and one modality; the people of one (site, cohort,
+   modality) are an atom, and every group a table shows (the program, a site, a cohort, a modality) is a union of
+   atoms. So every way groups add up (the sites, the modalities and the cohorts each to the program, the cohorts
+   of a site to it, a cohort taught at two sites to its two parts) is known, and none is missed. A clinician sees
+   the people of their own sites one by one: their atoms are known to them, and every figure is judged by what it
+   says about the people beyond them.
+2. **Primary suppression.** A count of 1 to min_cell − 1 people beyond the viewer's own is shown as "<5", and so
+   is every part of a total shown as "<5" (a zero among three people says something about all three). A mean, an
+   interval or an effect size goes with its count of completers.
+3. **Secondary suppression.** The solver of transforms/attack.py then takes everything the table shows and
+   finds how far it narrows each withheld figure. While a withheld count has fewer than three possible values, or
+   a withheld mean a range under half its measure's, one more figure linked to it is withheld: the one a reader
+   needs least (`cost`): a sub-category before a category, a cohort's before a site's or a modality's, never the
+   program's flow while another will do, and never a count of fewer than min_cell people (so that "withheld" says
+   a count is 0 or at least min_cell, and the attacker knows it).
 """
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 
-import numpy as np
 import polars as pl
-import scipy.linalg
 
+from transforms.attack import SMALL, SMALL_PART, WITHHELD, Family, Group, Table, feasible_ranges, wide_enough
 from transforms.outcomes import CATEGORY_COUNTS, CHANGE_STATISTICS, STATUS_COUNTS
 
 OUTCOME_COUNTS = [*STATUS_COUNTS, *CATEGORY_COUNTS]
@@ -25,246 +34,261 @@ OUTCOME_COUNTS = [*STATUS_COUNTS, *CATEGORY_COUNTS]
 # (`itt_participants`), is withheld with the rest.
 ITT_STATISTICS = ["itt_change", "itt_ci_low", "itt_ci_high"]
 OUTCOME_STATISTICS = [*CHANGE_STATISTICS, *ITT_STATISTICS]
-PARTS_OF_A_TOTAL = [  # within a row: (total, its parts)
-    ("n_complete", ["n_improved", "n_unchanged", "n_deteriorated"]),
-    ("n_enrolled", ["n_complete", "n_no_baseline", "n_no_endpoint", "n_not_yet_due"]),
-]
-GROUPINGS = ("site", "cohort", "modality")  # each adds up to the program; the cohorts of a site add up to it
-
-Cell = tuple[int, str]  # (row, column)
-
-
-def withheld_cells(
-    rows: list[dict],
-    counts: list[str],
-    sums: list[tuple[Cell, list[Cell]]],
-    min_cell: int,
-    own: set[int] = frozenset(),
-) -> set[Cell]:
-    """The count cells that must not be shown: each count of 1 to min_cell − 1 people outside the viewer's own rows,
-    and complementary cells, so that none of them can be worked out from the sums they are part of (`sums`: a total
-    and its parts), alone or together.
-
-    Whenever a sum has exactly one withheld cell, another of its cells goes too, the one whose loss costs least
-    (`_cost`); then a rank test over all the sums looks for a small count that some combination of sums still
-    determines, and withholds the cheapest other cell of a sum it is in (else of a sum linked to it); until neither
-    finds anything. The viewer's own rows are never withheld, so they
-    never serve to hide someone else's cell.
-    """
-    withheld = {(i, c) for i, row in enumerate(rows) if i not in own for c in counts if 1 <= (row[c] or 0) < min_cell}
-    shown = {(i, c) for i, row in enumerate(rows) for c in counts if row[c] is not None}
-    spans = {}  # a component's determined cells, kept while it is unchanged (the SVD is the cost)
-
-    def hide_another(cell_sums: list[tuple[Cell, list[Cell]]]) -> bool:
-        candidates = sorted(
-            (_cost(rows, cell), cell)
-            for total, parts in cell_sums
-            for cell in [total, *parts]
-            if cell in shown and cell not in withheld and cell[0] not in own
-        )
-        if candidates:
-            withheld.add(candidates[0][1])
-        return bool(candidates)
-
-    while True:
-        changed = True
-        while changed:
-            changed = False
-            for total, parts in sums:
-                if sum(cell in withheld for cell in [total, *parts] if cell in shown) == 1:
-                    changed |= hide_another([(total, parts)])
-        exposed = _determined(rows, sums, withheld, min_cell, spans)
-        hidden_more = [
-            hide_another([s for s in sums if cell in (s[0], *s[1])]) or hide_another(linked) for cell, linked in exposed
-        ]
-        if not any(hidden_more):
-            return withheld  # nothing is exposed, or nothing left that may be withheld
-
-
-def _determined(
-    rows, sums, withheld: set[Cell], min_cell: int, spans: dict
-) -> list[tuple[Cell, list[tuple[Cell, list[Cell]]]]]:
-    """The withheld small counts whose values the shown figures determine through the sums taken together, each
-    with the sums linked to it: a cell is determined when its unit vector lies in the row space
-    of the sums' coefficients on withheld cells (its squared norm there is 1)."""
-    touching = [(total, parts) for total, parts in sums if any(c in withheld for c in [total, *parts])]
-    group = {cell: cell for cell in withheld}  # union-find: withheld cells linked by a sum
-
-    def root(cell):
-        while group[cell] != cell:
-            group[cell] = group[group[cell]]
-            cell = group[cell]
-        return cell
-
-    for total, parts in touching:
-        linked = [c for c in [total, *parts] if c in withheld]
-        for other in linked[1:]:
-            group[root(other)] = root(linked[0])
-    components = defaultdict(list)
-    for total, parts in touching:
-        components[root(next(c for c in [total, *parts] if c in withheld))].append((total, parts))
-    exposed = []
-    for component in components.values():
-        unknown = tuple(sorted({c for total, parts in component for c in [total, *parts] if c in withheld}))
-        if unknown not in spans:
-            column = {cell: k for k, cell in enumerate(unknown)}
-            matrix = np.zeros((len(component), len(unknown)))
-            for r, (total, parts) in enumerate(component):
-                for cell, sign in [(total, -1.0), *((part, 1.0) for part in parts)]:
-                    if cell in column:
-                        matrix[r, column[cell]] += sign
-            # the row space is spanned by the first `rank` columns of Q in the pivoted QR of its transpose
-            q, r, _ = scipy.linalg.qr(matrix.T, mode="economic", pivoting=True)
-            rank = int((np.abs(np.diag(r)) > 1e-9).sum())
-            spans[unknown] = [unknown[k] for k in np.flatnonzero((q[:, :rank] ** 2).sum(axis=1) > 1 - 1e-9)]
-        exposed += [(cell, component) for cell in spans[unknown] if 1 <= rows[cell[0]][cell[1]] < min_cell]
-    return exposed
-
-
-def _cost(rows: list[dict], cell: Cell) -> tuple:
-    """What withholding a cell costs, least first: any count before n_complete (the row's statistics go with it),
-    a group's before the program's, a non-zero count before a zero (a zero is often known anyway), then the smaller."""
-    row, column = cell
-    value = rows[row][column]
-    return column == "n_complete", rows[row].get("grouping") == "program", value == 0, value
-
-
-def group_sums(
-    rows: list[dict],
-    counts: list[str],
-    within_row: list[tuple[str, list[str]]],
-    nested: dict[tuple, list[str]],
-    alike: list[list[tuple]] = (),
-    same_in_every_measure: tuple[str, ...] = (),
-) -> list[tuple[Cell, list[Cell]]]:
-    """The sums a table of groups (`grouping`, `group_id`, per `instrument` and `subscale`) must not let anyone
-    solve: within each row (`within_row`), each grouping's groups against the program's row, and the cohorts of a
-    site or modality against its row (`nested`: for each (grouping, group_id) whose cohorts all lie wholly within
-    it, those cohorts). Equal figures are sums of one part: the figures of groups of the same people (`alike`: a
-    site of one modality, a cohort that is a whole site), and the counts that are the same for every measure of a
-    group (`same_in_every_measure`: everyone enrolled has a row for each measure)."""
-    sums = [((i, total), [(i, p) for p in parts]) for i in range(len(rows)) for total, parts in within_row]
-    measures = defaultdict(dict)  # (instrument, subscale) -> {(grouping, group_id): row}
-    for i, row in enumerate(rows):
-        measures[(row.get("instrument"), row.get("subscale"))][(row["grouping"], row["group_id"])] = i
-    for found in measures.values():
-        totals = {("program", "all"): [[i for (g, _), i in found.items() if g == grouping] for grouping in GROUPINGS]}
-        totals |= {
-            key: [[found[("cohort", c)] for c in cohorts if ("cohort", c) in found]] for key, cohorts in nested.items()
-        }
-        for key, groupings in totals.items():
-            if key not in found:
-                continue
-            sums += [((found[key], c), [(i, c) for i in parts]) for parts in groupings if parts for c in counts]
-        for keys in alike:
-            same = [found[key] for key in keys if key in found]
-            sums += [((a, c), [(b, c)]) for a, b in itertools.pairwise(same) for c in counts]
-    groups = defaultdict(list)  # (grouping, group_id) -> its row in each measure
-    for i, row in enumerate(rows):
-        groups[(row["grouping"], row["group_id"])].append(i)
-    sums += [
-        ((a, c), [(b, c)])
-        for same in groups.values()
-        for a, b in itertools.pairwise(same)
-        for c in same_in_every_measure
-    ]
-    return sums
-
-
-GROUP_KEY = ("grouping", "group_id", "instrument", "subscale")
-
-
-def beyond_known(rows: list[dict], counts: list[str], known: pl.DataFrame | None) -> list[dict]:
-    """Each row's `counts` less the viewer's own people in them (`known`: the same counts of only the participants
-    the viewer sees one by one, keyed as the rows by `GROUP_KEY`): what the row tells about everyone else. Without
-    `known`, the rows' own counts. The sums between rows hold for these as for the rows."""
-    mine = {tuple(r.get(k) for k in GROUP_KEY): r for r in (known.to_dicts() if known is not None else [])}
-    beyond = []
-    for row in rows:
-        theirs = mine.get(tuple(row.get(k) for k in GROUP_KEY), {})
-        beyond.append({**row} | {c: row[c] - (theirs.get(c) or 0) for c in counts if row.get(c) is not None})
-    return beyond
-
-
-def suppress_outcomes(
-    frame: pl.DataFrame,
-    min_cell: int,
-    own: set[tuple[str, str]] = frozenset(),
-    nested: dict | None = None,
-    alike: list[list[tuple]] = (),
-    known: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """`marts.cohort_outcomes` rows, every measure at once, as they may be shown outside a viewer's own scope (`own`:
-    the (grouping, group_id) a clinician sees in full; `known`: the counts of the participants they see one by one,
-    as in `beyond_known`; `nested` and `alike` as in `group_sums`; n_enrolled is the same for every measure of a
-    group): withheld counts and statistics become null, `small_counts` names the counts withheld for being small
-    (the others were withheld as complements), `unclassified_counts` those the mart left empty, and `is_suppressed`
-    marks each row that lost something. A row's statistics, about its completers, go with its n_complete. With a
-    min_cell of 0 (an admin's view), nothing is withheld."""
-    rows = frame.to_dicts()
-    beyond = beyond_known(rows, [*OUTCOME_COUNTS, "itt_participants"], known)
-    mine = {i for i, row in enumerate(rows) if (row["grouping"], row["group_id"]) in own}
-    sums = group_sums(rows, OUTCOME_COUNTS, PARTS_OF_A_TOTAL, nested or {}, alike, ("n_enrolled",))
-    withheld = withheld_cells(beyond, OUTCOME_COUNTS, sums, min_cell, mine)
-    for i, row in enumerate(rows):
-        hidden = {c for j, c in withheld if j == i}
-        others = beyond[i]
-        row["small_counts"] = sorted(c for c in hidden if others[c] < min_cell)  # shown as "<5"; the rest "withheld"
-        # empty in the mart because nothing was classified (too few pairs, no cutoff): "not classified", not "withheld"
-        row["unclassified_counts"] = [c for c in CATEGORY_COUNTS if row[c] is None]
-        # too few completers beyond the viewer's own, unless every completer is their own
-        beyond_own = others["n_complete"] or 0
-        all_own = others["n_complete"] == 0 and (row["n_complete"] or 0) > 0
-        too_few = i not in mine and ((beyond_own < min_cell and not all_own) or "n_complete" in hidden)
-        # Beside the completers' mean, an intent-to-treat figure that adds only a few non-completers would tell
-        # which way those few went.
-        few_more = (
-            i not in mine
-            and row.get("itt_participants") is not None
-            and 1 <= others["itt_participants"] - others["n_complete"] < min_cell
-        )
-        for column in hidden:
-            row[column] = None
-        if too_few:
-            row.update({column: None for column in OUTCOME_STATISTICS if column in row})
-        elif few_more:
-            row.update({column: None for column in ITT_STATISTICS})
-        row["is_suppressed"] = bool(hidden) or too_few or few_more
-    listed = {"small_counts": pl.List(pl.String), "unclassified_counts": pl.List(pl.String)}
-    return pl.DataFrame(rows, schema={**frame.schema, **listed, "is_suppressed": pl.Boolean})
-
-
+# Each mean as a total (mean × completers), which adds up over groups as counts do.
+MEAN_TOTALS = {"mean_baseline": "total_baseline", "mean_change": "total_change"}
+OUTCOMES = Family(
+    counts=tuple(OUTCOME_COUNTS),
+    sums=(
+        ("n_complete", ("n_improved", "n_unchanged", "n_deteriorated")),
+        ("n_enrolled", ("n_complete", "n_no_baseline", "n_no_endpoint", "n_not_yet_due")),
+    ),
+    at_most=(("n_recovered", "n_improved"), ("n_harmed", "n_deteriorated")),  # Jacobson-Truax's sub-categories
+    same_in_every_layer=("n_enrolled",),  # everyone enrolled has a row for every measure
+    means={"total_baseline": ("n_complete", False), "total_change": ("n_complete", True)},
+)
 TALKING_THERAPIES_RATES = {  # rate: (numerator, denominator)
     "recovery_rate": ("n_recovered", "n_cases"),
     "reliable_improvement_rate": ("n_reliably_improved", "n_with_both"),
     "reliable_recovery_rate": ("n_reliably_recovered", "n_cases"),
 }
+TALKING_THERAPIES = Family(
+    counts=("n_with_both", "n_cases", "n_recovered", "n_reliably_improved", "n_reliably_recovered"),
+    at_most=(
+        ("n_cases", "n_with_both"),
+        ("n_recovered", "n_cases"),
+        ("n_reliably_improved", "n_with_both"),
+        ("n_reliably_recovered", "n_recovered"),
+        ("n_reliably_recovered", "n_reliably_improved"),
+    ),
+)
+# What withholding a count costs a reader, least first (the cost of a cell also grows with its group's rank).
+COLUMN_COST = {
+    "n_harmed": 0,
+    "n_recovered": 1,
+    "n_no_baseline": 2,
+    "n_no_endpoint": 2,
+    "n_not_yet_due": 2,
+    "n_unchanged": 3,
+    "n_deteriorated": 4,
+    "n_improved": 5,
+    "n_enrolled": 6,
+    "n_complete": 7,
+    "n_reliably_recovered": 0,
+    "n_cases": 3,
+    "n_reliably_improved": 5,
+    "n_with_both": 7,
+}
+GROUPING_COST = {"cohort": 0, "site": 3, "modality": 3, "program": 100}
+LEVELS = {"program": None, "site": "site_id", "cohort": "cohort_id", "modality": "modality"}
+
+
+def group_members(atoms: pl.DataFrame, own_sites: tuple[str, ...] = ()) -> dict[Group, frozenset]:
+    """Each group's atoms beyond a viewer's own sites (`atoms`: one row per site_id, cohort_id and modality); a group
+    wholly the viewer's own has none."""
+    members = defaultdict(set)
+    for atom in atoms.select("site_id", "cohort_id", "modality").unique().iter_rows(named=True):
+        for grouping, column in LEVELS.items():
+            group = (grouping, "all" if column is None else atom[column])
+            members[group]  # noqa: B018 (every group is listed, also one with nobody beyond the viewer's own)
+            if atom["site_id"] not in own_sites:
+                members[group].add(tuple(atom.values()))
+    return {group: frozenset(atoms_of) for group, atoms_of in members.items()}
+
+
+def relations(members: dict[Group, frozenset]) -> dict[Group, set[Group]]:
+    """For each group, the groups whose figures a reader can set against its own: those sharing people with it, and
+    its siblings where groups of one level add up exactly to a group (the sites to the program, say)."""
+    linked = defaultdict(set)
+    for group, atoms in members.items():
+        linked[group] |= {other for other, theirs in members.items() if other != group and atoms & theirs}
+    for parent, atoms in members.items():
+        for level in ("site", "cohort", "modality"):
+            children = [g for g in members if g[0] == level and g != parent and members[g] and members[g] <= atoms]
+            if children and frozenset().union(*(members[g] for g in children)) == atoms:
+                for child in children:
+                    linked[child] |= set(children) - {child}
+    return linked
+
+
+def protect(table: Table, links: dict[Group, set[Group]]) -> dict:
+    """Withhold the table's figures as the module's docstring says; `table.states` is filled in place and returned."""
+    _primary(table)
+    while True:
+        ranges = feasible_ranges(table)
+        exposed = [cell for cell, bounds in ranges.items() if not wide_enough(table, cell, bounds)]
+        added = [_withhold_cheapest(table, cell, links) for cell in exposed]
+        if not any(added):
+            return ranges
+
+
+def _primary(table: Table) -> None:
+    """Small counts, the parts of a small total, and the means of a withheld count of completers."""
+    family, min_cell = table.family, table.min_cell
+    for r, row in enumerate(table.rows):
+        if not table.members.get(table.group(row)):
+            continue  # the viewer's own: shown in full
+        for column in family.counts:
+            if row.get(column) is not None and 1 <= row[column] < min_cell:
+                table.states[(r, column)] = SMALL
+        changed = True
+        while changed:  # a part of a small total, or of a part of one, goes with it
+            changed = False
+            for column in family.counts:
+                wholes = family.wholes_of(column)
+                if (
+                    (r, column) not in table.states
+                    and row.get(column) == 0
+                    and any((r, w) in table.states for w in wholes)
+                ):
+                    table.states[(r, column)] = SMALL_PART
+                    changed = True
+        _withhold_means_with_counts(table, r)
+
+
+def _withhold_means_with_counts(table: Table, r: int) -> None:
+    """A row's means are about its completers: withheld with their count."""
+    for total, (count, _) in table.family.means.items():
+        if (r, count) in table.states:
+            table.states[(r, total)] = WITHHELD
+
+
+def _withhold_cheapest(table: Table, cell, links: dict[Group, set[Group]]) -> bool:
+    """Withhold the cheapest shown figure linked to an exposed one; False when there is none left."""
+    r, column = cell
+    row = table.rows[r]
+    group, layer = table.group(row), table.layer(row)
+    if column in table.family.means:
+        candidates = [
+            (_cost(table, i, "n_complete"), i, total)
+            for i, other in enumerate(table.rows)
+            if table.group(other) in links.get(group, ()) | {group} and table.layer(other) == layer
+            for total in table.family.means
+            if (i, total) not in table.states and (other.get("n_complete") or 0) >= table.min_cell
+        ]
+    else:
+        same_row = {
+            c for total, parts in table.family.sums if column == total or column in parts for c in (total, *parts)
+        }
+        same_row |= {c for pair in table.family.at_most if column in pair for c in pair}
+        shared = column in table.family.same_in_every_layer
+        candidates = [
+            (_cost(table, i, c), i, c)
+            for i, other in enumerate(table.rows)
+            for c in (same_row - {column} if i == r else {column})
+            if (i == r or (table.group(other) in links.get(group, ()) and (shared or table.layer(other) == layer)))
+            and (i, c) not in table.states
+            and (other.get(c) or 0) >= table.min_cell
+            and table.members.get(table.group(other))
+        ]
+    if not candidates:
+        return False
+    _, i, c = min(candidates)
+    table.states[(i, c)] = WITHHELD
+    if c in table.family.means:
+        table.states.update({(i, total): WITHHELD for total in table.family.means})
+    else:
+        _withhold_means_with_counts(table, i)
+        if c in table.family.same_in_every_layer:  # the same count in every measure goes everywhere
+            for j, other in enumerate(table.rows):
+                if table.group(other) == table.group(table.rows[i]):
+                    table.states[(j, c)] = WITHHELD
+    return True
+
+
+def _cost(table: Table, r: int, column: str) -> tuple:
+    row = table.rows[r]
+    return GROUPING_COST.get(row["grouping"], 0) + COLUMN_COST.get(column, 0), row.get(column) or 0
+
+
+def beyond_known(rows: list[dict], counts: list[str], known: pl.DataFrame | None) -> list[dict]:
+    """Each row's `counts` less the viewer's own people in them (`known`: the same columns of only the participants
+    the viewer sees one by one, keyed as the rows by grouping, group_id, instrument and subscale)."""
+    keys = [k for k in ("grouping", "group_id", "instrument", "subscale") if rows and k in rows[0]]
+    mine = {tuple(r.get(k) for k in keys): r for r in (known.to_dicts() if known is not None else [])}
+    beyond = []
+    for row in rows:
+        theirs = mine.get(tuple(row.get(k) for k in keys), {})
+        beyond.append({**row} | {c: row[c] - (theirs.get(c) or 0) for c in counts if row.get(c) is not None})
+    return beyond
+
+
+def with_totals(frame: pl.DataFrame) -> pl.DataFrame:
+    """Each mean of MEAN_TOTALS as a total over the completers, which adds up over groups as counts do."""
+    return frame.with_columns((pl.col(mean) * pl.col("n_complete")).alias(total) for mean, total in MEAN_TOTALS.items())
+
+
+def suppress_outcomes(
+    frame: pl.DataFrame,
+    min_cell: int,
+    members: dict[Group, frozenset] | None = None,
+    known: pl.DataFrame | None = None,
+    score_range: dict | None = None,
+) -> pl.DataFrame:
+    """`marts.cohort_outcomes` rows, every measure at once, as they may be shown to a viewer (`members`: each group's
+    atoms beyond the viewer's own, from `group_members`; `known`: the same rows of only the viewer's own people;
+    `score_range`: each (instrument, subscale)'s lowest and highest score). Withheld figures become null;
+    `small_counts` names the counts shown as "<5", `unclassified_counts` those the mart left empty, and
+    `is_suppressed` marks each row that lost something. With a min_cell of 0 (an admin's view), nothing is withheld.
+    """
+    rows = frame.to_dicts()
+    beyond = beyond_known(with_totals(frame).to_dicts(), [*OUTCOME_COUNTS, *OUTCOMES.means, "itt_participants"], known)
+    states: dict = {}
+    if min_cell > 0:
+        table = Table(beyond, OUTCOMES, states, members or {}, min_cell, score_range or {})
+        protect(table, relations(table.members))
+    for i, row in enumerate(rows):
+        hidden = {c for (j, c), _ in states.items() if j == i}
+        row["small_counts"] = sorted(c for c in hidden if states[(i, c)] in (SMALL, SMALL_PART))
+        # empty in the mart because nothing was classified (too few pairs, no cutoff): "not classified", not "withheld"
+        row["unclassified_counts"] = [c for c in CATEGORY_COUNTS if row[c] is None]
+        statistics = bool(hidden & set(OUTCOMES.means))
+        few_more = min_cell > 0 and _adds_a_few(beyond[i], row, min_cell)
+        row.update(dict.fromkeys(hidden & set(OUTCOME_COUNTS)))
+        if statistics:
+            row.update({column: None for column in OUTCOME_STATISTICS if column in row})
+        elif few_more:
+            row.update({column: None for column in ITT_STATISTICS})
+        row["is_suppressed"] = bool(hidden) or few_more
+    listed = {"small_counts": pl.List(pl.String), "unclassified_counts": pl.List(pl.String)}
+    return pl.DataFrame(rows, schema={**frame.schema, **listed, "is_suppressed": pl.Boolean})
+
+
+def _adds_a_few(beyond: dict, row: dict, min_cell: int) -> bool:
+    """Beside the completers' mean, an intent-to-treat figure that adds only a few non-completers beyond the
+    viewer's own would tell which way those few went."""
+    if row.get("itt_participants") is None or beyond.get("itt_participants") is None:
+        return False
+    return 1 <= beyond["itt_participants"] - (beyond.get("n_complete") or 0) < min_cell
 
 
 def suppress_talking_therapies(
     frame: pl.DataFrame,
     min_cell: int,
-    own: set[tuple[str, str]] = frozenset(),
-    alike: list[list[tuple]] = (),
+    members: dict[Group, frozenset] | None = None,
     known: pl.DataFrame | None = None,
-):
-    """`marts.talking_therapies` rows (program, sites, modalities) as they may be shown outside a viewer's own
-    scope: small counts and their complements withheld as for the outcomes (`alike` as in `group_sums`, `known` as
-    in `beyond_known`), and a rate with either of its counts, or with a denominator of 1 to min_cell − 1 people
-    beyond the viewer's own."""
+) -> pl.DataFrame:
+    """`marts.talking_therapies` rows (program, sites, modalities) as they may be shown to a viewer: counts withheld
+    as for the outcomes, and a rate with either of its counts."""
     rows = frame.to_dicts()
-    counts = sorted({c for pair in TALKING_THERAPIES_RATES.values() for c in pair})
-    beyond = beyond_known(rows, counts, known)
-    mine = {i for i, row in enumerate(rows) if (row["grouping"], row["group_id"]) in own}
-    withheld = withheld_cells(beyond, counts, group_sums(rows, counts, [], {}, alike), min_cell, mine)
+    states: dict = {}
+    if min_cell > 0:
+        table = Table(
+            beyond_known(rows, list(TALKING_THERAPIES.counts), known),
+            TALKING_THERAPIES,
+            states,
+            members or {},
+            min_cell,
+        )
+        protect(table, relations(table.members))
     for i, row in enumerate(rows):
-        hidden = {c for j, c in withheld if j == i}
-        for rate, (numerator, denominator) in TALKING_THERAPIES_RATES.items():
-            if i not in mine and (hidden & {numerator, denominator} or 1 <= beyond[i][denominator] < min_cell):
+        hidden = {c for (j, c) in states if j == i}
+        row["small_counts"] = sorted(c for c in hidden if states[(i, c)] in (SMALL, SMALL_PART))
+        for rate, pair in TALKING_THERAPIES_RATES.items():
+            if hidden & set(pair):
                 hidden.add(rate)
         row.update(dict.fromkeys(hidden))
         row["is_suppressed"] = bool(hidden)
-    return pl.DataFrame(rows, schema={**frame.schema, "is_suppressed": pl.Boolean})
+    return pl.DataFrame(rows, schema={**frame.schema, "small_counts": pl.List(pl.String), "is_suppressed": pl.Boolean})
 
 
 def publication_count(n: int | None) -> str | None:
