@@ -201,28 +201,52 @@ class _Program:
 
 
 def feasible_ranges(release: Table) -> dict[Cell, tuple[float, float]]:
-    """The least and greatest value of each withheld count, and of the mean of each small group's withheld mean,
-    over everything the release shows: of whole numbers of people, and of means of people, beyond the viewer's own.
+    """The least and greatest value of each sensitive cell (`sensitive_cells`) over everything the release shows.
+
+    Each measure is attacked on its own: only n_enrolled is common to them, and it is withheld alike in every
+    measure (METHODS.md, "What the attacker checks")."""
+    ranges = {}
+    for rows in _by_layer(release).values():
+        part = Table(
+            [release.rows[r] for r in rows], release.family, {}, release.members, release.min_cell, release.score_range
+        )
+        part.states = {(rows.index(r), c): s for (r, c), s in release.states.items() if r in rows}
+        ranges |= {(rows[r], c): bounds for (r, c), bounds in _layer_ranges(part).items()}
+    return ranges
+
+
+def _by_layer(release: Table) -> dict[Layer, list[int]]:
+    layers: dict[Layer, list[int]] = {}
+    for r, row in enumerate(release.rows):
+        layers.setdefault(release.layer(row), []).append(r)
+    return layers
+
+
+def _layer_ranges(release: Table) -> dict[Cell, tuple[float, float]]:
+    """`feasible_ranges` of one measure's rows.
 
     Solutions found on the way show values each cell can take; a cell whose values already span enough (three
     counts, half its measure's range) is not solved for alone, so its range is then at least as wide as given."""
+    cells = sensitive_cells(release)
+    if not cells:
+        return {}
     program = _Program(release)
-    cells = {cell: _objectives(program, release, cell) for cell in sensitive_cells(release)}
-    seen: dict[Cell, list[float]] = {cell: [math.inf, -math.inf] for cell in cells}
+    objectives = {cell: _objectives(program, release, cell) for cell in cells}
+    seen: dict[Cell, list[float]] = {cell: [math.inf, -math.inf] for cell in objectives}
 
     def observe(x: np.ndarray | None) -> None:
         if x is None:
             return
-        for cell, (value, count) in cells.items():
+        for cell, (value, count) in objectives.items():
             n = sum(x[k] * c for k, c in count.items()) if count else 1.0
             if n >= 0.5:
                 v = sum(x[k] * c for k, c in value.items()) / n
                 seen[cell] = [min(seen[cell][0], v), max(seen[cell][1], v)]
 
-    everything = {k: 1.0 for value, _ in cells.values() for k in value}
+    everything = {k: 1.0 for value, _ in objectives.values() for k in value}
     for sign in (1.0, -1.0):
         observe(program.solve({k: sign * c for k, c in everything.items()}))
-    for cell, (value, count) in cells.items():
+    for cell, (value, count) in objectives.items():
         if wide_enough(release, cell, seen[cell]):
             continue
         if not count:
@@ -234,17 +258,35 @@ def feasible_ranges(release: Table) -> dict[Cell, tuple[float, float]]:
 
 
 def sensitive_cells(release: Table) -> list[Cell]:
-    """The withheld figures a release must protect: every withheld count, and the means of a group withheld for
-    having few people beyond the viewer's own (a figure withheld only to protect another is about many people, so
-    how closely its mean can be known is not a disclosure)."""
+    """The withheld figures a release must protect: the counts shown as "<5", and the means of a group whose
+    completers are.
+
+    A count withheld only to protect another is of at least min_cell people, so knowing it discloses nothing that
+    showing it would not; and a hidden zero inside a group shown to have none of the same (0 harmed in a site, so 0
+    in each of its cohorts) is known from that zero, which is about many people."""
     family = release.family
     cells = []
     for (r, column), state in release.states.items():
-        if not release.members.get(release.group(release.rows[r])):
+        row = release.rows[r]
+        if not release.members.get(release.group(row)):
             continue  # nobody beyond the viewer's own: nothing to learn
-        if column in family.counts or release.states.get((r, family.means[column][0])) in (SMALL, SMALL_PART):
+        if column in family.counts:
+            if state == SMALL or (state == SMALL_PART and not _inside_a_shown_zero(release, r, column)):
+                cells.append((r, column))
+        elif release.states.get((r, family.means[column][0])) in (SMALL, SMALL_PART):
             cells.append((r, column))
     return cells
+
+
+def _inside_a_shown_zero(release: Table, r: int, column: str) -> bool:
+    atoms, layer = release.members[release.group(release.rows[r])], release.layer(release.rows[r])
+    return any(
+        row.get(column) == 0
+        and (i, column) not in release.states
+        and release.layer(row) == layer
+        and atoms <= release.members.get(release.group(row), frozenset())
+        for i, row in enumerate(release.rows)
+    )
 
 
 def _objectives(program: _Program, release: Table, cell: Cell) -> tuple[dict, dict]:
