@@ -45,6 +45,12 @@ class Family:
     at_most: tuple[tuple[str, str], ...] = ()  # (part, whole): a sub-category is at most its category
     same_in_every_layer: tuple[str, ...] = ()  # a group's count that does not depend on the measure
     means: dict[str, tuple[str, bool]] = field(default_factory=dict)  # a total: (its count, is a change)
+    # the counts a release holds of each grouping, where not all: what no page shows is not released at all
+    released: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def counts_of(self, grouping: str) -> tuple[str, ...]:
+        """The counts a release holds of a group of this grouping."""
+        return self.released.get(grouping, self.counts)
 
     def wholes_of(self, column: str) -> list[str]:
         """The counts a count is part of, within its row."""
@@ -144,7 +150,7 @@ class _Program:
         if not release.members.get(group):
             return  # the viewer's own people only: it says nothing beyond them
         small = release.min_cell - 1
-        for column in release.family.counts:
+        for column in release.family.counts_of(group[0]):
             state = release.states.get((r, column), SHOWN)
             if state == SHOWN and row.get(column) is None:
                 continue  # not in the table (a category nobody was classified in)
@@ -273,7 +279,7 @@ def sensitive_cells(release: Table) -> list[Cell]:
         if column in family.counts:
             if state == SMALL or (state == SMALL_PART and not _inside_a_shown_zero(release, r, column)):
                 cells.append((r, column))
-        elif release.states.get((r, family.means[column][0])) in (SMALL, SMALL_PART):
+        elif column in family.means and release.states.get((r, family.means[column][0])) in (SMALL, SMALL_PART):
             cells.append((r, column))
     return cells
 
@@ -348,7 +354,7 @@ def as_read(
         small = set(row.get("small_counts") or [])
         theirs = mine.get(tuple(row.get(k) for k in keys), {})
         beyond = dict(row)
-        for column in family.counts:
+        for column in family.counts_of(row["grouping"]):
             if row.get(column) is not None:
                 beyond[column] = row[column] - (theirs.get(column) or 0)
             elif column in small:  # "<5": a part of a total shown as "<5" may be 0

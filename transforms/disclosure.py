@@ -45,6 +45,13 @@ OUTCOMES = Family(
     at_most=(("n_recovered", "n_improved"), ("n_harmed", "n_deteriorated")),  # Jacobson-Truax's sub-categories
     same_in_every_layer=("n_enrolled",),  # everyone enrolled has a row for every measure
     means={"total_baseline": ("n_complete", False), "total_change": ("n_complete", True)},
+    # Below the program, a release holds what the pages show: a site's or modality's reliably improved (its rate),
+    # and of a cohort only its people and completers. The rest are unknowns to a reader, to be worked out if they can.
+    released={
+        "site": ("n_enrolled", "n_complete", "n_improved"),
+        "modality": ("n_enrolled", "n_complete", "n_improved"),
+        "cohort": ("n_enrolled", "n_complete"),
+    },
 )
 TALKING_THERAPIES_RATES = {  # rate: (numerator, denominator)
     "recovery_rate": ("n_recovered", "n_cases"),
@@ -78,7 +85,8 @@ COLUMN_COST = {
     "n_reliably_improved": 5,
     "n_with_both": 7,
 }
-GROUPING_COST = {"cohort": 0, "site": 3, "modality": 3, "program": 100}
+GROUPING_COST = {"cohort": 0, "site": 3, "modality": 3, "program": 10}
+FLOW = ("n_enrolled", "n_complete", "n_no_baseline", "n_no_endpoint", "n_not_yet_due")  # the program's, kept last
 LEVELS = {"program": None, "site": "site_id", "cohort": "cohort_id", "modality": "modality"}
 
 
@@ -127,13 +135,14 @@ def _primary(table: Table) -> None:
     for r, row in enumerate(table.rows):
         if not table.members.get(table.group(row)):
             continue  # the viewer's own: shown in full
-        for column in family.counts:
+        released = family.counts_of(row["grouping"])
+        for column in released:
             if row.get(column) is not None and 1 <= row[column] < min_cell:
                 table.states[(r, column)] = SMALL
         changed = True
         while changed:  # a part of a small total, or of a part of one, goes with it
             changed = False
-            for column in family.counts:
+            for column in released:
                 wholes = family.wholes_of(column)
                 if (
                     (r, column) not in table.states
@@ -177,6 +186,7 @@ def _withhold_cheapest(table: Table, cell, links: dict[Group, set[Group]]) -> bo
             for c in (same_row - {column} if i == r else {column})
             if (i == r or (table.group(other) in links.get(group, ()) and (shared or table.layer(other) == layer)))
             and (i, c) not in table.states
+            and c in table.family.counts_of(other["grouping"])
             and (other.get(c) or 0) >= table.min_cell
             and table.members.get(table.group(other))
         ]
@@ -197,6 +207,8 @@ def _withhold_cheapest(table: Table, cell, links: dict[Group, set[Group]]) -> bo
 
 def _cost(table: Table, r: int, column: str) -> tuple:
     row = table.rows[r]
+    if row["grouping"] == "program" and column in FLOW:
+        return 1000, 0
     return GROUPING_COST.get(row["grouping"], 0) + COLUMN_COST.get(column, 0), row.get(column) or 0
 
 
@@ -239,8 +251,10 @@ def suppress_outcomes(
     for i, row in enumerate(rows):
         hidden = {c for (j, c), _ in states.items() if j == i}
         row["small_counts"] = sorted(c for c in hidden if states[(i, c)] in (SMALL, SMALL_PART))
+        released = OUTCOMES.counts_of(row["grouping"]) if min_cell > 0 else OUTCOME_COUNTS
         # empty in the mart because nothing was classified (too few pairs, no cutoff): "not classified", not "withheld"
-        row["unclassified_counts"] = [c for c in CATEGORY_COUNTS if row[c] is None]
+        row["unclassified_counts"] = [c for c in CATEGORY_COUNTS if c in released and row[c] is None]
+        row.update({c: None for c in OUTCOME_COUNTS if c not in released})
         statistics = bool(hidden & set(OUTCOMES.means))
         few_more = min_cell > 0 and _adds_a_few(beyond[i], row, min_cell)
         row.update(dict.fromkeys(hidden & set(OUTCOME_COUNTS)))
