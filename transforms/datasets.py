@@ -88,6 +88,14 @@ DATASETS: dict[str, Dataset] = {
 }
 
 
+COLUMN_NAMES = {c.name for dataset in DATASETS.values() for c in dataset.columns}
+
+
+def is_contract_column(name: str) -> bool:
+    """True for a column name of CONTRACT §2 (`cohort_id`, `item_12`), as a file's header is read (lower case)."""
+    return name in COLUMN_NAMES or ITEM_COLUMN.match(name) is not None
+
+
 def classify_file_name(file_name: str) -> tuple[str | None, str | None]:
     """(dataset, format) from a file name such as `questionnaires_2026-03.jsonl.gz`; None where unknown."""
     lower = file_name.lower()
