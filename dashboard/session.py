@@ -84,7 +84,14 @@ def choose_filters(warehouse: Warehouse) -> None:
     st.sidebar.subheader("Filters")
     default = measures.index("ECR-R · anxiety") if "ECR-R · anxiety" in measures else 0
     st.sidebar.selectbox("Measure", measures, index=default, key="filter_measure")
-    st.sidebar.multiselect("Sites", choices["sites"], key="filter_sites", placeholder="all sites")
+    names = site_names()
+    st.sidebar.multiselect(
+        "Sites",
+        choices["sites"],
+        format_func=lambda site: names.get(site, site),
+        key="filter_sites",
+        placeholder="all sites",
+    )
     st.sidebar.multiselect("Modalities", choices["modalities"], key="filter_modalities", placeholder="all modalities")
 
 
@@ -101,6 +108,12 @@ def current_filters() -> Filters:
 def _settings():
     config = os.environ.get("SECUREBASE_CONFIG")
     return load_settings(Path(config) if config else None)
+
+
+def site_names() -> dict[str, str]:
+    """[sites] of the config: the display name of each site that has one (`north` → `North clinic`). Pages show a
+    site by it, `site_names().get(site_id, site_id)`, or a column of ids with `pl.col(...).replace(site_names())`."""
+    return _settings().sites
 
 
 def publication_rule() -> bool:
