@@ -9,6 +9,8 @@ page says so.
 
 from __future__ import annotations
 
+import base64
+import html
 import os
 import tomllib
 from pathlib import Path
@@ -153,6 +155,25 @@ def show_chart(figure) -> None:
     """A chart as dashboard/charts.py drew it: its own template, not restyled by Streamlit's theme (so it looks as in
     the program report, and draws about 15 ms sooner per chart), without Plotly's logo."""
     st.plotly_chart(figure, config={"displaylogo": False}, theme=None)
+
+
+# A download link drawn like Streamlit's secondary button.
+DOWNLOAD_STYLE = (
+    "display:inline-block;padding:0.25rem 0.75rem;border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;"
+    "color:inherit;text-decoration:none"
+)
+
+
+def download_link(label: str, data: str | bytes, file_name: str, mime: str) -> None:
+    """A download bound to this session: the file travels inside the page, over the session's websocket, as a
+    `data:` link. `st.download_button` would keep it on the server at `/media/<hash>`, where any client can fetch
+    it without a session or cookie while it is kept (README "Downloads are bound to the session")."""
+    content = data.encode("utf-8") if isinstance(data, str) else data
+    href = f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"
+    st.markdown(
+        f'<a href="{href}" download="{html.escape(file_name)}" style="{DOWNLOAD_STYLE}">{html.escape(label)}</a>',
+        unsafe_allow_html=True,
+    )
 
 
 def methods_link(anchor: str) -> str:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import queries
 from dashboard.program_report import program_report_for_funders
-from dashboard.session import current_filters, methods_link, page_header, publication_rule, site_names
+from dashboard.session import current_filters, download_link, methods_link, page_header, publication_rule, site_names
 
 warehouse, viewer = page_header("Program overview")
 filters = current_filters()
@@ -95,11 +95,12 @@ st.caption(
 )
 
 st.subheader("Program report")
-st.download_button(
-    "Download the program report (HTML)",
-    lambda: program_report_for_funders(warehouse, viewer.min_cell, filters, publication_rule()),
-    file_name="program_report.html",
-    mime="text/html",
-    on_click="ignore",
-)
+# Built on request only (a few seconds, and megabytes with its charts), then offered inside the page.
+if st.button("Prepare the program report (HTML)"):
+    download_link(
+        "Download the program report (HTML)",
+        program_report_for_funders(warehouse, viewer.min_cell, filters, publication_rule()),
+        "program_report.html",
+        "text/html",
+    )
 st.caption("One self-contained page with the charts, for funders: small cells withheld as for a program lead.")
