@@ -9,6 +9,8 @@ page says so.
 
 from __future__ import annotations
 
+import base64
+import html
 import os
 import tomllib
 from pathlib import Path
@@ -84,7 +86,14 @@ def choose_filters(warehouse: Warehouse) -> None:
     st.sidebar.subheader("Filters")
     default = measures.index("ECR-R · anxiety") if "ECR-R · anxiety" in measures else 0
     st.sidebar.selectbox("Measure", measures, index=default, key="filter_measure")
-    st.sidebar.multiselect("Sites", choices["sites"], key="filter_sites", placeholder="all sites")
+    names = site_names()
+    st.sidebar.multiselect(
+        "Sites",
+        choices["sites"],
+        format_func=lambda site: names.get(site, site),
+        key="filter_sites",
+        placeholder="all sites",
+    )
     st.sidebar.multiselect("Modalities", choices["modalities"], key="filter_modalities", placeholder="all modalities")
 
 
@@ -101,6 +110,12 @@ def current_filters() -> Filters:
 def _settings():
     config = os.environ.get("SECUREBASE_CONFIG")
     return load_settings(Path(config) if config else None)
+
+
+def site_names() -> dict[str, str]:
+    """[sites] of the config: the display name of each site that has one (`north` → `North clinic`). Pages show a
+    site by it, `site_names().get(site_id, site_id)`, or a column of ids with `pl.col(...).replace(site_names())`."""
+    return _settings().sites
 
 
 def publication_rule() -> bool:
@@ -140,6 +155,25 @@ def show_chart(figure) -> None:
     """A chart as dashboard/charts.py drew it: its own template, not restyled by Streamlit's theme (so it looks as in
     the program report, and draws about 15 ms sooner per chart), without Plotly's logo."""
     st.plotly_chart(figure, config={"displaylogo": False}, theme=None)
+
+
+# A download link drawn like Streamlit's secondary button.
+DOWNLOAD_STYLE = (
+    "display:inline-block;padding:0.25rem 0.75rem;border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;"
+    "color:inherit;text-decoration:none"
+)
+
+
+def download_link(label: str, data: str | bytes, file_name: str, mime: str) -> None:
+    """A download bound to this session: the file travels inside the page, over the session's websocket, as a
+    `data:` link. `st.download_button` would keep it on the server at `/media/<hash>`, where any client can fetch
+    it without a session or cookie while it is kept (README "Downloads are bound to the session")."""
+    content = data.encode("utf-8") if isinstance(data, str) else data
+    href = f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"
+    st.markdown(
+        f'<a href="{href}" download="{html.escape(file_name)}" style="{DOWNLOAD_STYLE}">{html.escape(label)}</a>',
+        unsafe_allow_html=True,
+    )
 
 
 def methods_link(anchor: str) -> str:

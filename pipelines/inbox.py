@@ -14,12 +14,12 @@ from pathlib import Path
 
 import polars as pl
 
-from transforms.datasets import DATASETS, ITEM_COLUMN, classify_file_name
+from transforms.datasets import COLUMN_NAMES, ITEM_COLUMN, classify_file_name
 from transforms.screening import column_label, name_holds_contact_details
 
 ROW_NUMBER = "source_row"  # added by `read_table`: a file's own column of that name is refused, not overwritten
 # Names taken as they are in lower case (`pArticipant_iD` is `participant_id`) before camelCase words are looked for.
-KNOWN_NAMES = {c.name for dataset in DATASETS.values() for c in dataset.columns} | {"responses", ROW_NUMBER}
+KNOWN_NAMES = COLUMN_NAMES | {"responses", ROW_NUMBER}
 
 
 class UnreadableFile(Exception):
@@ -118,7 +118,10 @@ def _with_column_names(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     with the same name, and none may take the name of the row number."""
     names = [f"item_{int(match.group(1))}" if (match := ITEM_COLUMN.match(name)) else name for name in names]
     if ROW_NUMBER in names:
-        raise UnreadableFile(f"column {ROW_NUMBER!r} is reserved (the loader numbers the file's rows in it)")
+        position = names.index(ROW_NUMBER) + 1
+        raise UnreadableFile(
+            f"column {position} is named {ROW_NUMBER!r}, which is reserved (the loader numbers rows in it)"
+        )
     repeated = next((position for position, name in enumerate(names, 1) if name in names[: position - 1]), None)
     if repeated:
         label = column_label(names[repeated - 1], repeated)

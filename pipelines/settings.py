@@ -7,11 +7,13 @@ variable (for example `SECUREBASE_PROGRAM_TIMEZONE`), then falls back to its def
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from transforms.datasets import ID_PATTERN
 from transforms.instruments import Instrument, registry
 from transforms.reliable_change import settings_for
 from transforms.windows import Windows
@@ -33,6 +35,7 @@ class Settings:
     warehouse: Path | None = None
     roles: Path | None = None  # [dashboard] roles and secrets: sign-in through an OpenID Connect provider
     auth_secrets: Path | None = None
+    sites: dict[str, str] = field(default_factory=dict)  # [sites]: a site id's display name (`north` → `North clinic`)
 
 
 # The keys each section takes; `instruments` and `outcomes` are checked where they are read (transforms/).
@@ -44,7 +47,10 @@ SECTIONS = {
     "privacy": ("min_cell", "publication"),
     "refresh": ("inbox", "warehouse"),
     "dashboard": ("roles", "secrets"),
+    "sites": None,
 }
+# A site's display name: short plain words (letters, digits, spaces and `.,'&()/-`), never markup or a note.
+SITE_NAME = re.compile(r"[^\W_][\w .,'&()/-]{0,39}")
 PATH_KEYS = (("refresh", "inbox"), ("refresh", "warehouse"), ("dashboard", "roles"), ("dashboard", "secrets"))
 
 
@@ -87,6 +93,22 @@ def _pair(value, key: str) -> tuple[int, int]:
     if len(offsets) != 2 or None in offsets or offsets[0] > offsets[1]:
         raise SettingsError(f"windows.{key} must be two day offsets [first, last], got {value!r}")
     return offsets[0], offsets[1]
+
+
+def _site_names(table: dict) -> dict[str, str]:
+    """[sites]: each key a site id (CONTRACT §2), each value a distinct display name of at most 40 plain characters."""
+    for site_id, name in table.items():
+        if not ID_PATTERN.fullmatch(site_id):
+            raise SettingsError(f"sites.{site_id}: not a site id (letters, digits, _ and -, at most 64)")
+        if not isinstance(name, str) or not SITE_NAME.fullmatch(name):
+            raise SettingsError(
+                f"sites.{site_id} must be a display name in quotes of at most 40 letters, digits, spaces and .,'&()/-"
+            )
+    names = list(table.values())
+    repeated = next((name for position, name in enumerate(names) if name in names[:position]), None)
+    if repeated is not None:
+        raise SettingsError(f"sites: the display name {repeated!r} is given to more than one site")
+    return dict(table)
 
 
 def load_settings(config_file: Path | None = None) -> Settings:
@@ -159,6 +181,7 @@ def load_settings(config_file: Path | None = None) -> Settings:
         warehouse=warehouse,
         roles=roles,
         auth_secrets=auth_secrets,
+        sites=_site_names(config.get("sites", {})),
     )
 
 

@@ -92,3 +92,23 @@ def test_the_sidebar_filters_narrow_the_comparisons():
     assert not app.exception
     assert any(s.value == "10-week change in GAD-7 total" for s in app.subheader)
     assert list(app.dataframe[0].value["group_id"]) == ["north"]
+
+
+def test_sites_are_shown_by_their_display_names_where_the_config_gives_them(monkeypatch, tmp_path):
+    config = tmp_path / "program.toml"
+    config.write_text('[sites]\nnorth = "North clinic"\n', encoding="utf-8")
+    monkeypatch.setenv("SECUREBASE_CONFIG", str(config))
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.session_state["filter_sites"] = ["north"]
+    app.switch_page(str(APP.parent / "views" / "comparisons.py")).run()
+    assert not app.exception
+    [sites] = [box for box in app.sidebar.multiselect if box.label == "Sites"]
+    assert "North clinic" in sites.options and "north" not in sites.options and sites.value == ["north"]
+    assert list(app.dataframe[0].value["group_id"]) == ["North clinic"]
+    overview = open_page("overview", "Program lead (demo)")
+    talking_therapies = overview.dataframe[-1].value
+    site_rows = talking_therapies[talking_therapies["grouping"] == "site"]
+    assert "North clinic" in set(site_rows["group_id"]) and "north" not in set(site_rows["group_id"])
+    assert {"east", "west"} <= set(site_rows["group_id"])  # sites without a display name keep their id
+    cohorts = open_page("cohorts", "Clinician, north site (demo)")
+    assert set(cohorts.dataframe[0].value["site_id"]) == {"North clinic"}
