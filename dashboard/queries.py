@@ -20,13 +20,13 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+from dashboard.access import ROLES
 from transforms.disclosure import suppress_outcomes, suppress_talking_therapies
 from transforms.effect_sizes import t_interval
 from transforms.outcomes import GROUPINGS, cohort_outcomes
 from transforms.talking_therapies import talking_therapies as talking_therapies_of
 
 HEADLINE = ("ECR-R", "anxiety")
-ROLES = ("admin", "program_lead", "clinician")
 
 
 @dataclass(frozen=True)

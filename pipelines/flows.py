@@ -106,10 +106,11 @@ def refresh(
     if not Path(inbox).is_dir():
         raise FileNotFoundError(f"inbox {inbox} is not a folder")
     started_at, clock = datetime.now(UTC), Stopwatch()
+    warehouse = Path(warehouse).resolve()  # one lock and one rename target, whatever name the file is reached by
 
-    with refresh_lock(Path(warehouse)):
+    with refresh_lock(warehouse):
         with clock("open"):
-            build = WarehouseBuild(Path(warehouse), settings.timezone)
+            build = WarehouseBuild(warehouse, settings.timezone)
         try:
             with clock("ingest"):
                 planned = find_new_files(build, list_inbox(Path(inbox)))
@@ -149,7 +150,7 @@ def refresh(
                 participants_rebuilt=rebuilt,
                 **{k: v for k, v in asdict(summary).items() if k != "refresh_id"},
             )
-            report = write_report(build, Path(warehouse))
+            report = write_report(build, warehouse)
             if failing_marts:
                 raise MartCheckFailed(f"{failing_marts[0].describe_first_failure()}; report: {report}")
             build.publish()

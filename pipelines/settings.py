@@ -7,6 +7,7 @@ variable (for example `SECUREBASE_PROGRAM_TIMEZONE`), then falls back to its def
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,3 +174,23 @@ def offline_environment() -> None:
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+
+
+def check_private_file(path: Path, key: str) -> None:
+    """A file that grants access or holds a secret must exist and give other users no permission at all."""
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError as error:
+        raise SettingsError(f"{key} {path} cannot be read: {error.strerror}") from error
+    if not stat.S_ISREG(mode):
+        raise SettingsError(f"{key} {path} is not a file")
+    if mode & 0o007:
+        raise SettingsError(
+            f"{key} {path} is open to other users (mode {stat.S_IMODE(mode):03o}): run chmod o-rwx {path}"
+        )
+
+
+def keep_files_private() -> None:
+    """Whatever this process creates (the warehouse, its .next, lock and reports, the demo folder) gives other users
+    no permission: the process's umask withholds them, whatever the user's own umask grants the owner and group."""
+    os.umask(os.umask(0o007) | 0o007)

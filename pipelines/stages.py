@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.inbox import InboxFile, UnreadableFile, read_table, sha256_of
+from pipelines.inbox import InboxFile, UnreadableFile, read_table
 from pipelines.settings import Settings
 from pipelines.validation import (
     MART_SUITES,
@@ -80,7 +80,7 @@ def new_files(build: WarehouseBuild, inbox_files: list[InboxFile]) -> list[FileT
     name_of_hash = dict(zip(loaded["sha256"], loaded["file_name"], strict=True))
     planned = []
     for inbox_file in inbox_files:
-        digest = sha256_of(inbox_file.path)
+        digest = inbox_file.digest()
         if (inbox_file.file_name, digest) in seen_pairs:
             continue
         planned.append(FileToLoad(inbox_file, digest, name_of_hash.get(digest)))
@@ -117,6 +117,8 @@ def examine_file(planned: FileToLoad, run: RunParameters) -> ExaminedFile:
     inbox_file = planned.inbox_file
     if planned.duplicate_of is not None:
         return ExaminedFile(planned, "duplicate", f"same bytes as {planned.duplicate_of}")
+    if inbox_file.leaves_inbox:
+        return ExaminedFile(planned, "rejected", "a symbolic link to a file outside the inbox: copy the file in")
     if inbox_file.is_name_withheld:
         return ExaminedFile(
             planned, "rejected", "its name looks like it holds an email address or phone number: rename the file"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -141,10 +142,12 @@ def sql_model(name: str) -> str:
 
 @contextmanager
 def refresh_lock(warehouse: Path) -> Iterator[None]:
-    """An exclusive lock beside the warehouse; the OS releases it if the process dies."""
+    """An exclusive lock beside the warehouse; the OS releases it if the process dies. Give the warehouse's resolved
+    path, so that every name of one file (a symlink, a relative path) takes the same lock."""
     lock_path = warehouse.with_name(warehouse.name + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("a") as handle:
+        os.fchmod(handle.fileno(), stat.S_IMODE(os.fstat(handle.fileno()).st_mode) & ~0o007)  # made before umask 007
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:

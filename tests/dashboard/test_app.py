@@ -22,6 +22,8 @@ def open_page(page: str, identity: str) -> AppTest:
 @pytest.fixture(autouse=True)
 def warehouse_env(sample_warehouse, monkeypatch):
     monkeypatch.setenv("SECUREBASE_WAREHOUSE", str(sample_warehouse))
+    monkeypatch.setenv("SECUREBASE_DEMO", "1")  # as `securebase dashboard --demo` sets it
+    monkeypatch.delenv("SECUREBASE_ROLES", raising=False)
 
 
 @pytest.mark.parametrize("identity", list(DEMO_IDENTITIES))
@@ -32,6 +34,14 @@ def test_every_page_renders_in_every_role_with_its_as_of_day(page, identity):
     if page != "methods":
         assert f"Data as of **{SAMPLE_AS_OF}**" in " ".join(c.value for c in app.caption)
         assert any("Demo mode" in info.value and identity in info.value for info in app.info)
+    assert "anyone who can reach this address sees everything" in app.warning[0].value  # on every page
+
+
+def test_without_sign_in_or_demo_the_app_shows_nothing(monkeypatch):
+    monkeypatch.delenv("SECUREBASE_DEMO")
+    app = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert "No sign-in is configured" in app.error[0].value
+    assert not app.metric and not app.dataframe and not app.selectbox
 
 
 def test_the_overview_shows_the_headline_with_its_interval_and_denominator_and_comparisons_the_groups(sample_warehouse):
