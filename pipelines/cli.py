@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -18,8 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DASHBOARD_APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
-SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
+DASHBOARD_APP = resources.files("dashboard") / "app.py"  # package data: wherever securebase is installed
 
 
 def fail(message: str) -> None:
@@ -219,9 +220,14 @@ def demo(
 
     workdir.mkdir(parents=True, exist_ok=True)
     workdir.chmod(0o770)  # a demo folder made before umask 007 was set (keep_files_private) is closed too
-    warehouse = workdir / "warehouse.duckdb"
+    warehouse, inbox = workdir / "warehouse.duckdb", workdir / "inbox"
     warehouse.unlink(missing_ok=True)  # the demo always starts from the sample alone
-    refresh(inbox=SAMPLE_DATA, warehouse=warehouse, config=None, as_of=SAMPLE_AS_OF.isoformat())
+    shutil.rmtree(inbox, ignore_errors=True)
+    inbox.mkdir()
+    for sample in resources.files("sample_data").iterdir():  # package data, copied: it may sit in a read-only place
+        if sample.is_file():
+            (inbox / sample.name).write_bytes(sample.read_bytes())
+    refresh(inbox=inbox, warehouse=warehouse, config=None, as_of=SAMPLE_AS_OF.isoformat())
     dashboard(warehouse=warehouse, port=port, host="127.0.0.1", demo=True, config=None)
 
 

@@ -9,8 +9,8 @@ import hashlib
 import time
 from dataclasses import dataclass
 from datetime import date
+from importlib import resources
 from importlib.metadata import version
-from pathlib import Path
 
 import polars as pl
 
@@ -36,14 +36,13 @@ from transforms.talking_therapies import talking_therapies
 from transforms.windows import select_baseline_and_endpoint
 
 HEADLINE_INSTRUMENT, HEADLINE_SUBSCALE = "ECR-R", "anxiety"  # the program's headline outcome (OUTCOMES.md §1)
-ROOT = Path(__file__).resolve().parents[1]
-# What the marts are built by, besides the settings (`marts_digest`)
+# What the marts are built by, besides the settings (`marts_digest`): package and file pattern
 MART_SOURCES = (
-    "transforms/**/*.py",
-    "transforms/**/*.sql",
-    "expectations/marts/*.json",
-    "pipelines/stages.py",
-    "pipelines/warehouse.py",
+    ("transforms", "**/*.py"),
+    ("transforms", "**/*.sql"),
+    ("expectations", "marts/*.json"),
+    ("pipelines", "stages.py"),
+    ("pipelines", "warehouse.py"),
 )
 MART_LIBRARIES = ("duckdb", "polars", "numpy", "scipy", "statsmodels")
 
@@ -205,9 +204,10 @@ def marts_digest(settings: Settings) -> str:
         repr((settings.windows, settings.instruments, settings.outcomes, settings.timezone)).encode()
     )
     digest.update(repr([(name, version(name)) for name in MART_LIBRARIES]).encode())
-    for pattern in MART_SOURCES:
-        for source in sorted(ROOT.glob(pattern)):
-            digest.update(source.relative_to(ROOT).as_posix().encode() + source.read_bytes())
+    for package, pattern in MART_SOURCES:
+        folder = resources.files(package)  # a folder on disk: securebase is a regular package, unpacked
+        for source in sorted(folder.glob(pattern)):
+            digest.update(f"{package}/{source.relative_to(folder).as_posix()}".encode() + source.read_bytes())
     return digest.hexdigest()
 
 

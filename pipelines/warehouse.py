@@ -15,6 +15,7 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -22,7 +23,7 @@ import polars as pl
 
 from transforms.datasets import DATASETS, ITEM_COLUMN
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "transforms" / "sql"
+SQL_DIR = resources.files("transforms") / "sql"  # package data: wherever securebase is installed
 
 SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS raw;
