@@ -118,6 +118,18 @@ def _site_scope(viewer: Viewer, column: str = "site_id") -> tuple[str, list]:
 
 
 @st.cache_data(ttl=300, show_spinner=False)
+def schema_version(warehouse: Warehouse) -> int:
+    """The schema version of the code that published the warehouse (pipelines/warehouse.py); 1 for a warehouse
+    published before versions were recorded, 0 for a file that is not a securebase warehouse."""
+    try:
+        frame = _read(warehouse, "SELECT schema_version FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1")
+    except duckdb.BinderException:  # no schema_version column yet
+        return 1
+    except duckdb.CatalogException:  # no ops.refreshes table
+        return 0
+    return frame.item() if frame.height and frame.item() is not None else 1
+
+
 def freshness(warehouse: Warehouse) -> dict:
     """The last refresh: its as-of day, status, when it finished, and its counts."""
     frame = _read(warehouse, "SELECT * FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1")

@@ -15,8 +15,9 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.access import load_roles
-from dashboard.queries import Filters, Viewer, Warehouse, filter_choices, freshness
+from dashboard.queries import Filters, Viewer, Warehouse, filter_choices, freshness, schema_version
 from pipelines.settings import SettingsError, load_settings
+from pipelines.warehouse import SCHEMA_VERSION
 
 DEMO_IDENTITIES = {
     "Program lead (demo)": Viewer("program_lead", name="Program lead (demo)"),
@@ -87,6 +88,18 @@ def choose_identity() -> Viewer | None:
         st.stop()
     st.session_state["viewer"] = viewer
     return viewer
+
+
+def stop_unless_schema_is_current(warehouse: Warehouse) -> None:
+    """One line instead of a failing page when the warehouse was built by another version of securebase."""
+    built = schema_version(warehouse)
+    if built != SCHEMA_VERSION:
+        age, advice = ("an older", "run a refresh to upgrade") if built < SCHEMA_VERSION else ("a newer", "upgrade it")
+        st.warning(
+            f"This warehouse was built by {age} securebase (schema {built}; this dashboard reads schema "
+            f"{SCHEMA_VERSION}): {advice}."
+        )
+        st.stop()
 
 
 def choose_filters(warehouse: Warehouse) -> None:

@@ -25,6 +25,11 @@ from transforms.datasets import DATASETS, ITEM_COLUMN
 
 SQL_DIR = resources.files("transforms") / "sql"  # package data: wherever securebase is installed
 
+# The version of the warehouse's tables as this code builds them: raise it when a table or column that readers (the
+# dashboard, CONTRACT §5) use changes. Each refresh records it, so a dashboard meeting a warehouse built by another
+# version says "run a refresh to upgrade" instead of failing on a missing column.
+SCHEMA_VERSION = 2  # 1: every warehouse before the version was recorded
+
 SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE SCHEMA IF NOT EXISTS staging;
@@ -45,6 +50,7 @@ CREATE TABLE IF NOT EXISTS ops.refreshes (
 );
 ALTER TABLE ops.refreshes ADD COLUMN IF NOT EXISTS marts_digest VARCHAR;
 ALTER TABLE ops.refreshes ADD COLUMN IF NOT EXISTS participants_rebuilt BIGINT;
+ALTER TABLE ops.refreshes ADD COLUMN IF NOT EXISTS schema_version INTEGER;
 CREATE TABLE IF NOT EXISTS quality.quarantine (
     file_number INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_row BIGINT NOT NULL, dataset VARCHAR NOT NULL,
     rule VARCHAR NOT NULL, column_name VARCHAR, detail VARCHAR, first_seen_at TIMESTAMPTZ NOT NULL,
@@ -401,7 +407,12 @@ class WarehouseBuild:
         self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM frame")
 
     def record_refresh(self, **row) -> None:
-        row = {"refresh_id": self.refresh_id, "marts_digest": self.marts_digest, **row}
+        row = {
+            "refresh_id": self.refresh_id,
+            "marts_digest": self.marts_digest,
+            "schema_version": SCHEMA_VERSION,
+            **row,
+        }
         self.con.execute(
             f"INSERT OR REPLACE INTO ops.refreshes ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
             list(row.values()),

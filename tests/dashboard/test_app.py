@@ -1,5 +1,6 @@
 """Every page in each role, driven by Streamlit's AppTest against a real sample warehouse."""
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -102,3 +103,48 @@ def test_the_sidebar_filters_narrow_the_comparisons():
     assert not app.exception
     assert any(s.value == "10-week change in GAD-7 total" for s in app.subheader)
     assert list(app.dataframe[0].value["group_id"]) == ["north"]
+
+
+@pytest.mark.parametrize(
+    ("change", "line"),
+    [
+        (  # published before versions were recorded, and missing a column this dashboard reads
+            "ALTER TABLE ops.refreshes DROP COLUMN schema_version; ALTER TABLE marts.cohort_outcomes DROP hedges_g",
+            "built by an older securebase (schema 1; this dashboard reads schema 2): run a refresh to upgrade.",
+        ),
+        ("UPDATE ops.refreshes SET schema_version = 9", "built by a newer securebase (schema 9;"),
+    ],
+)
+def test_a_warehouse_of_another_schema_version_gets_one_line_not_an_error(
+    sample_warehouse, tmp_path, monkeypatch, change, line
+):
+    other = tmp_path / "other.duckdb"
+    shutil.copyfile(sample_warehouse, other)
+    with duckdb.connect(str(other)) as con:
+        con.execute(change)
+    monkeypatch.setenv("SECUREBASE_WAREHOUSE", str(other))
+    app = open_page("overview", "Program lead (demo)")
+    assert not app.exception
+    assert any(line in warning.value for warning in app.warning)
+    assert not app.metric
+
+
+def test_the_sample_warehouse_records_the_schema_version_of_its_code(sample_warehouse):
+    from pipelines.warehouse import SCHEMA_VERSION
+
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        assert con.execute("SELECT DISTINCT schema_version FROM ops.refreshes").fetchall() == [(SCHEMA_VERSION,)]
+
+
+def test_a_refresh_upgrades_an_older_warehouse_for_the_dashboard(sample_warehouse, tmp_path, monkeypatch):
+    from pipelines.flows import refresh
+    from tests.conftest import SAMPLE_DATA
+
+    older = tmp_path / "older.duckdb"
+    shutil.copyfile(sample_warehouse, older)
+    with duckdb.connect(str(older)) as con:
+        con.execute("ALTER TABLE ops.refreshes DROP COLUMN schema_version")
+    refresh(inbox=SAMPLE_DATA, warehouse=older, as_of=SAMPLE_AS_OF)
+    monkeypatch.setenv("SECUREBASE_WAREHOUSE", str(older))
+    app = open_page("overview", "Program lead (demo)")
+    assert not app.exception and not app.warning[1:] and app.metric
