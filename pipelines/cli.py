@@ -144,21 +144,11 @@ def serve(
     if inbox is None or warehouse is None:
         fail("serve needs --inbox and --warehouse, or [refresh] inbox and warehouse in the config")
 
-    from prefect.schedules import Cron
+    from pipelines.serving import supervise
 
-    from pipelines.flows import refresh as refresh_flow
-
-    refresh_flow.serve(
-        name="nightly",
-        schedules=[Cron(cron, timezone=settings.timezone)],
-        parameters={
-            "inbox": str(inbox.resolve()),
-            "warehouse": str(warehouse.resolve()),
-            "config": str(config.resolve()) if config else None,
-        },
-        limit=1,  # never two refreshes at once from this server (the warehouse lock guards the rest)
-        description="Ingest new inbox files, validate, build the marts and publish the warehouse.",
-    )
+    parameters = {"inbox": str(inbox.resolve()), "warehouse": str(warehouse.resolve())}
+    parameters["config"] = str(config.resolve()) if config else None
+    raise typer.Exit(supervise(parameters | {"cron": cron, "timezone": settings.timezone}))
 
 
 @app.command()

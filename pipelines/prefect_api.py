@@ -77,7 +77,7 @@ def _drain_workers() -> None:
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal the kernel sends a child when the thread that started it ends
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the server's process, before it runs: SIGTERM it when the refresh that launched it dies, even by SIGKILL,
     which no handler of the refresh's could see."""
     libc = ctypes.CDLL(None, use_errno=True)
@@ -94,7 +94,7 @@ def _launch_temporary_server() -> tuple[subprocess.Popen, str]:
         [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app"]
         + ["--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"],
         env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"},
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
     return server, f"http://127.0.0.1:{port}/api"
 
