@@ -34,6 +34,9 @@ class Settings:
     warehouse: Path | None = None
     roles: Path | None = None  # [dashboard] roles and secrets: sign-in through an OpenID Connect provider
     auth_secrets: Path | None = None
+    notify_webhook: str | None = None  # [notify]: a JSON POST when a refresh fails, and on success if asked
+    notify_on_success: bool = False
+    notify_timeout_seconds: float = 10.0
 
 
 # The keys each section takes; `instruments` and `outcomes` are checked where they are read (transforms/).
@@ -45,6 +48,7 @@ SECTIONS = {
     "privacy": ("min_cell", "publication"),
     "refresh": ("inbox", "warehouse"),
     "dashboard": ("roles", "secrets"),
+    "notify": ("webhook", "on_success", "timeout_seconds"),
 }
 PATH_KEYS = (("refresh", "inbox"), ("refresh", "warehouse"), ("dashboard", "roles"), ("dashboard", "secrets"))
 
@@ -88,6 +92,31 @@ def _pair(value, key: str) -> tuple[int, int]:
     if len(offsets) != 2 or None in offsets or offsets[0] > offsets[1]:
         raise SettingsError(f"windows.{key} must be two day offsets [first, last], got {value!r}")
     return offsets[0], offsets[1]
+
+
+def _boolean(value, key: str) -> bool:
+    if str(value).lower() not in ("true", "false"):
+        raise SettingsError(f"{key} must be true or false, got {value!r}")
+    return str(value).lower() == "true"
+
+
+def _notify_settings(config: dict) -> dict:
+    """[notify] webhook (an http or https URL), on_success and timeout_seconds."""
+    webhook = _lookup(config, "notify", "webhook", None)
+    if webhook is not None and not (isinstance(webhook, str) and webhook.startswith(("https://", "http://"))):
+        raise SettingsError(f"notify.webhook must be an http:// or https:// URL in quotes, got {webhook!r}")
+    timeout = _lookup(config, "notify", "timeout_seconds", 10.0)
+    try:
+        seconds = float(timeout)
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if isinstance(timeout, bool) or not 0 < seconds <= 120:
+        raise SettingsError(f"notify.timeout_seconds must be a number of seconds in (0, 120], got {timeout!r}")
+    return {
+        "notify_webhook": webhook or None,
+        "notify_on_success": _boolean(_lookup(config, "notify", "on_success", False), "notify.on_success"),
+        "notify_timeout_seconds": seconds,
+    }
 
 
 def load_settings(config_file: Path | None = None) -> Settings:
@@ -139,9 +168,7 @@ def load_settings(config_file: Path | None = None) -> Settings:
     min_cell = _lookup(config, "privacy", "min_cell", 5)
     if _whole(min_cell) is None or _whole(min_cell) < 1:
         raise SettingsError(f"privacy.min_cell must be a positive integer, got {min_cell!r}")
-    publication = _lookup(config, "privacy", "publication", False)
-    if str(publication).lower() not in ("true", "false"):
-        raise SettingsError(f"privacy.publication must be true or false, got {publication!r}")
+    publication = _boolean(_lookup(config, "privacy", "publication", False), "privacy.publication")
     paths = []
     for section, key in PATH_KEYS:
         value = _lookup(config, section, key, None)
@@ -150,12 +177,13 @@ def load_settings(config_file: Path | None = None) -> Settings:
         paths.append(Path(value) if value else None)
     inbox, warehouse, roles, auth_secrets = paths
     return Settings(
+        **_notify_settings(config),
         timezone=timezone,
         windows=windows,
         instruments=instruments,
         outcomes=outcomes,
         min_cell=_whole(min_cell),
-        publication=str(publication).lower() == "true",
+        publication=publication,
         inbox=inbox,
         warehouse=warehouse,
         roles=roles,

@@ -142,6 +142,10 @@ class WarehouseLocked(RuntimeError):
     """Another refresh holds the warehouse's lock."""
 
 
+class MartCheckFailed(RuntimeError):
+    """A mart failed its suite: nothing is published and the previous warehouse stays."""
+
+
 def sql_model(name: str) -> str:
     """The SELECT of a model such as `staging/participants`, one per file under transforms/sql/."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
