@@ -15,6 +15,7 @@ import pytest
 from pipelines.flows import refresh
 from pipelines.generate import SAMPLE_AS_OF
 from pipelines.warehouse import WarehouseLocked
+from tests.dashboard.test_browser import free_port
 
 SECUREBASE = Path(sys.executable).with_name("securebase")
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
@@ -24,7 +25,7 @@ def start_dashboard(tmp_path: Path, *arguments: str, config: str | None = None) 
     """`securebase dashboard` as a user starts it; every case here must stop before serving."""
     warehouse = tmp_path / "w.duckdb"
     warehouse.touch()
-    command = [SECUREBASE, "dashboard", "--warehouse", warehouse, "--port", "1", *arguments]
+    command = [SECUREBASE, "dashboard", "--warehouse", warehouse, "--port", str(free_port()), *arguments]
     if config is not None:
         (tmp_path / "program.toml").write_text(config)
         command += ["--config", tmp_path / "program.toml"]
