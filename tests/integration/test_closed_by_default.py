@@ -55,7 +55,7 @@ def sign_in_config(tmp_path: Path, secrets_mode: int = 0o600) -> str:
     ],
 )
 def test_a_dashboard_without_sign_in_refuses_to_start_in_one_line(tmp_path, arguments, line):
-    result = start_dashboard(tmp_path, *arguments[:2], *arguments[2:])
+    result = start_dashboard(tmp_path, *arguments)
     assert result.returncode == 1
     [stderr] = result.stderr.splitlines()
     assert stderr.startswith("securebase: ") and line in stderr
