@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import os
+import stat
 from pathlib import Path
 
 from pipelines.warehouse import WarehouseBuild
@@ -135,6 +136,7 @@ def write_report(build: WarehouseBuild, warehouse: Path) -> Path:
     page = render_report(refresh, files.to_dicts(), quarantine.to_dicts(), validations.to_dicts())
     folder = reports_folder(warehouse)
     folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(stat.S_IMODE(folder.stat().st_mode) & ~0o007)  # a folder made before umask 007 closes too
     target = folder / f"refresh-{refresh_id:04d}.html"
     partial = target.with_suffix(".html.partial")
     partial.write_text(page, encoding="utf-8")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,9 @@ class Settings:
     roles: Path | None = None  # [dashboard] roles and secrets: sign-in through an OpenID Connect provider
     auth_secrets: Path | None = None
     sites: dict[str, str] = field(default_factory=dict)  # [sites]: a site id's display name (`north` → `North clinic`)
+    notify_webhook: str | None = None  # [notify]: a JSON POST when a refresh fails, and on success if asked
+    notify_on_success: bool = False
+    notify_timeout_seconds: float = 10.0
 
 
 # The keys each section takes; `instruments` and `outcomes` are checked where they are read (transforms/).
@@ -48,6 +52,7 @@ SECTIONS = {
     "refresh": ("inbox", "warehouse"),
     "dashboard": ("roles", "secrets"),
     "sites": None,
+    "notify": ("webhook", "on_success", "timeout_seconds"),
 }
 # A site's display name: short plain words (letters, digits, spaces and `.,'&()/-`), never markup or a note.
 SITE_NAME = re.compile(r"[^\W_][\w .,'&()/-]{0,39}")
@@ -111,6 +116,31 @@ def _site_names(table: dict) -> dict[str, str]:
     return dict(table)
 
 
+def _boolean(value, key: str) -> bool:
+    if str(value).lower() not in ("true", "false"):
+        raise SettingsError(f"{key} must be true or false, got {value!r}")
+    return str(value).lower() == "true"
+
+
+def _notify_settings(config: dict) -> dict:
+    """[notify] webhook (an http or https URL), on_success and timeout_seconds."""
+    webhook = _lookup(config, "notify", "webhook", None)
+    if webhook is not None and not (isinstance(webhook, str) and webhook.startswith(("https://", "http://"))):
+        raise SettingsError(f"notify.webhook must be an http:// or https:// URL in quotes, got {webhook!r}")
+    timeout = _lookup(config, "notify", "timeout_seconds", 10.0)
+    try:
+        seconds = float(timeout)
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if isinstance(timeout, bool) or not 0 < seconds <= 120:
+        raise SettingsError(f"notify.timeout_seconds must be a number of seconds in (0, 120], got {timeout!r}")
+    return {
+        "notify_webhook": webhook or None,
+        "notify_on_success": _boolean(_lookup(config, "notify", "on_success", False), "notify.on_success"),
+        "notify_timeout_seconds": seconds,
+    }
+
+
 def load_settings(config_file: Path | None = None) -> Settings:
     """Every key checked here, before any file is read: a slip raises SettingsError naming the key and why."""
     config: dict = {}
@@ -160,9 +190,7 @@ def load_settings(config_file: Path | None = None) -> Settings:
     min_cell = _lookup(config, "privacy", "min_cell", 5)
     if _whole(min_cell) is None or _whole(min_cell) < 1:
         raise SettingsError(f"privacy.min_cell must be a positive integer, got {min_cell!r}")
-    publication = _lookup(config, "privacy", "publication", False)
-    if str(publication).lower() not in ("true", "false"):
-        raise SettingsError(f"privacy.publication must be true or false, got {publication!r}")
+    publication = _boolean(_lookup(config, "privacy", "publication", False), "privacy.publication")
     paths = []
     for section, key in PATH_KEYS:
         value = _lookup(config, section, key, None)
@@ -171,12 +199,13 @@ def load_settings(config_file: Path | None = None) -> Settings:
         paths.append(Path(value) if value else None)
     inbox, warehouse, roles, auth_secrets = paths
     return Settings(
+        **_notify_settings(config),
         timezone=timezone,
         windows=windows,
         instruments=instruments,
         outcomes=outcomes,
         min_cell=_whole(min_cell),
-        publication=str(publication).lower() == "true",
+        publication=publication,
         inbox=inbox,
         warehouse=warehouse,
         roles=roles,
@@ -196,3 +225,23 @@ def offline_environment() -> None:
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+
+
+def check_private_file(path: Path, key: str) -> None:
+    """A file that grants access or holds a secret must exist and give other users no permission at all."""
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError as error:
+        raise SettingsError(f"{key} {path} cannot be read: {error.strerror}") from error
+    if not stat.S_ISREG(mode):
+        raise SettingsError(f"{key} {path} is not a file")
+    if mode & 0o007:
+        raise SettingsError(
+            f"{key} {path} is open to other users (mode {stat.S_IMODE(mode):03o}): run chmod o-rwx {path}"
+        )
+
+
+def keep_files_private() -> None:
+    """Whatever this process creates (the warehouse, its .next, lock and reports, the demo folder) gives other users
+    no permission: the process's umask withholds them, whatever the user's own umask grants the owner and group."""
+    os.umask(os.umask(0o007) | 0o007)

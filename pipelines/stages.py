@@ -9,12 +9,12 @@ import hashlib
 import time
 from dataclasses import dataclass
 from datetime import date
+from importlib import resources
 from importlib.metadata import version
-from pathlib import Path
 
 import polars as pl
 
-from pipelines.inbox import InboxFile, UnreadableFile, read_table, sha256_of
+from pipelines.inbox import InboxFile, UnreadableFile, read_table
 from pipelines.settings import Settings
 from pipelines.validation import (
     MART_SUITES,
@@ -36,14 +36,13 @@ from transforms.talking_therapies import talking_therapies
 from transforms.windows import select_baseline_and_endpoint
 
 HEADLINE_INSTRUMENT, HEADLINE_SUBSCALE = "ECR-R", "anxiety"  # the program's headline outcome (OUTCOMES.md §1)
-ROOT = Path(__file__).resolve().parents[1]
-# What the marts are built by, besides the settings (`marts_digest`)
+# What the marts are built by, besides the settings (`marts_digest`): package and file pattern
 MART_SOURCES = (
-    "transforms/**/*.py",
-    "transforms/**/*.sql",
-    "expectations/marts/*.json",
-    "pipelines/stages.py",
-    "pipelines/warehouse.py",
+    ("transforms", "**/*.py"),
+    ("transforms", "**/*.sql"),
+    ("expectations", "marts/*.json"),
+    ("pipelines", "stages.py"),
+    ("pipelines", "warehouse.py"),
 )
 MART_LIBRARIES = ("duckdb", "polars", "numpy", "scipy", "statsmodels")
 
@@ -80,7 +79,7 @@ def new_files(build: WarehouseBuild, inbox_files: list[InboxFile]) -> list[FileT
     name_of_hash = dict(zip(loaded["sha256"], loaded["file_name"], strict=True))
     planned = []
     for inbox_file in inbox_files:
-        digest = sha256_of(inbox_file.path)
+        digest = inbox_file.digest()
         if (inbox_file.file_name, digest) in seen_pairs:
             continue
         planned.append(FileToLoad(inbox_file, digest, name_of_hash.get(digest)))
@@ -117,6 +116,8 @@ def examine_file(planned: FileToLoad, run: RunParameters) -> ExaminedFile:
     inbox_file = planned.inbox_file
     if planned.duplicate_of is not None:
         return ExaminedFile(planned, "duplicate", f"same bytes as {planned.duplicate_of}")
+    if inbox_file.leaves_inbox:
+        return ExaminedFile(planned, "rejected", "a symbolic link to a file outside the inbox: copy the file in")
     if inbox_file.is_name_withheld:
         return ExaminedFile(
             planned, "rejected", "its name looks like it holds an email address or phone number: rename the file"
@@ -203,9 +204,10 @@ def marts_digest(settings: Settings) -> str:
         repr((settings.windows, settings.instruments, settings.outcomes, settings.timezone)).encode()
     )
     digest.update(repr([(name, version(name)) for name in MART_LIBRARIES]).encode())
-    for pattern in MART_SOURCES:
-        for source in sorted(ROOT.glob(pattern)):
-            digest.update(source.relative_to(ROOT).as_posix().encode() + source.read_bytes())
+    for package, pattern in MART_SOURCES:
+        folder = resources.files(package)  # a folder on disk: securebase is a regular package, unpacked
+        for source in sorted(folder.glob(pattern)):
+            digest.update(f"{package}/{source.relative_to(folder).as_posix()}".encode() + source.read_bytes())
     return digest.hexdigest()
 
 

@@ -15,14 +15,18 @@ import pytest
 from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
 pytestmark = pytest.mark.browser
+SUBJECT_ONLY = ("impostor", "lead@example.org", "admin-subject")  # shown by subject: no verified email
 
 ROLES = """
-[identities."lead@example.org"]
+[emails."lead@example.org"]
 role = "program_lead"
 
-[identities."north@example.org"]
+[emails."north@example.org"]
 role = "clinician"
 sites = ["north"]
+
+[subjects."admin-subject"]
+role = "admin"
 """
 
 
@@ -33,7 +37,11 @@ def signed_in_dashboard(sample_warehouse, tmp_path_factory):
     users = [
         oidc_provider_mock.User(sub=sub, claims={"email": f"{sub}@example.org", "email_verified": True})
         for sub in ("lead", "north", "stranger")
-    ] + [oidc_provider_mock.User(sub="impostor", claims={"email": "lead@example.org"})]  # not said to be verified
+    ] + [
+        oidc_provider_mock.User(sub="impostor", claims={"email": "lead@example.org"}),  # not said to be verified
+        oidc_provider_mock.User(sub="lead@example.org", claims={}),  # a subject spelled like the lead's address
+        oidc_provider_mock.User(sub="admin-subject", claims={}),
+    ]
     folder = tmp_path_factory.mktemp("sign-in")
     with oidc_provider_mock.run_server_in_thread(user_claims=users) as provider:
         port = free_port()
@@ -46,6 +54,8 @@ def signed_in_dashboard(sample_warehouse, tmp_path_factory):
             'client_id = "securebase"\nclient_secret = "test"\n'
             f'server_metadata_url = "http://localhost:{provider.server_port}/.well-known/openid-configuration"\n'
         )
+        for secret in ("roles.toml", "secrets.toml"):
+            (folder / secret).chmod(0o600)
         (folder / "program.toml").write_text(
             f'[dashboard]\nroles = "{folder / "roles.toml"}"\nsecrets = "{folder / "secrets.toml"}"\n'
         )
@@ -94,6 +104,8 @@ def sign_in(page, app: str, sub: str) -> str:
         ("north", "10-week change in ECR-R attachment anxiety"),
         ("stranger", "Your account has no role in securebase"),
         ("impostor", "Your account has no role in securebase"),  # the lead's address, unverified
+        ("lead@example.org", "Your account has no role in securebase"),  # a subject is not an email address
+        ("admin-subject", "10-week change in ECR-R attachment anxiety"),
     ],
 )
 def test_an_identity_gets_its_role_or_nothing(signed_in_dashboard, sub, expected, tmp_path):
@@ -103,7 +115,8 @@ def test_an_identity_gets_its_role_or_nothing(signed_in_dashboard, sub, expected
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = sign_in(browser.new_page(viewport={"width": 1300, "height": 900}), signed_in_dashboard, sub)
         page.get_by_text(expected).first.wait_for(timeout=60_000)
-        page.get_by_text(f"Signed in as {sub if sub == 'impostor' else f'{sub}@example.org'}").wait_for(timeout=30_000)
+        shown_as = sub if sub in SUBJECT_ONLY else f"{sub}@example.org"
+        page.get_by_text(f"Signed in as {shown_as}").wait_for(timeout=30_000)
         body = page.inner_text("body")
         if sub == "north":
             page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Cohort outcomes").click()
@@ -116,7 +129,7 @@ def test_an_identity_gets_its_role_or_nothing(signed_in_dashboard, sub, expected
         page.screenshot(path=str(tmp_path / f"{sub}.png"), full_page=True)
         browser.close()
     assert "Demo mode" not in body
-    if sub in ("stranger", "impostor"):  # no navigation, no figure
+    if sub in ("stranger", "impostor", "lead@example.org"):  # no navigation, no figure
         assert "Program overview" not in body and "10-week change" not in body
 
 

@@ -6,7 +6,7 @@ import json
 import polars as pl
 import pytest
 
-from pipelines.inbox import InboxFile, UnreadableFile, list_inbox, read_table
+from pipelines.inbox import InboxFile, UnreadableFile, list_inbox, read_table, sha256_of
 from transforms.datasets import DATASETS, classify_file_name
 from transforms.screening import rejection_reason
 
@@ -180,3 +180,17 @@ def test_listing_skips_hidden_files_and_names_files_relative_to_the_inbox(tmp_pa
     (tmp_path / "site-a" / "participants.csv").write_text("x")
     (tmp_path / ".partial.csv").write_text("x")
     assert [f.file_name for f in list_inbox(tmp_path)] == ["site-a/participants.csv"]
+
+
+def test_a_link_leaving_the_inbox_is_listed_as_such_and_a_linked_folder_is_not_entered(tmp_path):
+    inbox, outside = tmp_path / "inbox", tmp_path / "outside"
+    inbox.mkdir(), outside.mkdir()
+    (outside / "participants.csv").write_text("secret")
+    (inbox / "participants.csv").write_text("x")
+    (inbox / "participants_link.csv").symlink_to(outside / "participants.csv")
+    (inbox / "participants_same.csv").symlink_to(inbox / "participants.csv")
+    (inbox / "elsewhere").symlink_to(outside, target_is_directory=True)
+    listed = {f.file_name: f.leaves_inbox for f in list_inbox(inbox)}
+    assert listed == {"participants.csv": False, "participants_link.csv": True, "participants_same.csv": False}
+    [link] = [f for f in list_inbox(inbox) if f.leaves_inbox]
+    assert link.digest() == link.digest() != sha256_of(outside / "participants.csv")  # the target is never read

@@ -131,8 +131,8 @@ def test_environment_slips_are_refused_with_the_key(monkeypatch, variable, value
         ),
         (
             '[programme]\ntimezone = "UTC"\n',
-            "programme: unknown section "
-            "(known: program, windows, instruments, outcomes, privacy, refresh, dashboard, sites)",
+            "programme: unknown section (known: program, windows, instruments, outcomes, privacy, refresh, dashboard, "
+            "sites, notify)",
         ),
         (
             "[windows]\nbaseline_target = 0\n",
