@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from transforms.adapters import classify_source
 from transforms.datasets import DATASETS, ITEM_COLUMN, classify_file_name
 from transforms.screening import column_label, name_holds_contact_details
 
@@ -44,7 +45,7 @@ def list_inbox(inbox: Path) -> list[InboxFile]:
         relative = path.relative_to(inbox).as_posix()
         if any(part.startswith(".") for part in relative.split("/")):
             continue
-        dataset, file_format = classify_file_name(path.name)
+        dataset, file_format = classify_source(path.name) or classify_file_name(path.name)  # source: a dataset
         if name_holds_contact_details(relative):
             stand_in = f"withheld name {sha256_of(path)[:12]}"
             files.append(InboxFile(path, stand_in, dataset, file_format, is_name_withheld=True))

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from transforms.adapters import SourceRejected
+from transforms.adapters.redcap import redcap_config
 from transforms.instruments import Instrument, registry
 from transforms.reliable_change import settings_for
 from transforms.windows import Windows
@@ -33,6 +35,8 @@ class Settings:
     warehouse: Path | None = None
     roles: Path | None = None  # [dashboard] roles and secrets: sign-in through an OpenID Connect provider
     auth_secrets: Path | None = None
+    sources: dict = field(default_factory=dict)  # the [redcap] and [fhir] sections as given (ADAPTERS.md)
+    key_file: Path | None = None  # [pseudonymisation] key_file: read only when the inbox holds a source file
 
 
 # The keys each section takes; `instruments` and `outcomes` are checked where they are read (transforms/).
@@ -44,6 +48,9 @@ SECTIONS = {
     "privacy": ("min_cell", "publication"),
     "refresh": ("inbox", "warehouse"),
     "dashboard": ("roles", "secrets"),
+    "redcap": None,
+    "fhir": None,
+    "pseudonymisation": ("key_file",),
 }
 PATH_KEYS = (("refresh", "inbox"), ("refresh", "warehouse"), ("dashboard", "roles"), ("dashboard", "secrets"))
 
@@ -148,6 +155,10 @@ def load_settings(config_file: Path | None = None) -> Settings:
             raise SettingsError(f"{section}.{key} must be a path in quotes, got {value!r}")
         paths.append(Path(value) if value else None)
     inbox, warehouse, roles, auth_secrets = paths
+    sources = _source_sections(config, instruments)
+    key_file = _lookup(config, "pseudonymisation", "key_file", None)
+    if key_file is not None and not isinstance(key_file, str):
+        raise SettingsError(f"pseudonymisation.key_file must be a path in quotes, got {key_file!r}")
     return Settings(
         timezone=timezone,
         windows=windows,
@@ -159,7 +170,24 @@ def load_settings(config_file: Path | None = None) -> Settings:
         warehouse=warehouse,
         roles=roles,
         auth_secrets=auth_secrets,
+        sources=sources,
+        key_file=Path(key_file) if key_file else None,
     )
+
+
+def _source_sections(config: dict, instruments: dict[str, Instrument]) -> dict:
+    """The [redcap] and [fhir] sections, checked now when given (a file they do not describe is refused later)."""
+    sources = {name: config[name] for name in ("redcap", "fhir") if name in config}
+    try:
+        if "redcap" in sources:
+            redcap_config(sources["redcap"], instruments)
+        if "fhir" in sources:
+            from transforms.adapters.fhir import fhir_config  # the FHIR models take 0.7 s to import
+
+            fhir_config(sources["fhir"], instruments)
+    except SourceRejected as error:
+        raise SettingsError(str(error).removeprefix("config key ")) from error
+    return sources
 
 
 def offline_environment() -> None:

@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS ops.refreshes (
     mart_check_seconds DOUBLE
 );
 ALTER TABLE ops.refreshes ADD COLUMN IF NOT EXISTS marts_digest VARCHAR;
+ALTER TABLE ops.files ADD COLUMN IF NOT EXISTS adapted_as VARCHAR;
 ALTER TABLE ops.refreshes ADD COLUMN IF NOT EXISTS participants_rebuilt BIGINT;
 CREATE TABLE IF NOT EXISTS quality.quarantine (
     file_number INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_row BIGINT NOT NULL, dataset VARCHAR NOT NULL,
