@@ -131,7 +131,8 @@ def examine_file(planned: FileToLoad, run: RunParameters, sources: SourceSetting
         return ExaminedFile(
             planned,
             "rejected",
-            "unknown dataset: the name must start with participants, questionnaires, scores or exercises",
+            "unknown dataset: the name must start with participants, questionnaires, scores, exercises or redcap, "
+            "or end in .ndjson",
         )
     if inbox_file.format is None:
         return ExaminedFile(

@@ -197,3 +197,19 @@ def assert_same_outcomes_as_native(adapted_warehouse, ids: dict[str, str], folde
 
 def test_outcomes_equal_the_native_delivery(redcap_nights, tmp_path):
     assert_same_outcomes_as_native(redcap_nights["warehouse"], redcap_nights["ids"], tmp_path)
+
+
+def test_an_export_its_config_does_not_describe_is_rejected_naming_the_key(prefect_server, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(FIXTURES / "redcap" / "redcap_export_night1.csv", inbox)
+    config = tmp_path / "program.toml"
+    config.write_text(f'[pseudonymisation]\nkey_file = "{key_file(tmp_path)}"\n')
+    warehouse = tmp_path / "warehouse.duckdb"
+    summary = refresh(inbox=inbox, warehouse=warehouse, config=config, as_of=AS_OF)
+    assert summary.files_rejected == 1
+    files = frame(warehouse, "SELECT file_name, dataset, status, reason FROM ops.files")
+    assert files.rows() == [
+        ("redcap_export_night1.csv", "redcap", "rejected", "config key redcap.record_id is missing")
+    ]
+    assert frame(warehouse, "SELECT count(*) FROM raw.questionnaires").item() == 0
