@@ -60,7 +60,7 @@ def test_no_source_identifier_reaches_warehouse_reports_logs_or_prefect(prefect_
         "prefect": "".join(p.read_bytes().decode("latin-1") for p in prefect_database()),
     }
     assert "redcap_export_night1.csv" in places["tables"] and "[1/5]" in places["output"]  # the search can find
-    assert "refresh-summary" in places["prefect"]
+    assert "refresh-summary" in places["prefect"] and "redcap form gad7 as GAD-7" in places["reports"]
     for place, text in places.items():
         assert [planted for planted in [*PLANTED, key.read_text().strip()] if planted in text] == [], place
 
