@@ -75,7 +75,7 @@ def refresh(
 ) -> None:
     """Ingest new inbox files, validate, build the marts and publish the warehouse atomically."""
     try:
-        load_settings(config)
+        settings = load_settings(config)
     except SettingsError as error:
         fail(str(error))
     try:
@@ -84,6 +84,13 @@ def refresh(
         fail(f"--as-of must be a date YYYY-MM-DD, got {as_of!r}")
     if not inbox.is_dir():
         fail(f"inbox {inbox} is not a folder")
+    from pipelines.inbox import list_inbox
+    from pipelines.sources import source_settings
+
+    try:
+        source_settings(settings, list_inbox(inbox))  # REDCap or FHIR files need a usable key (ADAPTERS.md §4)
+    except SettingsError as error:
+        fail(str(error))
 
     # The run's log is the command's output; stderr is kept for the one-line reason a refresh failed (CONTRACT §1).
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_STREAM", "ext://sys.stdout")

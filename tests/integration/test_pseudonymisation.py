@@ -13,6 +13,7 @@ from pipelines.flows import refresh
 from pipelines.sources import KeyFileError
 from tests.integration.test_adapters_fhir import FHIR_CONFIG
 from tests.integration.test_adapters_redcap import FIXTURES, RECORDS, REDCAP_CONFIG, key_file
+from tests.integration.test_cli import securebase_refresh
 
 PLANTED = [*RECORDS, "Patient/", "ehr-58812", "ehr-59288", "qr-9000", "eoc-730"]
 
@@ -108,3 +109,20 @@ def test_native_files_need_no_key(prefect_server, tmp_path):
     shutil.copy(FIXTURES / "native" / "participants.csv", inbox)
     summary = refresh(inbox=inbox, warehouse=tmp_path / "w.duckdb", as_of=date(2026, 4, 30))
     assert summary.files_loaded == 1
+
+
+def test_the_command_line_refuses_an_unusable_key_in_one_line_before_anything_runs(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(FIXTURES / "redcap" / "redcap_export_night1.csv", inbox)
+    key = tmp_path / "program.key"
+    key.write_text("k" * 40)
+    key.chmod(0o644)
+    config = tmp_path / "program.toml"
+    config.write_text(REDCAP_CONFIG.format(key_file=key))
+    result = securebase_refresh("--inbox", inbox, "--warehouse", tmp_path / "w.duckdb", "--config", config)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"securebase: pseudonymisation.key_file {key} is readable by other users: chmod 600 it"
+    ]
+    assert not (tmp_path / "w.duckdb").exists()

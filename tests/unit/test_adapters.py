@@ -198,3 +198,24 @@ def test_a_file_with_no_fhir_resource_is_refused_and_episodes_map_to_the_roster(
         "2026-03-01",
         None,
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[redcap]\nrecord_id = "record_id"\n[redcap.roster]\nsite_id = "site"\n',
+            "redcap.roster.cohort_id is missing",
+        ),
+        ('[fhir.questionnaires."http://x.org/q"]\ninstrument = "ECR-R"\nlink_ids = ["1"]\n', "the 36 linkIds"),
+        ('[pseudonymisation]\nkey_fil = "k"\n', "pseudonymisation.key_fil: unknown key"),
+        ("[pseudonymisation]\nkey_file = 7\n", "pseudonymisation.key_file must be a path in quotes"),
+    ],
+)
+def test_source_sections_are_checked_when_the_settings_load(tmp_path, text, message):
+    from pipelines.settings import SettingsError, load_settings
+
+    config = tmp_path / "program.toml"
+    config.write_text(text)
+    with pytest.raises(SettingsError, match=message.replace(".", r"\.")):
+        load_settings(config)
