@@ -182,7 +182,7 @@ def _source_sections(config: dict, instruments: dict[str, Instrument]) -> dict:
         if "redcap" in sources:
             redcap_config(sources["redcap"], instruments)
         if "fhir" in sources:
-            from transforms.adapters.fhir import fhir_config  # the FHIR models take 0.7 s to import
+            from transforms.adapters.fhir import fhir_config  # pydantic, loaded only for a [fhir] section
 
             fhir_config(sources["fhir"], instruments)
     except SourceRejected as error:
