@@ -213,3 +213,21 @@ def test_an_export_its_config_does_not_describe_is_rejected_naming_the_key(prefe
         ("redcap_export_night1.csv", "redcap", "rejected", "config key redcap.record_id is missing")
     ]
     assert frame(warehouse, "SELECT count(*) FROM raw.questionnaires").item() == 0
+
+
+def test_the_worked_config_matches_the_projects_data_dictionary():
+    """Every field the config maps is in the project's data dictionary, on the form it is mapped from, and the
+    modality codes are the dictionary's choices (what a data manager checks when writing the config)."""
+    import tomllib
+
+    config = tomllib.loads(REDCAP_CONFIG.format(key_file="k"))["redcap"]
+    dictionary = pl.read_csv(FIXTURES / "redcap" / "data_dictionary.csv", infer_schema=False)
+    form_of = dict(zip(dictionary["Variable / Field Name"], dictionary["Form Name"], strict=True))
+    assert {form_of[field] for field in config["roster"].values()} == {"enrolment"}
+    for form, table in config["forms"].items():
+        assert {form_of[item] for item in table["items"]} == {form}
+    choices = dictionary.filter(pl.col("Variable / Field Name") == "modality")[
+        "Choices, Calculations, OR Slider Labels"
+    ]
+    codes = [choice.split(",")[0].strip() for choice in choices.item().split("|")]
+    assert codes == list(config["choices"]["modality"]) == ["1", "2", "3"]
