@@ -43,10 +43,27 @@ def generate(
     seed: int = 7,
     start_date: Annotated[str, typer.Option(help="first enrolment day, YYYY-MM-DD")] = "2026-01-05",
     messy: Annotated[bool, typer.Option(help="plant the faults of CONTRACT.md §4")] = False,
+    format: Annotated[
+        str, typer.Option(help="native (securebase's own files), redcap or fhir (ADAPTERS.md)")
+    ] = "native",
 ) -> None:
     """Write a synthetic, anonymised program export (same seed, same bytes)."""
     from pipelines.generate import generate as write_export
 
+    if format not in ("native", "redcap", "fhir"):
+        fail(f"--format must be native, redcap or fhir, got {format!r}")
+    if format != "native":
+        if messy:
+            fail("--messy plants its faults in native files only")
+        from pipelines.generate import simulate
+        from pipelines.generate_sources import write_source_export
+
+        program = simulate(participants, seed, date.fromisoformat(start_date))
+        config = write_source_export(out, program, format)
+        typer.echo(
+            f"wrote {participants} participants to {out} as a {format} export; refresh it with --config {config}"
+        )
+        return
     faults = write_export(out, participants, seed, date.fromisoformat(start_date), messy)
     typer.echo(f"wrote {participants} participants to {out}" + (f" with {len(faults)} planted faults" if messy else ""))
 
@@ -60,7 +77,7 @@ def refresh(
 ) -> None:
     """Ingest new inbox files, validate, build the marts and publish the warehouse atomically."""
     try:
-        load_settings(config)
+        settings = load_settings(config)
     except SettingsError as error:
         fail(str(error))
     try:
@@ -69,6 +86,13 @@ def refresh(
         fail(f"--as-of must be a date YYYY-MM-DD, got {as_of!r}")
     if not inbox.is_dir():
         fail(f"inbox {inbox} is not a folder")
+    from pipelines.inbox import list_inbox
+    from pipelines.sources import source_settings
+
+    try:
+        source_settings(settings, list_inbox(inbox))  # REDCap or FHIR files need a usable key (ADAPTERS.md §4)
+    except SettingsError as error:
+        fail(str(error))
 
     # The run's log is the command's output; stderr is kept for the one-line reason a refresh failed (CONTRACT §1).
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_STREAM", "ext://sys.stdout")

@@ -26,6 +26,7 @@ from pipelines.inbox import list_inbox
 from pipelines.notify import notify
 from pipelines.report import write_report
 from pipelines.settings import Settings, load_settings
+from pipelines.sources import source_settings
 from pipelines.validation import RunParameters
 from pipelines.warehouse import MartCheckFailed, WarehouseBuild, refresh_lock
 
@@ -126,21 +127,23 @@ def publish_refresh(
     if not inbox.is_dir():
         raise FileNotFoundError(f"inbox {inbox} is not a folder")
     started_at, clock = datetime.now(UTC), Stopwatch()
+    inbox_files = list_inbox(Path(inbox))
+    sources = source_settings(settings, inbox_files)  # a source file needs the pseudonymisation key: checked first
 
     with refresh_lock(warehouse):
         with clock("open"):
             build = WarehouseBuild(warehouse, settings.timezone)
         try:
             with clock("ingest"):
-                planned = find_new_files(build, list_inbox(Path(inbox)))
+                planned = find_new_files(build, inbox_files)
                 # examined side by side by the flow's task runner; stored one by one, in inbox order
                 waiting = iter(planned)
-                examining = deque(examine_file.submit(file, run) for file in islice(waiting, files_at_once))
+                examining = deque(examine_file.submit(file, run, sources) for file in islice(waiting, files_at_once))
                 results = []
                 while examining:
                     results.append(store_file(build, examining.popleft().result()))
                     print(f"[{len(results)}/{len(planned)}] {results[-1].progress_line()}")
-                    examining.extend(examine_file.submit(file, run) for file in islice(waiting, 1))
+                    examining.extend(examine_file.submit(file, run, sources) for file in islice(waiting, 1))
             with clock("marts"):
                 rebuilt, released = build_marts(build, settings, as_of)
             counts = build.settle_file_counts()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from transforms.adapters import classify_source
 from transforms.datasets import COLUMN_NAMES, ITEM_COLUMN, classify_file_name
 from transforms.screening import column_label, name_holds_contact_details
 
@@ -54,7 +55,7 @@ def list_inbox(inbox: Path) -> list[InboxFile]:
         relative = path.relative_to(inbox).as_posix()
         if any(part.startswith(".") for part in relative.split("/")):
             continue
-        dataset, file_format = classify_file_name(path.name)
+        dataset, file_format = classify_source(path.name) or classify_file_name(path.name)  # source: a dataset
         leaves_inbox = not path.resolve().is_relative_to(real_inbox)
         listed = InboxFile(path, relative, dataset, file_format, leaves_inbox=leaves_inbox)
         if name_holds_contact_details(relative):

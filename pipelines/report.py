@@ -70,6 +70,7 @@ quarantined {refresh["rows_quarantined"]}, released {refresh["rows_released"]}.<
             [
                 ("file_name", "file"),
                 ("dataset", "dataset"),
+                ("adapted_as", "adapted as"),
                 ("status", "status"),
                 ("reason", "reason"),
                 ("rows_read", "rows read"),

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from transforms.adapters import SourceRejected
+from transforms.adapters.redcap import redcap_config
 from transforms.datasets import ID_PATTERN
 from transforms.instruments import Instrument, registry
 from transforms.reliable_change import settings_for
@@ -40,6 +42,8 @@ class Settings:
     notify_webhook: str | None = None  # [notify]: a JSON POST when a refresh fails, and on success if asked
     notify_on_success: bool = False
     notify_timeout_seconds: float = 10.0
+    sources: dict = field(default_factory=dict)  # the [redcap] and [fhir] sections as given (ADAPTERS.md)
+    key_file: Path | None = None  # [pseudonymisation] key_file: read only when the inbox holds a source file
 
 
 # The keys each section takes; `instruments` and `outcomes` are checked where they are read (transforms/).
@@ -53,6 +57,9 @@ SECTIONS = {
     "dashboard": ("roles", "secrets"),
     "sites": None,
     "notify": ("webhook", "on_success", "timeout_seconds"),
+    "redcap": None,
+    "fhir": None,
+    "pseudonymisation": ("key_file",),
 }
 # A site's display name: short plain words (letters, digits, spaces and `.,'&()/-`), never markup or a note.
 SITE_NAME = re.compile(r"[^\W_][\w .,'&()/-]{0,39}")
@@ -198,6 +205,10 @@ def load_settings(config_file: Path | None = None) -> Settings:
             raise SettingsError(f"{section}.{key} must be a path in quotes, got {value!r}")
         paths.append(Path(value) if value else None)
     inbox, warehouse, roles, auth_secrets = paths
+    sources = _source_sections(config, instruments)
+    key_file = _lookup(config, "pseudonymisation", "key_file", None)
+    if key_file is not None and not isinstance(key_file, str):
+        raise SettingsError(f"pseudonymisation.key_file must be a path in quotes, got {key_file!r}")
     return Settings(
         **_notify_settings(config),
         timezone=timezone,
@@ -211,7 +222,24 @@ def load_settings(config_file: Path | None = None) -> Settings:
         roles=roles,
         auth_secrets=auth_secrets,
         sites=_site_names(config.get("sites", {})),
+        sources=sources,
+        key_file=Path(key_file) if key_file else None,
     )
+
+
+def _source_sections(config: dict, instruments: dict[str, Instrument]) -> dict:
+    """The [redcap] and [fhir] sections, checked now when given (a file they do not describe is refused later)."""
+    sources = {name: config[name] for name in ("redcap", "fhir") if name in config}
+    try:
+        if "redcap" in sources:
+            redcap_config(sources["redcap"], instruments)
+        if "fhir" in sources:
+            from transforms.adapters.fhir import fhir_config  # pydantic, loaded only for a [fhir] section
+
+            fhir_config(sources["fhir"], instruments)
+    except SourceRejected as error:
+        raise SettingsError(str(error).removeprefix("config key ")) from error
+    return sources
 
 
 def offline_environment() -> None:

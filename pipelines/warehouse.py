@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS ops.refreshes (
     mart_check_seconds DOUBLE
 );
 ALTER TABLE ops.refreshes ADD COLUMN IF NOT EXISTS marts_digest VARCHAR;
+ALTER TABLE ops.files ADD COLUMN IF NOT EXISTS adapted_as VARCHAR;
 ALTER TABLE ops.refreshes ADD COLUMN IF NOT EXISTS participants_rebuilt BIGINT;
 ALTER TABLE ops.refreshes ADD COLUMN IF NOT EXISTS schema_version INTEGER;
 CREATE TABLE IF NOT EXISTS quality.quarantine (

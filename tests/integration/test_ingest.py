@@ -179,7 +179,8 @@ FILE_FAULTS = [
     (
         "summary.csv",
         b"a\n1\n",
-        "unknown dataset: the name must start with participants, questionnaires, scores or exercises",
+        "unknown dataset: the name must start with participants, questionnaires, scores, exercises or redcap, "
+        "or end in .ndjson",
     ),
     ("participants.xlsx", b"PK\x03\x04", "unknown extension (expected .csv, .jsonl or .parquet, optionally .gz)"),
     ("participants.parquet", b"not parquet", "cannot be parsed as parquet"),

@@ -132,7 +132,7 @@ def test_environment_slips_are_refused_with_the_key(monkeypatch, variable, value
         (
             '[programme]\ntimezone = "UTC"\n',
             "programme: unknown section (known: program, windows, instruments, outcomes, privacy, refresh, dashboard, "
-            "sites, notify)",
+            "sites, notify, redcap, fhir, pseudonymisation)",
         ),
         (
             "[windows]\nbaseline_target = 0\n",
