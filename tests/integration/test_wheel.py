@@ -103,3 +103,14 @@ def test_the_installed_package_refreshes_and_serves_outside_the_checkout(install
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_installed_package_adapts_a_fhir_export(installed, tmp_path):
+    """The adapters and their dependency (fhir.resources, through the lock) come with the wheel."""
+    _, bin_dir, env = installed
+    generate = [bin_dir / "securebase", "generate", "--out", "inbox", "--participants", "30", "--format", "fhir"]
+    run(generate, tmp_path, env)
+    config = tmp_path / "inbox" / ".securebase" / "config.toml"
+    refresh = [bin_dir / "securebase", "refresh", "--inbox", "inbox", "--warehouse", "w.duckdb", "--config", config]
+    refreshed = run([*refresh, "--as-of", str(SAMPLE_AS_OF)], tmp_path, env)
+    assert "files loaded 3, rejected 0" in refreshed.stdout and "quarantined 0" in refreshed.stdout
