@@ -202,7 +202,7 @@ def dashboard_server(warehouse: Path, port: int) -> Iterator[str]:
     import urllib.request
 
     server = subprocess.Popen(
-        [BIN / "securebase", "dashboard", "--warehouse", warehouse, "--port", str(port)],
+        [BIN / "securebase", "dashboard", "--warehouse", warehouse, "--port", str(port), "--demo"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -20,6 +20,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+from dashboard.access import ROLES
 from transforms.disclosure import group_members, suppress_outcomes, suppress_talking_therapies, with_totals
 from transforms.effect_sizes import t_interval
 from transforms.instruments import registry
@@ -27,7 +28,6 @@ from transforms.outcomes import GROUPINGS, cohort_outcomes
 from transforms.talking_therapies import talking_therapies as talking_therapies_of
 
 HEADLINE = ("ECR-R", "anxiety")
-ROLES = ("admin", "program_lead", "clinician")
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,18 @@ def _site_scope(viewer: Viewer, column: str = "site_id") -> tuple[str, list]:
 
 
 @st.cache_data(ttl=300, show_spinner=False)
+def schema_version(warehouse: Warehouse) -> int:
+    """The schema version of the code that published the warehouse (pipelines/warehouse.py); 1 for a warehouse
+    published before versions were recorded, 0 for a file that is not a securebase warehouse."""
+    try:
+        frame = _read(warehouse, "SELECT schema_version FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1")
+    except duckdb.BinderException:  # no schema_version column yet
+        return 1
+    except duckdb.CatalogException:  # no ops.refreshes table
+        return 0
+    return frame.item() if frame.height and frame.item() is not None else 1
+
+
 def freshness(warehouse: Warehouse) -> dict:
     """The last refresh: its as-of day, status, when it finished, and its counts."""
     frame = _read(warehouse, "SELECT * FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1")

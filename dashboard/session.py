@@ -1,22 +1,25 @@
 """Who is viewing and which warehouse they read, for the pages of one browser session.
 
 With sign-in configured (`[dashboard] roles` and `secrets` in the config), identity comes from the
-organisation's OpenID Connect provider through Streamlit's native login, and the roles file maps each
-identity (its email, else its subject) to a role and, for clinicians, their sites; an identity with no role sees
-nothing. Without it the dashboard runs in demo mode: the viewer picks a demo identity of each role, and every
-page says so.
+organisation's OpenID Connect provider through Streamlit's native login, and the roles file (dashboard/access.py)
+grants its verified email, else its subject, a role and, for clinicians, their sites; an identity with no role sees
+nothing. Without sign-in the dashboard shows anything only when started with `--demo`: the viewer picks a demo
+identity of each role, and every page warns that anyone who reaches it sees everything.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import os
-import tomllib
 from pathlib import Path
 
 import streamlit as st
 
-from dashboard.queries import ROLES, Filters, Viewer, Warehouse, filter_choices, freshness
-from pipelines.settings import load_settings
+from dashboard.access import load_roles
+from dashboard.queries import Filters, Viewer, Warehouse, filter_choices, freshness, schema_version
+from pipelines.settings import SettingsError, load_settings
+from pipelines.warehouse import SCHEMA_VERSION
 
 DEMO_IDENTITIES = {
     "Program lead (demo)": Viewer("program_lead", name="Program lead (demo)"),
@@ -44,37 +47,61 @@ def signed_in_identity() -> str:
     return email or st.user.get("sub")
 
 
+def demo_is_allowed() -> bool:
+    """Demo identities only when the command line was asked for them (`--demo`, which `securebase demo` passes)."""
+    return not sign_in_is_configured() and os.environ.get("SECUREBASE_DEMO") == "1"
+
+
 def signed_in_viewer() -> Viewer | None:
     """The signed-in identity's viewer from the roles file, or None when it has no role."""
-    identity = signed_in_identity()
-    entry = (
-        tomllib.loads(Path(os.environ["SECUREBASE_ROLES"]).read_text(encoding="utf-8"))
-        .get("identities", {})
-        .get(identity)
-    )
-    if not entry or entry.get("role") not in ROLES:
+    email = st.user.get("email") if st.user.get("email_verified") in (True, "true") else None
+    grant = load_roles(Path(os.environ["SECUREBASE_ROLES"])).grant_for(email, st.user.get("sub"))
+    if grant is None:
         return None
-    return Viewer(entry["role"], tuple(entry.get("sites", ())), _settings().min_cell, str(identity))
+    return Viewer(grant.role, grant.sites, _settings().min_cell, signed_in_identity())
 
 
 def choose_identity() -> Viewer | None:
-    """Sign-in when configured (stopping the page until it succeeds), else the demo identity picker."""
-    if not sign_in_is_configured():
+    """Sign-in when configured (stopping the page until it succeeds), else the demo identity picker when allowed."""
+    if demo_is_allowed():
         st.sidebar.selectbox("Demo identity", list(DEMO_IDENTITIES), key="demo_identity")
+        st.warning(
+            "**Demo mode, no sign-in:** anyone who can reach this address sees everything, as any identity, "
+            "Administrator included. Configure sign-in before showing real data."
+        )
         return None
+    if not sign_in_is_configured():
+        st.error("No sign-in is configured: start the dashboard with sign-in, or with --demo on this computer only.")
+        st.stop()
     if not st.user.is_logged_in:
         st.title("securebase")
         st.write("Sign in with your organisation's account to see program outcomes.")
         st.button("Sign in", on_click=st.login, type="primary")
         st.stop()
-    viewer = signed_in_viewer()
     st.sidebar.caption(f"Signed in as {signed_in_identity()}")
     st.sidebar.button("Sign out", on_click=st.logout)
+    try:
+        viewer = signed_in_viewer()
+    except SettingsError:  # the file changed since the dashboard started: the visitor gets no server detail
+        st.error("securebase cannot read its roles file just now: ask the program's administrator.")
+        st.stop()
     if viewer is None:
         st.error("Your account has no role in securebase: ask the program's administrator for access.")
         st.stop()
     st.session_state["viewer"] = viewer
     return viewer
+
+
+def stop_unless_schema_is_current(warehouse: Warehouse) -> None:
+    """One line instead of a failing page when the warehouse was built by another version of securebase."""
+    built = schema_version(warehouse)
+    if built != SCHEMA_VERSION:
+        age, advice = ("an older", "run a refresh to upgrade") if built < SCHEMA_VERSION else ("a newer", "upgrade it")
+        st.warning(
+            f"This warehouse was built by {age} securebase (schema {built}; this dashboard reads schema "
+            f"{SCHEMA_VERSION}): {advice}."
+        )
+        st.stop()
 
 
 def choose_filters(warehouse: Warehouse) -> None:
@@ -84,7 +111,14 @@ def choose_filters(warehouse: Warehouse) -> None:
     st.sidebar.subheader("Filters")
     default = measures.index("ECR-R · anxiety") if "ECR-R · anxiety" in measures else 0
     st.sidebar.selectbox("Measure", measures, index=default, key="filter_measure")
-    st.sidebar.multiselect("Sites", choices["sites"], key="filter_sites", placeholder="all sites")
+    names = site_names()
+    st.sidebar.multiselect(
+        "Sites",
+        choices["sites"],
+        format_func=lambda site: names.get(site, site),
+        key="filter_sites",
+        placeholder="all sites",
+    )
     st.sidebar.multiselect("Modalities", choices["modalities"], key="filter_modalities", placeholder="all modalities")
 
 
@@ -101,6 +135,12 @@ def current_filters() -> Filters:
 def _settings():
     config = os.environ.get("SECUREBASE_CONFIG")
     return load_settings(Path(config) if config else None)
+
+
+def site_names() -> dict[str, str]:
+    """[sites] of the config: the display name of each site that has one (`north` → `North clinic`). Pages show a
+    site by it, `site_names().get(site_id, site_id)`, or a column of ids with `pl.col(...).replace(site_names())`."""
+    return _settings().sites
 
 
 def publication_rule() -> bool:
@@ -120,11 +160,8 @@ def page_header(title: str) -> tuple[Warehouse, Viewer]:
     """Every page: its title, the demo-mode notice, and the data's as-of day and refresh time."""
     warehouse, viewer = current_warehouse(), current_viewer()
     st.title(title)
-    if not sign_in_is_configured():
-        st.info(
-            f"Demo mode: no sign-in is configured. You are viewing as **{viewer.name}**; "
-            "choose another identity in the sidebar."
-        )
+    if demo_is_allowed():
+        st.info(f"Demo mode. You are viewing as **{viewer.name}**; choose another identity in the sidebar.")
     last = freshness(warehouse)
     if last:
         st.caption(
@@ -140,6 +177,25 @@ def show_chart(figure) -> None:
     """A chart as dashboard/charts.py drew it: its own template, not restyled by Streamlit's theme (so it looks as in
     the program report, and draws about 15 ms sooner per chart), without Plotly's logo."""
     st.plotly_chart(figure, config={"displaylogo": False}, theme=None)
+
+
+# A download link drawn like Streamlit's secondary button.
+DOWNLOAD_STYLE = (
+    "display:inline-block;padding:0.25rem 0.75rem;border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;"
+    "color:inherit;text-decoration:none"
+)
+
+
+def download_link(label: str, data: str | bytes, file_name: str, mime: str) -> None:
+    """A download bound to this session: the file travels inside the page, over the session's websocket, as a
+    `data:` link. `st.download_button` would keep it on the server at `/media/<hash>`, where any client can fetch
+    it without a session or cookie while it is kept (README "Downloads are bound to the session")."""
+    content = data.encode("utf-8") if isinstance(data, str) else data
+    href = f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"
+    st.markdown(
+        f'<a href="{href}" download="{html.escape(file_name)}" style="{DOWNLOAD_STYLE}">{html.escape(label)}</a>',
+        unsafe_allow_html=True,
+    )
 
 
 def methods_link(anchor: str) -> str:

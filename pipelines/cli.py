@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from pipelines.settings import SettingsError, load_settings, offline_environment
+from pipelines.settings import SettingsError, keep_files_private, load_settings, offline_environment
 
 app = typer.Typer(
     help="Nightly outcomes analytics for attachment-focused therapy programs.",
@@ -18,8 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DASHBOARD_APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
-SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
+DASHBOARD_APP = resources.files("dashboard") / "app.py"  # package data: wherever securebase is installed
 
 
 def fail(message: str) -> None:
@@ -32,6 +33,7 @@ def fail(message: str) -> None:
 @app.callback()
 def main() -> None:
     offline_environment()
+    keep_files_private()
 
 
 @app.command()
@@ -41,10 +43,27 @@ def generate(
     seed: int = 7,
     start_date: Annotated[str, typer.Option(help="first enrolment day, YYYY-MM-DD")] = "2026-01-05",
     messy: Annotated[bool, typer.Option(help="plant the faults of CONTRACT.md §4")] = False,
+    format: Annotated[
+        str, typer.Option(help="native (securebase's own files), redcap or fhir (ADAPTERS.md)")
+    ] = "native",
 ) -> None:
     """Write a synthetic, anonymised program export (same seed, same bytes)."""
     from pipelines.generate import generate as write_export
 
+    if format not in ("native", "redcap", "fhir"):
+        fail(f"--format must be native, redcap or fhir, got {format!r}")
+    if format != "native":
+        if messy:
+            fail("--messy plants its faults in native files only")
+        from pipelines.generate import simulate
+        from pipelines.generate_sources import write_source_export
+
+        program = simulate(participants, seed, date.fromisoformat(start_date))
+        config = write_source_export(out, program, format)
+        typer.echo(
+            f"wrote {participants} participants to {out} as a {format} export; refresh it with --config {config}"
+        )
+        return
     faults = write_export(out, participants, seed, date.fromisoformat(start_date), messy)
     typer.echo(f"wrote {participants} participants to {out}" + (f" with {len(faults)} planted faults" if messy else ""))
 
@@ -58,7 +77,7 @@ def refresh(
 ) -> None:
     """Ingest new inbox files, validate, build the marts and publish the warehouse atomically."""
     try:
-        load_settings(config)
+        settings = load_settings(config)
     except SettingsError as error:
         fail(str(error))
     try:
@@ -67,6 +86,13 @@ def refresh(
         fail(f"--as-of must be a date YYYY-MM-DD, got {as_of!r}")
     if not inbox.is_dir():
         fail(f"inbox {inbox} is not a folder")
+    from pipelines.inbox import list_inbox
+    from pipelines.sources import source_settings
+
+    try:
+        source_settings(settings, list_inbox(inbox))  # REDCap or FHIR files need a usable key (ADAPTERS.md §4)
+    except SettingsError as error:
+        fail(str(error))
 
     # The run's log is the command's output; stderr is kept for the one-line reason a refresh failed (CONTRACT §1).
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_STREAM", "ext://sys.stdout")
@@ -142,39 +168,38 @@ def serve(
     if inbox is None or warehouse is None:
         fail("serve needs --inbox and --warehouse, or [refresh] inbox and warehouse in the config")
 
-    from prefect.schedules import Cron
+    from pipelines.serving import supervise
 
-    from pipelines.flows import refresh as refresh_flow
-
-    refresh_flow.serve(
-        name="nightly",
-        schedules=[Cron(cron, timezone=settings.timezone)],
-        parameters={
-            "inbox": str(inbox.resolve()),
-            "warehouse": str(warehouse.resolve()),
-            "config": str(config.resolve()) if config else None,
-        },
-        limit=1,  # never two refreshes at once from this server (the warehouse lock guards the rest)
-        description="Ingest new inbox files, validate, build the marts and publish the warehouse.",
-    )
+    parameters = {"inbox": str(inbox.resolve()), "warehouse": str(warehouse.resolve())}
+    parameters["config"] = str(config.resolve()) if config else None
+    raise typer.Exit(supervise(parameters | {"cron": cron, "timezone": settings.timezone}))
 
 
 @app.command()
 def dashboard(
     warehouse: Annotated[Path, typer.Option(help="published DuckDB file, opened read-only")],
-    port: int = 8501,
-    config: Annotated[Path | None, typer.Option(help="TOML settings (privacy.min_cell)")] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8501,
+    host: Annotated[str, typer.Option(help="address to listen on; beyond loopback only with sign-in")] = "127.0.0.1",
+    demo: Annotated[
+        bool, typer.Option(help="no sign-in: demo identities, Administrator included, for anyone who reaches it")
+    ] = False,
+    config: Annotated[Path | None, typer.Option(help="TOML settings ([dashboard] roles and secrets)")] = None,
 ) -> None:
-    """Serve the dashboard on 127.0.0.1."""
+    """Serve the dashboard, closed by default: sign-in through [dashboard] roles and secrets, or --demo on loopback."""
     from streamlit.web import bootstrap
+
+    from dashboard.access import check_listen_address, choose_access
 
     if not warehouse.exists():
         fail(f"warehouse {warehouse} does not exist; run `securebase refresh` first")
-    os.environ["SECUREBASE_WAREHOUSE"] = str(warehouse.resolve())
     try:
         settings = load_settings(config)
+        access = choose_access(settings, host, check_listen_address(host, port), demo)
     except SettingsError as error:
         fail(str(error))
+    os.environ["SECUREBASE_WAREHOUSE"] = str(warehouse.resolve())
+    for name in ("SECUREBASE_CONFIG", "SECUREBASE_ROLES", "SECUREBASE_DEMO"):
+        os.environ.pop(name, None)  # the app reads only what this command decided
     if config is not None:
         os.environ["SECUREBASE_CONFIG"] = str(config.resolve())
     import dashboard.charts  # noqa: F401  imported once here, so the first visitor does not wait for them
@@ -182,19 +207,20 @@ def dashboard(
 
     flags = {
         "server.headless": True,
-        "server.address": "127.0.0.1",
+        "server.address": host,
         "server.port": port,
         "browser.gatherUsageStats": False,
         "server.fileWatcherType": "none",
         "client.toolbarMode": "viewer",
+        "client.showErrorDetails": "none",  # a visitor never sees a traceback or a server path
     }
-    if settings.roles is not None:  # sign-in through the organisation's identity provider
-        if settings.auth_secrets is None:
-            fail("[dashboard] roles needs [dashboard] secrets: the Streamlit secrets file with its [auth] section")
+    if access == "sign-in":  # through the organisation's identity provider
         os.environ["SECUREBASE_ROLES"] = str(settings.roles.resolve())
         flags["secrets.files"] = [str(settings.auth_secrets.resolve())]
+    else:
+        os.environ["SECUREBASE_DEMO"] = "1"
     bootstrap.load_config_options(flag_options=flags)
-    typer.echo(f"dashboard on http://127.0.0.1:{port} (Ctrl-C stops it)")
+    typer.echo(f"dashboard on http://{host}:{port} ({access}; Ctrl-C stops it)")
     bootstrap.run(str(DASHBOARD_APP), False, [], flags)
 
 
@@ -206,10 +232,17 @@ def demo(
     """Refresh the committed sample data into a demo warehouse and open the dashboard."""
     from pipelines.generate import SAMPLE_AS_OF
 
-    warehouse = workdir / "warehouse.duckdb"
+    workdir.mkdir(parents=True, exist_ok=True)
+    workdir.chmod(0o770)  # a demo folder made before umask 007 was set (keep_files_private) is closed too
+    warehouse, inbox = workdir / "warehouse.duckdb", workdir / "inbox"
     warehouse.unlink(missing_ok=True)  # the demo always starts from the sample alone
-    refresh(inbox=SAMPLE_DATA, warehouse=warehouse, config=None, as_of=SAMPLE_AS_OF.isoformat())
-    dashboard(warehouse=warehouse, port=port, config=None)
+    shutil.rmtree(inbox, ignore_errors=True)
+    inbox.mkdir()
+    for sample in resources.files("sample_data").iterdir():  # package data, copied: it may sit in a read-only place
+        if sample.is_file():
+            (inbox / sample.name).write_bytes(sample.read_bytes())
+    refresh(inbox=inbox, warehouse=warehouse, config=None, as_of=SAMPLE_AS_OF.isoformat())
+    dashboard(warehouse=warehouse, port=port, host="127.0.0.1", demo=True, config=None)
 
 
 if __name__ == "__main__":

@@ -16,17 +16,19 @@ from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipelines import stages
 from pipelines.inbox import list_inbox
+from pipelines.notify import notify
 from pipelines.report import write_report
-from pipelines.settings import load_settings
+from pipelines.settings import Settings, load_settings
+from pipelines.sources import source_settings
 from pipelines.validation import RunParameters
-from pipelines.warehouse import WarehouseBuild, refresh_lock
+from pipelines.warehouse import MartCheckFailed, WarehouseBuild, refresh_lock
 
 # A refresh process (the command line's, or the one a served run spawns) ends soon after its flow. Freezing the heap
 # at exit spares the interpreter's final garbage collection over everything Prefect, Great Expectations and the
@@ -65,10 +67,6 @@ build_marts = task(stages.build_marts, name="build marts", cache_policy=NO_CACHE
 check_marts = task(stages.validate_marts, name="check marts", cache_policy=NO_CACHE)
 
 
-class MartCheckFailed(RuntimeError):
-    """A mart failed its suite: nothing is published and the previous warehouse stays."""
-
-
 class Stopwatch:
     """Seconds spent in each named stage, recorded in ops.refreshes for operators and the benchmark."""
 
@@ -97,30 +95,55 @@ def refresh(
     New files are examined (read, screened, typed, validated) by the flow's task runner, up to `files_at_once` of
     them at a time (each holds its rows in memory until stored): by default one thread of this process, so one
     file at a time, or the workers of a cluster with `refresh.with_options(task_runner=DaskTaskRunner(...))`.
-    Only this process writes the warehouse, one file at a time in inbox order."""
+    Only this process writes the warehouse, one file at a time in inbox order. The `[notify] webhook` hears of a
+    failure, and of a publish when asked (pipelines/notify.py)."""
     if files_at_once < 1:
         raise ValueError(f"files_at_once must be at least 1, got {files_at_once}")
     settings = load_settings(config)
+    warehouse = Path(warehouse).resolve()  # one lock and one rename target, whatever name the file is reached by
+    try:
+        summary = publish_refresh(Path(inbox), warehouse, settings, as_of, files_at_once)
+    except Exception as error:
+        tell_a_person(settings, warehouse, error=error)
+        raise
+    create_markdown_artifact(key="refresh-summary", markdown=summary.markdown(), description=summary.one_line())
+    tell_a_person(settings, warehouse, summary=summary)
+    return summary
+
+
+def tell_a_person(settings: Settings, warehouse: Path, **outcome) -> None:
+    """The webhook's message; a webhook that cannot be reached is logged (and recorded by `notify`), nothing more."""
+    problem = notify(settings, warehouse, **outcome)
+    if problem:
+        get_run_logger().warning(problem)
+
+
+def publish_refresh(
+    inbox: Path, warehouse: Path, settings: Settings, as_of: date | None, files_at_once: int
+) -> RefreshSummary:
+    """The refresh itself, in the flow's run: ingest, build, check, and publish under the warehouse's lock."""
     as_of = as_of or today_in(settings.timezone)
     run = RunParameters(as_of, settings.timezone, settings.instruments)
-    if not Path(inbox).is_dir():
+    if not inbox.is_dir():
         raise FileNotFoundError(f"inbox {inbox} is not a folder")
     started_at, clock = datetime.now(UTC), Stopwatch()
+    inbox_files = list_inbox(Path(inbox))
+    sources = source_settings(settings, inbox_files)  # a source file needs the pseudonymisation key: checked first
 
-    with refresh_lock(Path(warehouse)):
+    with refresh_lock(warehouse):
         with clock("open"):
-            build = WarehouseBuild(Path(warehouse), settings.timezone)
+            build = WarehouseBuild(warehouse, settings.timezone)
         try:
             with clock("ingest"):
-                planned = find_new_files(build, list_inbox(Path(inbox)))
+                planned = find_new_files(build, inbox_files)
                 # examined side by side by the flow's task runner; stored one by one, in inbox order
                 waiting = iter(planned)
-                examining = deque(examine_file.submit(file, run) for file in islice(waiting, files_at_once))
+                examining = deque(examine_file.submit(file, run, sources) for file in islice(waiting, files_at_once))
                 results = []
                 while examining:
                     results.append(store_file(build, examining.popleft().result()))
                     print(f"[{len(results)}/{len(planned)}] {results[-1].progress_line()}")
-                    examining.extend(examine_file.submit(file, run) for file in islice(waiting, 1))
+                    examining.extend(examine_file.submit(file, run, sources) for file in islice(waiting, 1))
             with clock("marts"):
                 rebuilt, released = build_marts(build, settings, as_of)
             counts = build.settle_file_counts()
@@ -149,12 +172,11 @@ def refresh(
                 participants_rebuilt=rebuilt,
                 **{k: v for k, v in asdict(summary).items() if k != "refresh_id"},
             )
-            report = write_report(build, Path(warehouse))
+            report = write_report(build, warehouse)
             if failing_marts:
                 raise MartCheckFailed(f"{failing_marts[0].describe_first_failure()}; report: {report}")
             build.publish()
         except BaseException:
             build.discard()
             raise
-    create_markdown_artifact(key="refresh-summary", markdown=summary.markdown(), description=summary.one_line())
     return summary

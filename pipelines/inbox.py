@@ -14,12 +14,13 @@ from pathlib import Path
 
 import polars as pl
 
-from transforms.datasets import DATASETS, ITEM_COLUMN, classify_file_name
+from transforms.adapters import classify_source
+from transforms.datasets import COLUMN_NAMES, ITEM_COLUMN, classify_file_name
 from transforms.screening import column_label, name_holds_contact_details
 
 ROW_NUMBER = "source_row"  # added by `read_table`: a file's own column of that name is refused, not overwritten
 # Names taken as they are in lower case (`pArticipant_iD` is `participant_id`) before camelCase words are looked for.
-KNOWN_NAMES = {c.name for dataset in DATASETS.values() for c in dataset.columns} | {"responses", ROW_NUMBER}
+KNOWN_NAMES = COLUMN_NAMES | {"responses", ROW_NUMBER}
 
 
 class UnreadableFile(Exception):
@@ -33,23 +34,34 @@ class InboxFile:
     dataset: str | None
     format: str | None
     is_name_withheld: bool = False  # the name looks like it holds contact details: recorded by a stand-in only
+    leaves_inbox: bool = False  # a symbolic link to a file outside the inbox: never read, rejected
+
+    def digest(self) -> str:
+        """The SHA-256 of the file's bytes; for a link leaving the inbox, of where it points (its target is never
+        read), so that it is recorded once, not every night."""
+        if self.leaves_inbox:
+            return hashlib.sha256(f"link to {self.path.resolve()}".encode()).hexdigest()
+        return sha256_of(self.path)
 
 
 def list_inbox(inbox: Path) -> list[InboxFile]:
     """Every regular file below the inbox, in name order (hidden files and folders are skipped). A name that looks
     like it holds an email address or phone number is never recorded: the file goes by a stand-in, `withheld name`
-    and the start of its content's digest (the same every night, and no clue to the name)."""
+    and the start of its content's digest (the same every night, and no clue to the name). A symbolic link whose
+    target lies outside the inbox is listed as leaving it, to be rejected unread."""
     files = []
+    real_inbox = inbox.resolve()
     for path in sorted(p for p in inbox.rglob("*") if p.is_file()):
         relative = path.relative_to(inbox).as_posix()
         if any(part.startswith(".") for part in relative.split("/")):
             continue
-        dataset, file_format = classify_file_name(path.name)
+        dataset, file_format = classify_source(path.name) or classify_file_name(path.name)  # source: a dataset
+        leaves_inbox = not path.resolve().is_relative_to(real_inbox)
+        listed = InboxFile(path, relative, dataset, file_format, leaves_inbox=leaves_inbox)
         if name_holds_contact_details(relative):
-            stand_in = f"withheld name {sha256_of(path)[:12]}"
-            files.append(InboxFile(path, stand_in, dataset, file_format, is_name_withheld=True))
-        else:
-            files.append(InboxFile(path, relative, dataset, file_format))
+            stand_in = f"withheld name {listed.digest()[:12]}"
+            listed = InboxFile(path, stand_in, dataset, file_format, True, leaves_inbox)
+        files.append(listed)
     return files
 
 
@@ -118,7 +130,10 @@ def _with_column_names(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     with the same name, and none may take the name of the row number."""
     names = [f"item_{int(match.group(1))}" if (match := ITEM_COLUMN.match(name)) else name for name in names]
     if ROW_NUMBER in names:
-        raise UnreadableFile(f"column {ROW_NUMBER!r} is reserved (the loader numbers the file's rows in it)")
+        position = names.index(ROW_NUMBER) + 1
+        raise UnreadableFile(
+            f"column {position} is named {ROW_NUMBER!r}, which is reserved (the loader numbers rows in it)"
+        )
     repeated = next((position for position, name in enumerate(names, 1) if name in names[: position - 1]), None)
     if repeated:
         label = column_label(names[repeated - 1], repeated)

@@ -12,6 +12,7 @@ heartbeats are off for it (Prefect stops its heartbeat thread at a 1-second tick
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -73,14 +74,27 @@ def _drain_workers() -> None:
             worker.drain_all(timeout=10)
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal the kernel sends a child when the thread that started it ends
+
+
+def die_with_parent() -> None:
+    """In the server's process, before it runs: SIGTERM it when the refresh that launched it dies, even by SIGKILL,
+    which no handler of the refresh's could see."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+
+
 def _launch_temporary_server() -> tuple[subprocess.Popen, str]:
     """Prefect's temporary server, with the command its own uses, on a free loopback port; it reads Prefect's
-    settings from the same environment and profile as this process."""
+    settings from the same environment and profile as this process, and dies with the thread that launched it
+    (the command line's main thread)."""
     port = free_loopback_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app"]
         + ["--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"],
         env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"},
+        preexec_fn=die_with_parent,
     )
     return server, f"http://127.0.0.1:{port}/api"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import os
+import stat
 from pathlib import Path
 
 from pipelines.warehouse import WarehouseBuild
@@ -69,6 +70,7 @@ quarantined {refresh["rows_quarantined"]}, released {refresh["rows_released"]}.<
             [
                 ("file_name", "file"),
                 ("dataset", "dataset"),
+                ("adapted_as", "adapted as"),
                 ("status", "status"),
                 ("reason", "reason"),
                 ("rows_read", "rows read"),
@@ -135,6 +137,7 @@ def write_report(build: WarehouseBuild, warehouse: Path) -> Path:
     page = render_report(refresh, files.to_dicts(), quarantine.to_dicts(), validations.to_dicts())
     folder = reports_folder(warehouse)
     folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(stat.S_IMODE(folder.stat().st_mode) & ~0o007)  # a folder made before umask 007 closes too
     target = folder / f"refresh-{refresh_id:04d}.html"
     partial = target.with_suffix(".html.partial")
     partial.write_text(page, encoding="utf-8")

@@ -7,11 +7,16 @@ variable (for example `SECUREBASE_PROGRAM_TIMEZONE`), then falls back to its def
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from transforms.adapters import SourceRejected
+from transforms.adapters.redcap import redcap_config
+from transforms.datasets import ID_PATTERN
 from transforms.instruments import Instrument, registry
 from transforms.reliable_change import settings_for
 from transforms.windows import Windows
@@ -33,6 +38,12 @@ class Settings:
     warehouse: Path | None = None
     roles: Path | None = None  # [dashboard] roles and secrets: sign-in through an OpenID Connect provider
     auth_secrets: Path | None = None
+    sites: dict[str, str] = field(default_factory=dict)  # [sites]: a site id's display name (`north` → `North clinic`)
+    notify_webhook: str | None = None  # [notify]: a JSON POST when a refresh fails, and on success if asked
+    notify_on_success: bool = False
+    notify_timeout_seconds: float = 10.0
+    sources: dict = field(default_factory=dict)  # the [redcap] and [fhir] sections as given (ADAPTERS.md)
+    key_file: Path | None = None  # [pseudonymisation] key_file: read only when the inbox holds a source file
 
 
 # The keys each section takes; `instruments` and `outcomes` are checked where they are read (transforms/).
@@ -44,7 +55,14 @@ SECTIONS = {
     "privacy": ("min_cell", "publication"),
     "refresh": ("inbox", "warehouse"),
     "dashboard": ("roles", "secrets"),
+    "sites": None,
+    "notify": ("webhook", "on_success", "timeout_seconds"),
+    "redcap": None,
+    "fhir": None,
+    "pseudonymisation": ("key_file",),
 }
+# A site's display name: short plain words (letters, digits, spaces and `.,'&()/-`), never markup or a note.
+SITE_NAME = re.compile(r"[^\W_][\w .,'&()/-]{0,39}")
 PATH_KEYS = (("refresh", "inbox"), ("refresh", "warehouse"), ("dashboard", "roles"), ("dashboard", "secrets"))
 
 
@@ -87,6 +105,47 @@ def _pair(value, key: str) -> tuple[int, int]:
     if len(offsets) != 2 or None in offsets or offsets[0] > offsets[1]:
         raise SettingsError(f"windows.{key} must be two day offsets [first, last], got {value!r}")
     return offsets[0], offsets[1]
+
+
+def _site_names(table: dict) -> dict[str, str]:
+    """[sites]: each key a site id (CONTRACT §2), each value a distinct display name of at most 40 plain characters."""
+    for site_id, name in table.items():
+        if not ID_PATTERN.fullmatch(site_id):
+            raise SettingsError(f"sites.{site_id}: not a site id (letters, digits, _ and -, at most 64)")
+        if not isinstance(name, str) or not SITE_NAME.fullmatch(name):
+            raise SettingsError(
+                f"sites.{site_id} must be a display name in quotes of at most 40 letters, digits, spaces and .,'&()/-"
+            )
+    names = list(table.values())
+    repeated = next((name for position, name in enumerate(names) if name in names[:position]), None)
+    if repeated is not None:
+        raise SettingsError(f"sites: the display name {repeated!r} is given to more than one site")
+    return dict(table)
+
+
+def _boolean(value, key: str) -> bool:
+    if str(value).lower() not in ("true", "false"):
+        raise SettingsError(f"{key} must be true or false, got {value!r}")
+    return str(value).lower() == "true"
+
+
+def _notify_settings(config: dict) -> dict:
+    """[notify] webhook (an http or https URL), on_success and timeout_seconds."""
+    webhook = _lookup(config, "notify", "webhook", None)
+    if webhook is not None and not (isinstance(webhook, str) and webhook.startswith(("https://", "http://"))):
+        raise SettingsError(f"notify.webhook must be an http:// or https:// URL in quotes, got {webhook!r}")
+    timeout = _lookup(config, "notify", "timeout_seconds", 10.0)
+    try:
+        seconds = float(timeout)
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if isinstance(timeout, bool) or not 0 < seconds <= 120:
+        raise SettingsError(f"notify.timeout_seconds must be a number of seconds in (0, 120], got {timeout!r}")
+    return {
+        "notify_webhook": webhook or None,
+        "notify_on_success": _boolean(_lookup(config, "notify", "on_success", False), "notify.on_success"),
+        "notify_timeout_seconds": seconds,
+    }
 
 
 def load_settings(config_file: Path | None = None) -> Settings:
@@ -138,9 +197,7 @@ def load_settings(config_file: Path | None = None) -> Settings:
     min_cell = _lookup(config, "privacy", "min_cell", 5)
     if _whole(min_cell) is None or _whole(min_cell) < 1:
         raise SettingsError(f"privacy.min_cell must be a positive integer, got {min_cell!r}")
-    publication = _lookup(config, "privacy", "publication", False)
-    if str(publication).lower() not in ("true", "false"):
-        raise SettingsError(f"privacy.publication must be true or false, got {publication!r}")
+    publication = _boolean(_lookup(config, "privacy", "publication", False), "privacy.publication")
     paths = []
     for section, key in PATH_KEYS:
         value = _lookup(config, section, key, None)
@@ -148,18 +205,41 @@ def load_settings(config_file: Path | None = None) -> Settings:
             raise SettingsError(f"{section}.{key} must be a path in quotes, got {value!r}")
         paths.append(Path(value) if value else None)
     inbox, warehouse, roles, auth_secrets = paths
+    sources = _source_sections(config, instruments)
+    key_file = _lookup(config, "pseudonymisation", "key_file", None)
+    if key_file is not None and not isinstance(key_file, str):
+        raise SettingsError(f"pseudonymisation.key_file must be a path in quotes, got {key_file!r}")
     return Settings(
+        **_notify_settings(config),
         timezone=timezone,
         windows=windows,
         instruments=instruments,
         outcomes=outcomes,
         min_cell=_whole(min_cell),
-        publication=str(publication).lower() == "true",
+        publication=publication,
         inbox=inbox,
         warehouse=warehouse,
         roles=roles,
         auth_secrets=auth_secrets,
+        sites=_site_names(config.get("sites", {})),
+        sources=sources,
+        key_file=Path(key_file) if key_file else None,
     )
+
+
+def _source_sections(config: dict, instruments: dict[str, Instrument]) -> dict:
+    """The [redcap] and [fhir] sections, checked now when given (a file they do not describe is refused later)."""
+    sources = {name: config[name] for name in ("redcap", "fhir") if name in config}
+    try:
+        if "redcap" in sources:
+            redcap_config(sources["redcap"], instruments)
+        if "fhir" in sources:
+            from transforms.adapters.fhir import fhir_config  # pydantic, loaded only for a [fhir] section
+
+            fhir_config(sources["fhir"], instruments)
+    except SourceRejected as error:
+        raise SettingsError(str(error).removeprefix("config key ")) from error
+    return sources
 
 
 def offline_environment() -> None:
@@ -173,3 +253,23 @@ def offline_environment() -> None:
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+
+
+def check_private_file(path: Path, key: str) -> None:
+    """A file that grants access or holds a secret must exist and give other users no permission at all."""
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError as error:
+        raise SettingsError(f"{key} {path} cannot be read: {error.strerror}") from error
+    if not stat.S_ISREG(mode):
+        raise SettingsError(f"{key} {path} is not a file")
+    if mode & 0o007:
+        raise SettingsError(
+            f"{key} {path} is open to other users (mode {stat.S_IMODE(mode):03o}): run chmod o-rwx {path}"
+        )
+
+
+def keep_files_private() -> None:
+    """Whatever this process creates (the warehouse, its .next, lock and reports, the demo folder) gives other users
+    no permission: the process's umask withholds them, whatever the user's own umask grants the owner and group."""
+    os.umask(os.umask(0o007) | 0o007)

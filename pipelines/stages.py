@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from importlib import resources
 from importlib.metadata import version
-from pathlib import Path
 
 import polars as pl
 
-from pipelines.inbox import InboxFile, UnreadableFile, read_table, sha256_of
+from pipelines.inbox import InboxFile, UnreadableFile, read_table
 from pipelines.settings import Settings
+from pipelines.sources import SourceSettings, adapt_file
 from pipelines.validation import (
     MART_SUITES,
     RunParameters,
@@ -26,6 +27,7 @@ from pipelines.validation import (
     without_rejected_values,
 )
 from pipelines.warehouse import IN_REBUILD, PARTICIPANT_MARTS, WarehouseBuild, stage_rows
+from transforms.adapters import SOURCES, Part, SourceRejected
 from transforms.alerts import program_alerts
 from transforms.datasets import DATASETS
 from transforms.engagement import dose_response, exercise_effects
@@ -36,14 +38,13 @@ from transforms.talking_therapies import talking_therapies
 from transforms.windows import select_baseline_and_endpoint
 
 HEADLINE_INSTRUMENT, HEADLINE_SUBSCALE = "ECR-R", "anxiety"  # the program's headline outcome (OUTCOMES.md §1)
-ROOT = Path(__file__).resolve().parents[1]
-# What the marts are built by, besides the settings (`marts_digest`)
+# What the marts are built by, besides the settings (`marts_digest`): package and file pattern
 MART_SOURCES = (
-    "transforms/**/*.py",
-    "transforms/**/*.sql",
-    "expectations/marts/*.json",
-    "pipelines/stages.py",
-    "pipelines/warehouse.py",
+    ("transforms", "**/*.py"),
+    ("transforms", "**/*.sql"),
+    ("expectations", "marts/*.json"),
+    ("pipelines", "stages.py"),
+    ("pipelines", "warehouse.py"),
 )
 MART_LIBRARIES = ("duckdb", "polars", "numpy", "scipy", "statsmodels")
 
@@ -80,7 +81,7 @@ def new_files(build: WarehouseBuild, inbox_files: list[InboxFile]) -> list[FileT
     name_of_hash = dict(zip(loaded["sha256"], loaded["file_name"], strict=True))
     planned = []
     for inbox_file in inbox_files:
-        digest = sha256_of(inbox_file.path)
+        digest = inbox_file.digest()
         if (inbox_file.file_name, digest) in seen_pairs:
             continue
         planned.append(FileToLoad(inbox_file, digest, name_of_hash.get(digest)))
@@ -100,14 +101,18 @@ class ExaminedFile:
     failures: pl.DataFrame | None = None  # single-row rule failures
     suite_results: tuple[SuiteResult, ...] = ()
     validation_seconds: float = 0.0
+    parts: tuple[ExaminedFile, ...] = ()  # a source file (ADAPTERS.md): one examined part per dataset it gives
+    adapted_as: str | None = None  # a part's label in ops.files
 
     def release_rows(self) -> None:
         """Let the rows go once stored: Prefect's records of the task runs that passed this object along may keep
         it alive until the flow ends, which would hold every file of the inbox in memory at once."""
         self.rows = self.staged = self.failures = None
+        for part in self.parts:
+            part.release_rows()
 
 
-def examine_file(planned: FileToLoad, run: RunParameters) -> ExaminedFile:
+def examine_file(planned: FileToLoad, run: RunParameters, sources: SourceSettings | None = None) -> ExaminedFile:
     """All the work on one new file that needs only the file: read it, screen it, type it and validate its rows.
 
     It touches no warehouse, so files can be examined side by side by any Prefect task runner. A file is refused
@@ -117,6 +122,8 @@ def examine_file(planned: FileToLoad, run: RunParameters) -> ExaminedFile:
     inbox_file = planned.inbox_file
     if planned.duplicate_of is not None:
         return ExaminedFile(planned, "duplicate", f"same bytes as {planned.duplicate_of}")
+    if inbox_file.leaves_inbox:
+        return ExaminedFile(planned, "rejected", "a symbolic link to a file outside the inbox: copy the file in")
     if inbox_file.is_name_withheld:
         return ExaminedFile(
             planned, "rejected", "its name looks like it holds an email address or phone number: rename the file"
@@ -125,12 +132,15 @@ def examine_file(planned: FileToLoad, run: RunParameters) -> ExaminedFile:
         return ExaminedFile(
             planned,
             "rejected",
-            "unknown dataset: the name must start with participants, questionnaires, scores or exercises",
+            "unknown dataset: the name must start with participants, questionnaires, scores, exercises or redcap, "
+            "or end in .ndjson",
         )
     if inbox_file.format is None:
         return ExaminedFile(
             planned, "rejected", "unknown extension (expected .csv, .jsonl or .parquet, optionally .gz)"
         )
+    if inbox_file.dataset in SOURCES:
+        return examine_source(planned, run, sources)
     try:
         rows = read_table(inbox_file)
     except UnreadableFile as error:
@@ -149,6 +159,43 @@ def examine_file(planned: FileToLoad, run: RunParameters) -> ExaminedFile:
         failures=failures,
         suite_results=tuple(suite_results),
         validation_seconds=time.perf_counter() - started,
+    )
+
+
+def examine_source(planned: FileToLoad, run: RunParameters, sources: SourceSettings) -> ExaminedFile:
+    """A REDCap export or FHIR NDJSON file adapted into dataset parts, each screened, typed and validated as a
+    native file of its dataset would be; the rows the adapter itself quarantined join each part's failures."""
+    try:
+        parts, note = adapt_file(planned.inbox_file, sources)
+    except (UnreadableFile, SourceRejected) as error:
+        return ExaminedFile(planned, "rejected", str(error))
+    examined = []
+    for part in parts:
+        reason = rejection_reason(part.rows.drop("source_row"), DATASETS[part.dataset])
+        if reason:
+            return ExaminedFile(planned, "rejected", f"{part.label}: {reason}", sum(p.rows_read for p in parts))
+        examined.append(_examine_part(planned, part, run))
+    if note and examined:
+        examined[0].adapted_as += f"; {note}"
+    return ExaminedFile(planned, rows_read=sum(p.rows_read for p in parts), parts=tuple(examined), adapted_as=note)
+
+
+def _examine_part(planned: FileToLoad, part: Part, run: RunParameters) -> ExaminedFile:
+    """One part typed and validated; rows the adapter quarantined are not in its rows, only in its failures."""
+    as_dataset = FileToLoad(replace(planned.inbox_file, dataset=part.dataset), planned.sha256, None)
+    staged = stage_rows(part.dataset, part.rows, run.timezone)
+    started = time.perf_counter()
+    failures, suite_results = row_failures(part.dataset, planned.inbox_file.file_name, staged, run)
+    failures = pl.concat([part.failures, failures]).sort("source_row", maintain_order=True)
+    return ExaminedFile(
+        as_dataset,
+        rows_read=part.rows_read,
+        rows=without_rejected_values(part.rows, failures),
+        staged=without_rejected_values(staged, failures),
+        failures=failures,
+        suite_results=tuple(suite_results),
+        validation_seconds=time.perf_counter() - started,
+        adapted_as=part.label,
     )
 
 
@@ -172,6 +219,41 @@ def store_file(build: WarehouseBuild, examined: ExaminedFile) -> FileResult:
         )
         return FileResult(inbox_file.file_name, examined.status, examined.reason, examined.rows_read)
 
+    if examined.planned.inbox_file.dataset in SOURCES:
+        return _store_parts(build, examined)
+    return _store_rows(build, examined)
+
+
+def _store_parts(build: WarehouseBuild, examined: ExaminedFile) -> FileResult:
+    """A source file's parts, each recorded in ops.files as a file of its dataset (same name and digest, the part
+    in `adapted_as`), so that its rows' lineage (file_number, source_row) is unique as a native file's is."""
+    results = [_store_rows(build, part) for part in examined.parts]
+    if not results:  # a file with no row for any dataset: recorded, so that it is not examined again
+        inbox_file = examined.planned.inbox_file
+        build.record_file(
+            file_name=inbox_file.file_name,
+            sha256=examined.planned.sha256,
+            dataset=inbox_file.dataset,
+            status="loaded",
+            rows_read=0,
+            adapted_as=examined.adapted_as,
+        )
+    return FileResult(
+        examined.planned.inbox_file.file_name,
+        "loaded",
+        None,
+        sum(r.rows_read for r in results),
+        sum(r.rows_quarantined for r in results),
+        sum(r.validation_seconds for r in results),
+    )
+
+
+def _store_rows(build: WarehouseBuild, examined: ExaminedFile) -> FileResult:
+    """A loaded file's (or part's) manifest entry, rows, validation results and quarantined rows."""
+    inbox_file = examined.planned.inbox_file
+    record = {"file_name": inbox_file.file_name, "sha256": examined.planned.sha256, "dataset": inbox_file.dataset}
+    if examined.adapted_as:
+        record["adapted_as"] = examined.adapted_as
     file_number = build.record_file(**record, status="loaded", rows_read=examined.rows_read)
     build.store_rows(inbox_file.dataset, file_number, inbox_file.file_name, examined.rows, examined.staged)
     for result in examined.suite_results:
@@ -203,9 +285,10 @@ def marts_digest(settings: Settings) -> str:
         repr((settings.windows, settings.instruments, settings.outcomes, settings.timezone)).encode()
     )
     digest.update(repr([(name, version(name)) for name in MART_LIBRARIES]).encode())
-    for pattern in MART_SOURCES:
-        for source in sorted(ROOT.glob(pattern)):
-            digest.update(source.relative_to(ROOT).as_posix().encode() + source.read_bytes())
+    for package, pattern in MART_SOURCES:
+        folder = resources.files(package)  # a folder on disk: securebase is a regular package, unpacked
+        for source in sorted(folder.glob(pattern)):
+            digest.update(f"{package}/{source.relative_to(folder).as_posix()}".encode() + source.read_bytes())
     return digest.hexdigest()
 
 

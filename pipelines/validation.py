@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -19,7 +19,7 @@ import polars as pl
 from transforms.instrument_rules import FAILURE_SCHEMA, item_failures, score_failures
 from transforms.instruments import Instrument
 
-EXPECTATIONS_DIR = Path(__file__).resolve().parents[1] / "expectations"
+EXPECTATIONS_DIR = resources.files("expectations")  # package data: wherever securebase is installed
 
 
 @dataclass(frozen=True)

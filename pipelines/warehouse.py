@@ -11,9 +11,11 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -21,7 +23,12 @@ import polars as pl
 
 from transforms.datasets import DATASETS, ITEM_COLUMN
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "transforms" / "sql"
+SQL_DIR = resources.files("transforms") / "sql"  # package data: wherever securebase is installed
+
+# The version of the warehouse's tables as this code builds them: raise it when a table or column that readers (the
+# dashboard, CONTRACT §5) use changes. Each refresh records it, so a dashboard meeting a warehouse built by another
+# version says "run a refresh to upgrade" instead of failing on a missing column.
+SCHEMA_VERSION = 2  # 1: every warehouse before the version was recorded
 
 SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -42,7 +49,9 @@ CREATE TABLE IF NOT EXISTS ops.refreshes (
     mart_check_seconds DOUBLE
 );
 ALTER TABLE ops.refreshes ADD COLUMN IF NOT EXISTS marts_digest VARCHAR;
+ALTER TABLE ops.files ADD COLUMN IF NOT EXISTS adapted_as VARCHAR;
 ALTER TABLE ops.refreshes ADD COLUMN IF NOT EXISTS participants_rebuilt BIGINT;
+ALTER TABLE ops.refreshes ADD COLUMN IF NOT EXISTS schema_version INTEGER;
 CREATE TABLE IF NOT EXISTS quality.quarantine (
     file_number INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_row BIGINT NOT NULL, dataset VARCHAR NOT NULL,
     rule VARCHAR NOT NULL, column_name VARCHAR, detail VARCHAR, first_seen_at TIMESTAMPTZ NOT NULL,
@@ -134,6 +143,10 @@ class WarehouseLocked(RuntimeError):
     """Another refresh holds the warehouse's lock."""
 
 
+class MartCheckFailed(RuntimeError):
+    """A mart failed its suite: nothing is published and the previous warehouse stays."""
+
+
 def sql_model(name: str) -> str:
     """The SELECT of a model such as `staging/participants`, one per file under transforms/sql/."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
@@ -141,10 +154,12 @@ def sql_model(name: str) -> str:
 
 @contextmanager
 def refresh_lock(warehouse: Path) -> Iterator[None]:
-    """An exclusive lock beside the warehouse; the OS releases it if the process dies."""
+    """An exclusive lock beside the warehouse; the OS releases it if the process dies. Give the warehouse's resolved
+    path, so that every name of one file (a symlink, a relative path) takes the same lock."""
     lock_path = warehouse.with_name(warehouse.name + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("a") as handle:
+        os.fchmod(handle.fileno(), stat.S_IMODE(os.fstat(handle.fileno()).st_mode) & ~0o007)  # made before umask 007
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:
@@ -397,7 +412,12 @@ class WarehouseBuild:
         self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM frame")
 
     def record_refresh(self, **row) -> None:
-        row = {"refresh_id": self.refresh_id, "marts_digest": self.marts_digest, **row}
+        row = {
+            "refresh_id": self.refresh_id,
+            "marts_digest": self.marts_digest,
+            "schema_version": SCHEMA_VERSION,
+            **row,
+        }
         self.con.execute(
             f"INSERT OR REPLACE INTO ops.refreshes ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
             list(row.values()),

@@ -13,6 +13,9 @@ from typing import Literal
 ColumnType = Literal["string", "integer", "number", "date", "timestamp", "boolean"]
 FORMATS = (".csv", ".csv.gz", ".jsonl", ".jsonl.gz", ".parquet")
 ITEM_COLUMN = re.compile(r"^item_(\d+)$")
+# A site, cohort or therapist id: a code of letters, digits, `_` and `-` that cannot carry free text (CONTRACT §2).
+# expectations/participants.json states it for the rows (rule `invalid_id`); the settings check [sites] keys by it.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,14 @@ DATASETS: dict[str, Dataset] = {
         ),
     )
 }
+
+
+COLUMN_NAMES = {c.name for dataset in DATASETS.values() for c in dataset.columns}
+
+
+def is_contract_column(name: str) -> bool:
+    """True for a column name of CONTRACT §2 (`cohort_id`, `item_12`), as a file's header is read (lower case)."""
+    return name in COLUMN_NAMES or ITEM_COLUMN.match(name) is not None
 
 
 def classify_file_name(file_name: str) -> tuple[str | None, str | None]:

@@ -1,7 +1,7 @@
 """File-level screening (CONTRACT.md §4): reasons to reject a whole file before any row of it is loaded.
 
 Reasons name the column, never a value: a rejected file may hold personal data. A column's name can carry personal
-data too, so a reason quotes it only when it is plainly a name (`column_label`).
+data too (`jane_doe_dob_1990`), so a reason names a column by its position (`column_label`), never by its header.
 """
 
 from __future__ import annotations
@@ -11,41 +11,41 @@ import unicodedata
 
 import polars as pl
 
-from transforms.datasets import Dataset
+from transforms.datasets import Dataset, is_contract_column
 
 # Column names that mark a direct identifier or free text. A name is read as words: lower case, split at anything
 # but a letter or digit, between the words of a camelCase name (`PhoneNumber` is `phone number`) and between letters
 # and digits (`address1` is `address 1`), with the numbers dropped. A pattern matches a run of consecutive words
 # joined by `_`, anywhere in the name (`patient_date_of_birth` holds `date_of_birth`), or the whole name written
 # as one word (`iPAddress`, read as `i paddress`, is `ipaddress`).
-IDENTIFIER_NAME_PATTERNS = [
+IDENTIFIER_NAME_PATTERNS = {
     # A person's name is `name` with a word that says whose (`client_name`, `next_of_kin_name`, `fname`), so that a
     # `site_name` or `instrument_name` is not mistaken for one.
-    r"(first|last|full|given|family|middle|maiden|preferred|nick|user|f|l|patient|client|participant|person"
-    r"|contact|kin|guardian|parent|carer|spouse|mother|father|therapist|clinician|doctor|gp)_?name|surname|forename",
-    r"e?mails?|email_?address",
-    r"(tele|mobile_?|cell_?)?phones?|mobile|tel|fax|(tele_?phone|phone|mobile|cell|contact)_?(number|no|num)",
-    r"(street|home|postal|mailing)?_?address(_?line)?|street|addr(_?line)?",
-    r"post_?code|zip(_?code)?|postal(_?code)?",
-    r"d_?o_?b|(birth|born)_?(date|dt|day)|(date|dt)_?of_?birth|birthday",
-    r"nhs(_?(number|no))?|mrn|medical_?record(_?number)?|ssn|social_?security(_?number)?"
-    r"|insurance(_?(number|no|id))?|national_?insurance(_?number)?|ni_?number|medicare(_?(number|no))?"
-    r"|(hospital|patient|chi|passport)_?(number|no|num)",
-    r"ipv?|ip_?address",
-    r"device(_?id)?|u?did|imei|mac_?address",
-    r"urls?|website|web_?site",
-    r"notes?|comments?|journal(_?entry)?|diary(_?entry)?|diaries|free_?text|description|narrative|remarks?",
-]
-_IDENTIFIER_NAME = re.compile("|".join(f"(?:{p})" for p in IDENTIFIER_NAME_PATTERNS))
+    "a person's name": r"(first|last|full|given|family|middle|maiden|preferred|nick|user|f|l|patient|client|participant"
+    r"|person|contact|kin|guardian|parent|carer|spouse|mother|father|therapist|clinician|doctor|gp)_?name|surname|forename",
+    "an email address": r"e?mails?|email_?address",
+    "a phone number": r"(tele|mobile_?|cell_?)?phones?|mobile|tel|fax"
+    r"|(tele_?phone|phone|mobile|cell|contact)_?(number|no|num)",
+    "an address": r"(street|home|postal|mailing)?_?address(_?line)?|street|addr(_?line)?",
+    "a postcode": r"post_?code|zip(_?code)?|postal(_?code)?",
+    "date of birth": r"d_?o_?b|(birth|born)_?(date|dt|day)|(date|dt)_?of_?birth|birthday",
+    "a health, insurance or national number": r"nhs(_?(number|no))?|mrn|medical_?record(_?number)?|ssn"
+    r"|social_?security(_?number)?|insurance(_?(number|no|id))?|national_?insurance(_?number)?|ni_?number"
+    r"|medicare(_?(number|no))?|(hospital|patient|chi|passport)_?(number|no|num)",
+    "an IP address": r"ipv?|ip_?address",
+    "a device id": r"device(_?id)?|u?did|imei|mac_?address",
+    "a link": r"urls?|website|web_?site",
+    "a note or other free text": r"notes?|comments?|journal(_?entry)?|diary(_?entry)?|diaries|free_?text"
+    r"|description|narrative|remarks?",
+}
+_IDENTIFIER_NAMES = {kind: re.compile(pattern) for kind, pattern in IDENTIFIER_NAME_PATTERNS.items()}
 LONGEST_PATTERN = 3  # words (`date_of_birth`): longer runs of a long name are not tried
 # Words that mark an identifier only as the whole name: a column `Name` or `Cell`, but not `site_name` or `cell_id`
 # (a person's name is found by the words that say whose, a cell phone by its own).
-WHOLE_NAME_ONLY = {"name", "cell"}
+WHOLE_NAME_ONLY = {"name": "a person's name", "cell": "a phone number"}
 # Words that mark free text or a link as the last word of a name (`Text`, `response_text`, `log_entry`,
 # `profile_link`), but not as the first (`text_size`, `entry_date`, `link_id`).
-LAST_WORD_ONLY = {"text", "entry", "link"}
-# A name short and plain enough to quote in a reason (with fewer digits than a phone number, see `column_label`).
-QUOTABLE_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+LAST_WORD_ONLY = {"text": "a note or other free text", "entry": "a note or other free text", "link": "a link"}
 
 # Values are matched as a reader sees them: `_comparable` puts compatibility forms in their plain form (`＠` is `@`,
 # `０` is `0`) and drops invisible format characters (a zero-width space inside an address).
@@ -75,27 +75,28 @@ def _name_words(column: str) -> list[str]:
     return [word for word in re.split(r"[\W_]+", spaced) if word and not word.isdigit()]
 
 
-def is_identifier_name(column: str) -> bool:
-    """True for a column name such as `email`, `Client Name`, `nhs_number`, `journal_entry`, `address1`."""
+def identifier_kind(column: str) -> str | None:
+    """What a column name such as `email`, `Client Name`, `nhs_number`, `journal_entry` or `address1` marks (`an
+    email address`, `a person's name`, ...), or None for a name that marks no direct identifier or free text."""
     words = _name_words(column)
+    as_one_word = "".join(words)
+    if as_one_word in WHOLE_NAME_ONLY:
+        return WHOLE_NAME_ONLY[as_one_word]
+    if words and words[-1] in LAST_WORD_ONLY:
+        return LAST_WORD_ONLY[words[-1]]
     runs = {
         "_".join(words[start:end])
         for start in range(len(words))
         for end in range(start + 1, min(start + LONGEST_PATTERN, len(words)) + 1)
-    }
-    as_one_word = "".join(words)
-    if as_one_word in WHOLE_NAME_ONLY or (words and words[-1] in LAST_WORD_ONLY):
-        return True
-    return any(_IDENTIFIER_NAME.fullmatch(c) for c in runs | {as_one_word})
+    } | {as_one_word}
+    return next((kind for kind, names in _IDENTIFIER_NAMES.items() if any(names.fullmatch(run) for run in runs)), None)
 
 
 def column_label(name: str, position: int) -> str:
-    """How a reason names a column: `column 'site_id'`, or `column 3 (its name withheld)` by its 1-based position
-    when the name is long, has other characters than letters, digits, `_` and `-` (an email address has `@`), or
-    enough digits for a phone number, since a header can itself be personal data (`mobile 07700 900123 jane`)."""
-    if QUOTABLE_NAME.fullmatch(name) and sum(c.isdigit() for c in name) < PHONE_DIGITS:
-        return f"column {name!r}"
-    return f"column {position} (its name withheld)"
+    """How a reason names a column: by its 1-based position, never by its header, since a header can itself be
+    personal data (`jane_doe_dob_1990`); a column the contract names is followed by that name (`column 3
+    (cohort_id)`), which is the contract's word, not the file's."""
+    return f"column {position} ({name})" if is_contract_column(name) else f"column {position}"
 
 
 def _comparable(values: pl.Expr) -> pl.Expr:
@@ -121,9 +122,10 @@ def rejection_reason(frame: pl.DataFrame, dataset: Dataset) -> str | None:
     """Why the whole file must be rejected, or None. `frame` has the file's text columns, lower-cased, in the
     file's order (a withheld name is told by its position)."""
     positions = {column: position for position, column in enumerate(frame.columns, 1)}
-    identifiers = [c for c in frame.columns if is_identifier_name(c)]
-    if identifiers:
-        return f"{column_label(identifiers[0], positions[identifiers[0]])} looks like a direct identifier or free text"
+    for column in frame.columns:
+        kind = identifier_kind(column)
+        if kind:
+            return f"{column_label(column, positions[column])} is named like a direct identifier or free text ({kind})"
     missing = [c for c in dataset.required if c not in frame.columns]
     if missing:
         return f"required column {missing[0]!r} is missing"

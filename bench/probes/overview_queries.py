@@ -33,6 +33,7 @@ for name, arguments in calls.items():
     print(f"{name}: {time.perf_counter() - started:.3f} s")
 
 os.environ["SECUREBASE_WAREHOUSE"] = str(warehouse.path)
+os.environ["SECUREBASE_DEMO"] = "1"  # demo identities, as `securebase dashboard --demo`
 app = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py"), default_timeout=60)
 app.session_state["demo_identity"] = "Program lead (demo)"
 app.switch_page(str(Path(__file__).resolve().parents[2] / "dashboard" / "views" / "overview.py")).run()  # fills caches

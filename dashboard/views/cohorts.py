@@ -1,9 +1,10 @@
 """Cohort outcomes for clinicians: each participant of a cohort in their own sites, and alerts."""
 
+import polars as pl
 import streamlit as st
 
 from dashboard import charts, queries
-from dashboard.session import current_filters, methods_link, page_header, show_chart
+from dashboard.session import current_filters, download_link, methods_link, page_header, show_chart, site_names
 
 warehouse, viewer = page_header("Cohort outcomes")
 if not viewer.sees_participants:
@@ -32,11 +33,9 @@ st.caption(
 )
 
 st.subheader("Outcome status and category")
-outcomes = queries.participant_outcomes(warehouse, viewer, cohort)
+outcomes = queries.participant_outcomes(warehouse, viewer, cohort).with_columns(pl.col("site_id").replace(site_names()))
 st.dataframe(outcomes, hide_index=True)
-st.download_button(
-    "Download this table (CSV)", outcomes.write_csv(), file_name=f"{cohort}_outcomes.csv", mime="text/csv"
-)
+download_link("Download this table (CSV)", outcomes.write_csv(), f"{cohort}_outcomes.csv", "text/csv")
 
 st.subheader("Not-on-track alerts")
 flagged = queries.alerts(warehouse, viewer, cohort)

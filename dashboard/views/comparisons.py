@@ -6,7 +6,15 @@ import streamlit as st
 
 from dashboard import charts, queries
 from dashboard.program_report import exported
-from dashboard.session import current_filters, methods_link, page_header, publication_rule, show_chart
+from dashboard.session import (
+    current_filters,
+    download_link,
+    methods_link,
+    page_header,
+    publication_rule,
+    show_chart,
+    site_names,
+)
 
 warehouse, viewer = page_header("Comparisons")
 filters = current_filters()
@@ -22,6 +30,8 @@ if grouping == "modality" and filters.modalities:
     groups = groups.filter(pl.col("group_id").is_in(list(filters.modalities)))
 if grouping == "cohort" and (filters.sites or filters.modalities):
     groups = groups.filter(pl.col("group_id").is_in(queries.cohorts_matching(warehouse, filters)))
+if grouping == "site":
+    groups = groups.with_columns(pl.col("group_id").replace(site_names()))
 show_chart(
     charts.forest_plot(
         groups,
@@ -49,11 +59,11 @@ table = groups.select(
     "is_suppressed",
 )
 st.dataframe(table, hide_index=True)
-st.download_button(
+download_link(
     "Download this table (CSV)",
     exported(table, publication_rule()).write_csv(),
-    file_name=f"outcomes_by_{grouping}.csv",
-    mime="text/csv",
+    f"outcomes_by_{grouping}.csv",
+    "text/csv",
 )
 st.caption(
     f"Groups with fewer than {viewer.min_cell} completers are withheld outside your own scope, with "

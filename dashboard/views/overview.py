@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import queries
 from dashboard.program_report import program_report_for_funders
-from dashboard.session import current_filters, methods_link, page_header, publication_rule
+from dashboard.session import current_filters, download_link, methods_link, page_header, publication_rule, site_names
 
 warehouse, viewer = page_header("Program overview")
 filters = current_filters()
@@ -85,6 +85,8 @@ if headline.get("itt_change") is not None:
 
 st.subheader("NHS Talking Therapies indicators (PHQ-9 with GAD-7)")
 nhs = queries.talking_therapies(warehouse, viewer)
+is_site = pl.col("grouping") == "site"
+nhs = nhs.with_columns(pl.when(is_site).then(pl.col("group_id").replace(site_names())).otherwise("group_id"))
 st.dataframe(nhs, hide_index=True)
 st.caption(
     f"Counts of fewer than {viewer.min_cell} people outside your own scope, with another where needed so that none "
@@ -93,11 +95,12 @@ st.caption(
 )
 
 st.subheader("Program report")
-st.download_button(
-    "Download the program report (HTML)",
-    lambda: program_report_for_funders(warehouse, viewer.min_cell, filters, publication_rule()),
-    file_name="program_report.html",
-    mime="text/html",
-    on_click="ignore",
-)
+# Built on request only (a few seconds, and megabytes with its charts), then offered inside the page.
+if st.button("Prepare the program report (HTML)"):
+    download_link(
+        "Download the program report (HTML)",
+        program_report_for_funders(warehouse, viewer.min_cell, filters, publication_rule()),
+        "program_report.html",
+        "text/html",
+    )
 st.caption("One self-contained page with the charts, for funders: small cells withheld as for a program lead.")

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import queries
-from dashboard.session import page_header
+from dashboard.session import download_link, page_header
 from pipelines.report import reports_folder
 
 warehouse, viewer = page_header("Data quality")
@@ -37,7 +37,5 @@ st.dataframe(report["validations"], hide_index=True)
 refresh_id = queries.freshness(warehouse).get("refresh_id")
 page = reports_folder(Path(warehouse.path)) / f"refresh-{refresh_id or 0:04d}.html"
 if page.exists():
-    st.download_button(
-        "Download the validation report (HTML)", page.read_bytes(), file_name=page.name, mime="text/html"
-    )
+    download_link("Download the validation report (HTML)", page.read_bytes(), page.name, "text/html")
 st.caption("Reports name files, rules, columns and rows; they never show a value.")

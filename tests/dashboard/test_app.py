@@ -1,5 +1,6 @@
 """Every page in each role, driven by Streamlit's AppTest against a real sample warehouse."""
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -22,6 +23,8 @@ def open_page(page: str, identity: str) -> AppTest:
 @pytest.fixture(autouse=True)
 def warehouse_env(sample_warehouse, monkeypatch):
     monkeypatch.setenv("SECUREBASE_WAREHOUSE", str(sample_warehouse))
+    monkeypatch.setenv("SECUREBASE_DEMO", "1")  # as `securebase dashboard --demo` sets it
+    monkeypatch.delenv("SECUREBASE_ROLES", raising=False)
 
 
 @pytest.mark.parametrize("identity", list(DEMO_IDENTITIES))
@@ -32,6 +35,14 @@ def test_every_page_renders_in_every_role_with_its_as_of_day(page, identity):
     if page != "methods":
         assert f"Data as of **{SAMPLE_AS_OF}**" in " ".join(c.value for c in app.caption)
         assert any("Demo mode" in info.value and identity in info.value for info in app.info)
+    assert "anyone who can reach this address sees everything" in app.warning[0].value  # on every page
+
+
+def test_without_sign_in_or_demo_the_app_shows_nothing(monkeypatch):
+    monkeypatch.delenv("SECUREBASE_DEMO")
+    app = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert "No sign-in is configured" in app.error[0].value
+    assert not app.metric and not app.dataframe and not app.selectbox
 
 
 def test_the_overview_shows_the_headline_with_its_interval_and_denominator_and_comparisons_the_groups(sample_warehouse):
@@ -92,3 +103,68 @@ def test_the_sidebar_filters_narrow_the_comparisons():
     assert not app.exception
     assert any(s.value == "10-week change in GAD-7 total" for s in app.subheader)
     assert list(app.dataframe[0].value["group_id"]) == ["north"]
+
+
+def test_sites_are_shown_by_their_display_names_where_the_config_gives_them(monkeypatch, tmp_path):
+    config = tmp_path / "program.toml"
+    config.write_text('[sites]\nnorth = "North clinic"\n', encoding="utf-8")
+    monkeypatch.setenv("SECUREBASE_CONFIG", str(config))
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.session_state["filter_sites"] = ["north"]
+    app.switch_page(str(APP.parent / "views" / "comparisons.py")).run()
+    assert not app.exception
+    [sites] = [box for box in app.sidebar.multiselect if box.label == "Sites"]
+    assert "North clinic" in sites.options and "north" not in sites.options and sites.value == ["north"]
+    assert list(app.dataframe[0].value["group_id"]) == ["North clinic"]
+    overview = open_page("overview", "Program lead (demo)")
+    talking_therapies = overview.dataframe[-1].value
+    site_rows = talking_therapies[talking_therapies["grouping"] == "site"]
+    assert "North clinic" in set(site_rows["group_id"]) and "north" not in set(site_rows["group_id"])
+    assert {"east", "west"} <= set(site_rows["group_id"])  # sites without a display name keep their id
+    cohorts = open_page("cohorts", "Clinician, north site (demo)")
+    assert set(cohorts.dataframe[0].value["site_id"]) == {"North clinic"}
+
+
+@pytest.mark.parametrize(
+    ("change", "line"),
+    [
+        (  # published before versions were recorded, and missing a column this dashboard reads
+            "ALTER TABLE ops.refreshes DROP COLUMN schema_version; ALTER TABLE marts.cohort_outcomes DROP hedges_g",
+            "built by an older securebase (schema 1; this dashboard reads schema 2): run a refresh to upgrade.",
+        ),
+        ("UPDATE ops.refreshes SET schema_version = 9", "built by a newer securebase (schema 9;"),
+    ],
+)
+def test_a_warehouse_of_another_schema_version_gets_one_line_not_an_error(
+    sample_warehouse, tmp_path, monkeypatch, change, line
+):
+    other = tmp_path / "other.duckdb"
+    shutil.copyfile(sample_warehouse, other)
+    with duckdb.connect(str(other)) as con:
+        con.execute(change)
+    monkeypatch.setenv("SECUREBASE_WAREHOUSE", str(other))
+    app = open_page("overview", "Program lead (demo)")
+    assert not app.exception
+    assert any(line in warning.value for warning in app.warning)
+    assert not app.metric
+
+
+def test_the_sample_warehouse_records_the_schema_version_of_its_code(sample_warehouse):
+    from pipelines.warehouse import SCHEMA_VERSION
+
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        assert con.execute("SELECT DISTINCT schema_version FROM ops.refreshes").fetchall() == [(SCHEMA_VERSION,)]
+
+
+def test_a_refresh_upgrades_an_older_warehouse_for_the_dashboard(sample_warehouse, tmp_path, monkeypatch):
+    from pipelines.flows import refresh
+    from tests.conftest import SAMPLE_DATA
+
+    older = tmp_path / "older.duckdb"
+    shutil.copyfile(sample_warehouse, older)
+    with duckdb.connect(str(older)) as con:
+        con.execute("ALTER TABLE ops.refreshes DROP COLUMN schema_version")
+    refresh(inbox=SAMPLE_DATA, warehouse=older, as_of=SAMPLE_AS_OF)
+    monkeypatch.setenv("SECUREBASE_WAREHOUSE", str(older))
+    app = open_page("overview", "Program lead (demo)")
+    assert not app.exception and not app.warning[1:] and app.metric

@@ -35,7 +35,7 @@ def dashboard_url(sample_warehouse):
     port = free_port()
     securebase = Path(sys.executable).with_name("securebase")
     server = subprocess.Popen(
-        [str(securebase), "dashboard", "--warehouse", str(sample_warehouse), "--port", str(port)],
+        [str(securebase), "dashboard", "--warehouse", str(sample_warehouse), "--port", str(port), "--demo"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env={**os.environ},
@@ -110,8 +110,10 @@ def test_each_demo_identity_visits_every_page_without_an_exception(dashboard_url
             page.wait_for_timeout(500)  # let the script finish drawing
             page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
             assert page.locator('[data-testid="stException"]').count() == 0, (identity, link)
+            body = page.inner_text("body")
+            assert "anyone who can reach this address sees everything" in body  # every page, Methods too
             if link != "Methods":
-                assert f"You are viewing as {identity}" in page.inner_text("body")
+                assert f"You are viewing as {identity}" in body
             page.screenshot(
                 path=str(tmp_path / f"{identity.split()[0].lower()}-{link.split()[0].lower()}.png"), full_page=True
             )

@@ -63,8 +63,10 @@ def test_files_with_identifiers_or_unreadable_are_rejected_whole(messy):
     assert [r[0] for r in rejected] == planted
     assert all(loaded == 0 for _, loaded, _ in rejected)
     reasons = {name: reason for name, _, reason in rejected}
-    assert reasons["participants_with_contacts.csv"] == "column 'email' looks like a direct identifier or free text"
-    assert reasons["exercises_phone.csv"] == "column 'exercise' holds a value that looks like a phone number"
+    assert reasons["participants_with_contacts.csv"] == (
+        "column 9 is named like a direct identifier or free text (an email address)"
+    )
+    assert reasons["exercises_phone.csv"] == "column 3 (exercise) holds a value that looks like a phone number"
 
 
 def test_no_raw_value_of_a_rejected_file_is_stored(messy):
@@ -186,9 +188,9 @@ def test_zero_padded_item_columns_load_like_plain_ones_and_odd_files_are_rejecte
     assert dict(
         rows(tmp_path / "padded.duckdb", "SELECT file_name, reason FROM ops.files WHERE status = 'rejected'")
     ) == {
-        "participants_lists.jsonl": "column 'gender' holds lists or objects, not single values",
-        "questionnaires_contact.csv": "column 'item_3' holds a value that looks like an email address",
-        "questionnaires_twice.csv": "column 'item_2' appears more than once (names are case-insensitive)",
+        "participants_lists.jsonl": "column 6 (gender) holds lists or objects, not single values",
+        "questionnaires_contact.csv": "column 6 (item_3) holds a value that looks like an email address",
+        "questionnaires_twice.csv": "column 40 (item_2) appears more than once (names are case-insensitive)",
     }
     with duckdb.connect(str(tmp_path / "padded.duckdb"), read_only=True) as con:
         for (table,) in con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall():

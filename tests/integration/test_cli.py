@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+
 from pipelines.generate import SAMPLE_AS_OF
 
 SECUREBASE = Path(sys.executable).with_name("securebase")
@@ -56,3 +58,44 @@ def test_arguments_that_cannot_work_are_refused_in_one_line_before_anything_runs
         result = securebase_refresh(*arguments, "--warehouse", warehouse)
         assert (result.returncode, result.stderr.splitlines(), result.stdout) == (1, [reason], "")
     assert not warehouse.exists()
+
+
+def test_free_text_in_an_id_or_a_rejected_header_is_stored_printed_and_logged_nowhere(tmp_path):
+    inbox, warehouse, prefect_home = tmp_path / "inbox", tmp_path / "w.duckdb", tmp_path / "prefect"
+    inbox.mkdir()
+    site_note, cohort_note = "my therapist is Dr Smith", "Dr Smith's Tuesday group"
+    roster = "participant_id,site_id,cohort_id,modality,enrolled_date\n"
+    (inbox / "participants.csv").write_text(
+        roster + "P0001,north,cohort-kept-7q,cbt,2026-02-02\n"
+        f"P0002,{site_note},c1,cbt,2026-02-02\n"
+        f'P0003,north,"{cohort_note}",cbt,2026-02-02\n'
+    )
+    (inbox / "participants_dob.csv").write_text(
+        roster.strip() + ",jane_doe_dob_1990\nP0004,north,c1,cbt,2026-02-02,x\n"
+    )
+    (inbox / "exercises_notes.csv").write_text("participant_id,Jane Doe notes\nP0001,x\n")
+    # Its own Prefect home and temporary server, so that every log line the run leaves is in files read below.
+    env = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"} | {
+        "PREFECT_HOME": str(prefect_home)
+    }
+    result = securebase_refresh("--inbox", inbox, "--warehouse", warehouse, "--as-of", "2026-03-01", env=env)
+    assert result.returncode == 0, result.stderr
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        quarantine = con.execute("SELECT source_row, rule, column_name FROM quality.quarantine ORDER BY 1").fetchall()
+        reasons = dict(con.execute("SELECT file_name, reason FROM ops.files WHERE status = 'rejected'").fetchall())
+        roster_ids = con.execute("SELECT participant_id, cohort_id FROM marts.participants").fetchall()
+    assert quarantine == [(2, "invalid_id", "site_id"), (3, "invalid_id", "cohort_id")]
+    assert roster_ids == [("P0001", "cohort-kept-7q")]
+    assert reasons == {
+        "participants_dob.csv": "column 6 is named like a direct identifier or free text (date of birth)",
+        "exercises_notes.csv": "column 2 is named like a direct identifier or free text (a note or other free text)",
+    }
+    stored = [path.read_bytes() for path in [warehouse, *sorted(tmp_path.glob("w-reports/*"))]]
+    logged = [path.read_bytes() for path in prefect_home.rglob("*") if path.is_file()]
+    printed = (result.stdout + result.stderr).encode()
+    # The search can find text: the kept cohort id is in the warehouse, and the run's file names in Prefect's logs.
+    assert any(b"cohort-kept-7q" in data for data in stored)
+    assert any(b"participants_dob.csv" in data for data in logged) and b"participants_dob.csv" in printed
+    for text in (site_note, cohort_note, "Dr Smith", "jane_doe", "Jane Doe", "dob_1990"):
+        assert not any(text.encode() in data for data in [*stored, *logged, printed]), text

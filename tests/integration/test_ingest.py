@@ -113,7 +113,9 @@ def test_a_valid_file_loads_exactly_in_every_format(warehouse, dataset, fmt):
 ROW_FAULTS = [
     ("participants", {"site_id": None}, "missing_value", "site_id"),
     ("participants", {"participant_id": "ab"}, "invalid_pseudonym", "participant_id"),
-    ("participants", {"therapist_id": "Dr Who"}, "invalid_pseudonym", "therapist_id"),
+    ("participants", {"therapist_id": "Dr Who"}, "invalid_id", "therapist_id"),
+    ("participants", {"site_id": "my therapist is Dr Smith"}, "invalid_id", "site_id"),
+    ("participants", {"cohort_id": "Dr Smith's Tuesday group"}, "invalid_id", "cohort_id"),
     ("participants", {"modality": "hypnosis"}, "not_in_set", "modality"),
     ("participants", {"age_band": "17"}, "not_in_set", "age_band"),
     ("participants", {"gender": "female"}, "not_in_set", "gender"),
@@ -161,23 +163,24 @@ FILE_FAULTS = [
     (
         "participants.csv",
         b"participant_id,site_id,cohort_id,modality,enrolled_date,Postcode\nP0001,n,c,cbt,2026-03-01,AB1\n",
-        "column 'postcode' looks like a direct identifier or free text",
+        "column 6 is named like a direct identifier or free text (a postcode)",
     ),
     (
         "exercises.csv",
         b"participant_id,started_at,exercise,duration_minutes,journal_entry\nP0001,2026-03-01,other,5,x\n",
-        "column 'journal_entry' looks like a direct identifier or free text",
+        "column 5 is named like a direct identifier or free text (a note or other free text)",
     ),
     (
         "participants.csv",
         b"participant_id,site_id,cohort_id,modality,enrolled_date\nP0001,n,c,cbt,2026-03-01\n"
         b"P0002,n,call 07700 900123,cbt,2026-03-01\n",
-        "column 'cohort_id' holds a value that looks like a phone number",
+        "column 3 (cohort_id) holds a value that looks like a phone number",
     ),
     (
         "summary.csv",
         b"a\n1\n",
-        "unknown dataset: the name must start with participants, questionnaires, scores or exercises",
+        "unknown dataset: the name must start with participants, questionnaires, scores, exercises or redcap, "
+        "or end in .ndjson",
     ),
     ("participants.xlsx", b"PK\x03\x04", "unknown extension (expected .csv, .jsonl or .parquet, optionally .gz)"),
     ("participants.parquet", b"not parquet", "cannot be parsed as parquet"),

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from pipelines.generate import SAMPLE_AS_OF
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
@@ -53,7 +55,8 @@ def test_a_refresh_without_an_api_runs_against_a_temporary_server_that_records_i
     assert processes_with_home(prefect_home) == []
 
 
-def test_a_refresh_stopped_with_sigterm_stops_its_server_and_publishes_nothing(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+def test_a_refresh_stopped_or_killed_stops_its_server_and_publishes_nothing(tmp_path, stop):
     command, env = refresh_without_api(tmp_path)
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     building = tmp_path / "w.duckdb.next"  # the flow has started and the server is up
@@ -61,9 +64,12 @@ def test_a_refresh_stopped_with_sigterm_stops_its_server_and_publishes_nothing(t
     while not building.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert building.exists(), "the refresh never started building"
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop)
     assert process.wait(timeout=60) != 0
     assert not (tmp_path / "w.duckdb").exists()  # a leftover .next is removed by the next refresh (test_kill)
+    deadline = time.monotonic() + 20  # SIGKILL: the kernel sends the orphaned server SIGTERM, and it shuts down
+    while processes_with_home(tmp_path / "prefect-home") and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert processes_with_home(tmp_path / "prefect-home") == []
 
 

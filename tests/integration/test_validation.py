@@ -159,7 +159,7 @@ def test_the_quality_command_summarises_the_last_refresh(messy_run):
         check=True,
     ).stdout
     assert "files rejected in this refresh: 4" in output
-    assert "participants_with_contacts.csv: column 'email' looks like a direct identifier" in output
+    assert "participants_with_contacts.csv: column 9 is named like a direct identifier" in output
     assert "unknown_participant" in output and "questionnaires.participant_id" in output
     assert "held rows waiting for their participant (released when they arrive): 1" in output
     assert "rows dated after the as-of day (released when their day comes): 1" in output

@@ -6,7 +6,7 @@ import json
 import polars as pl
 import pytest
 
-from pipelines.inbox import InboxFile, UnreadableFile, list_inbox, read_table
+from pipelines.inbox import InboxFile, UnreadableFile, list_inbox, read_table, sha256_of
 from transforms.datasets import DATASETS, classify_file_name
 from transforms.screening import rejection_reason
 
@@ -46,7 +46,7 @@ def test_camel_case_column_names_are_read_as_words_so_the_screen_sees_them(tmp_p
     rows = read_table(inbox_file(tmp_path, "participants.csv", csv))
     assert rows.columns == ["source_row", "participant_id", "site_id", "next_of_kin_phone"]
     reason = rejection_reason(rows.drop("source_row"), DATASETS["participants"])
-    assert reason == "column 'next_of_kin_phone' looks like a direct identifier or free text"
+    assert reason == "column 3 is named like a direct identifier or free text (a phone number)"
 
 
 def test_known_column_names_are_read_in_any_case(tmp_path):
@@ -111,39 +111,55 @@ def test_parquet_types_become_text_with_rfc3339_timestamps(tmp_path):
         ("participants.csv.gz", b"not gzip at all", "not a readable gzip file"),
         ("participants.csv", "participant_id\nP\u00e9\n".encode("latin-1"), "not UTF-8 text"),
         ("participants.csv", b"a,b\n1,2,3,4\n", "cannot be parsed as csv"),
-        ("participants.csv", b"Site_ID,site_id\n1,2\n", "column 'site_id' appears more than once"),
-        ("participants.csv", b"site_id,SiteId\n1,2\n", "column 'site_id' appears more than once"),
-        ("participants.csv", b"site_id,site_id\n1,2\n", "column 'site_id' appears more than once"),
+        ("participants.csv", b"Site_ID,site_id\n1,2\n", "column 2 (site_id) appears more than once"),
+        ("participants.csv", b"site_id,SiteId\n1,2\n", "column 2 (site_id) appears more than once"),
+        ("participants.csv", b"site_id,site_id\n1,2\n", "column 2 (site_id) appears more than once"),
         (
             "participants.csv",
             b"Jane Smith 07700 900123,jane smith 07700 900123\n1,2\n",
-            "column 2 (its name withheld) appears more than once",
+            "column 2 appears more than once",
         ),
-        ("participants.csv", b"participant_id,source_row\nP0001,7\n", "column 'source_row' is reserved"),
-        ("participants.csv", b"participant_id,SOURCE_ROW\nP0001,7\n", "column 'source_row' is reserved"),
-        ("participants.jsonl", b'{"participant_id": "P0001", "SourceRow": 7}\n', "column 'source_row' is reserved"),
+        (
+            "participants.csv",
+            b"participant_id,source_row\nP0001,7\n",
+            "column 2 is named 'source_row', which is reserved",
+        ),
+        (
+            "participants.csv",
+            b"participant_id,SOURCE_ROW\nP0001,7\n",
+            "column 2 is named 'source_row', which is reserved",
+        ),
+        (
+            "participants.jsonl",
+            b'{"participant_id": "P0001", "SourceRow": 7}\n',
+            "column 2 is named 'source_row', which is reserved",
+        ),
         (
             "questionnaires.jsonl",
             b'{"participant_id": "P0001", "responses": [1, 2]}\n',
             "`responses` must be an object",
         ),
         ("questionnaires.jsonl", b'{"participant_id": "jane@example.org" oops\n', "cannot be parsed as jsonl"),
-        ("questionnaires.csv", b"participant_id,item_01,item_1\nP0001,1,2\n", "column 'item_1' appears more than once"),
+        (
+            "questionnaires.csv",
+            b"participant_id,item_01,item_1\nP0001,1,2\n",
+            "column 3 (item_1) appears more than once",
+        ),
         (
             "questionnaires.jsonl",
             b'{"participant_id": "P0001", "item_2": 1, "responses": {"2": 3}}\n',
-            "column 'item_2' appears more than once",
+            "column 3 (item_2) appears more than once",
         ),
-        ("participants.jsonl", b'{"participant_id": "P0001", "gender": ["jane"]}\n', "column 'gender' holds lists"),
+        ("participants.jsonl", b'{"participant_id": "P0001", "gender": ["jane"]}\n', "column 2 (gender) holds lists"),
         (
             "participants.jsonl",
             b'{"participant_id": "P0001", "jane@example.org": ["x"]}\n',
-            "column 2 (its name withheld) holds lists",
+            "column 2 holds lists",
         ),
         (
             "questionnaires.jsonl",
             b'{"participant_id": "P0001", "responses": {"1": [1, "jane"]}}\n',
-            "column 'item_1' holds lists",
+            "column 2 (item_1) holds lists",
         ),
         (
             "questionnaires.jsonl",
@@ -164,3 +180,17 @@ def test_listing_skips_hidden_files_and_names_files_relative_to_the_inbox(tmp_pa
     (tmp_path / "site-a" / "participants.csv").write_text("x")
     (tmp_path / ".partial.csv").write_text("x")
     assert [f.file_name for f in list_inbox(tmp_path)] == ["site-a/participants.csv"]
+
+
+def test_a_link_leaving_the_inbox_is_listed_as_such_and_a_linked_folder_is_not_entered(tmp_path):
+    inbox, outside = tmp_path / "inbox", tmp_path / "outside"
+    inbox.mkdir(), outside.mkdir()
+    (outside / "participants.csv").write_text("secret")
+    (inbox / "participants.csv").write_text("x")
+    (inbox / "participants_link.csv").symlink_to(outside / "participants.csv")
+    (inbox / "participants_same.csv").symlink_to(inbox / "participants.csv")
+    (inbox / "elsewhere").symlink_to(outside, target_is_directory=True)
+    listed = {f.file_name: f.leaves_inbox for f in list_inbox(inbox)}
+    assert listed == {"participants.csv": False, "participants_link.csv": True, "participants_same.csv": False}
+    [link] = [f for f in list_inbox(inbox) if f.leaves_inbox]
+    assert link.digest() == link.digest() != sha256_of(outside / "participants.csv")  # the target is never read

@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from transforms.datasets import DATASETS, classify_file_name
-from transforms.screening import column_label, is_identifier_name, name_holds_contact_details, rejection_reason
+from transforms.screening import column_label, identifier_kind, name_holds_contact_details, rejection_reason
 
 PARTICIPANT = {
     "participant_id": ["P0001"],
@@ -59,7 +59,7 @@ PARTICIPANT = {
     ],
 )
 def test_identifier_and_free_text_column_names(name):
-    assert is_identifier_name(name)
+    assert identifier_kind(name) is not None
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,7 @@ def test_identifier_and_free_text_column_names(name):
     ],
 )
 def test_contract_columns_are_not_identifiers(name):
-    assert not is_identifier_name(name)
+    assert identifier_kind(name) is None
 
 
 @pytest.mark.parametrize(
@@ -106,46 +106,47 @@ def test_contract_columns_are_not_identifiers(name):
     ],
 )
 def test_identifier_words_are_found_anywhere_in_a_name_and_beside_digits(name):
-    assert is_identifier_name(name)
+    kind = identifier_kind(name)
+    assert kind is not None
     frame = pl.DataFrame({**PARTICIPANT, name: ["x"]})
     reason = rejection_reason(frame, DATASETS["participants"])
-    assert reason == f"column {name!r} looks like a direct identifier or free text"
+    assert reason == f"column 6 is named like a direct identifier or free text ({kind})"
 
 
 @pytest.mark.parametrize(
     "name", ["thought_record_text", "other_text", "response_text", "log_entry", "practice_entry", "profile_link"]
 )
 def test_free_text_and_links_are_found_by_the_last_word_of_a_name(name):
-    assert is_identifier_name(name)
+    assert identifier_kind(name) is not None
 
 
 @pytest.mark.parametrize("name", ["entry_date", "text_size", "link_id", "cell_id", "entryDate"])
 def test_words_that_mean_free_text_or_a_phone_only_on_their_own_do_not_mark_other_names(name):
-    assert not is_identifier_name(name)
+    assert identifier_kind(name) is None
 
 
 @pytest.mark.parametrize(
     "name", sorted({c.name for d in DATASETS.values() for c in d.columns} | {"responses", "item_1", "item_10"})
 )
 def test_the_datasets_own_columns_are_never_identifiers(name):
-    assert not is_identifier_name(name)
+    assert identifier_kind(name) is None
 
 
 def test_identifier_column_rejects_the_file_naming_the_column():
     frame = pl.DataFrame({**PARTICIPANT, "email": ["someone@example.org"]})
     assert (
         rejection_reason(frame, DATASETS["participants"])
-        == "column 'email' looks like a direct identifier or free text"
+        == "column 6 is named like a direct identifier or free text (an email address)"
     )
 
 
 def test_email_and_phone_values_reject_the_file_without_quoting_them():
     email = pl.DataFrame({**PARTICIPANT, "therapist_id": ["jo.smith@clinic.example"]})
     reason = rejection_reason(email, DATASETS["participants"])
-    assert reason == "column 'therapist_id' holds a value that looks like an email address"
+    assert reason == "column 6 (therapist_id) holds a value that looks like an email address"
     phone = pl.DataFrame({**PARTICIPANT, "cohort_id": ["+44 (0)20 7946 0958"]})
     reason = rejection_reason(phone, DATASETS["participants"])
-    assert reason == "column 'cohort_id' holds a value that looks like a phone number"
+    assert reason == "column 3 (cohort_id) holds a value that looks like a phone number"
     assert "7946" not in reason
 
 
@@ -176,12 +177,14 @@ def test_contact_details_in_answer_and_number_columns_reject_the_file():
         | {"item_1": ["1", "2"], "item_2": ["3", "jo@clinic.example"]}
     )
     reason = rejection_reason(answers, DATASETS["questionnaires"])
-    assert reason == "column 'item_2' holds a value that looks like an email address"
+    assert reason == "column 5 (item_2) holds a value that looks like an email address"
     scores = pl.DataFrame(
         {"participant_id": ["P0001"], "instrument": ["BDI-II"], "completed_at": ["2026-03-01"]}
         | {"score": ["+44 20 7946 0958"]}
     )
-    assert rejection_reason(scores, DATASETS["scores"]) == "column 'score' holds a value that looks like a phone number"
+    assert (
+        rejection_reason(scores, DATASETS["scores"]) == "column 4 (score) holds a value that looks like a phone number"
+    )
 
 
 @pytest.mark.parametrize(
@@ -206,7 +209,7 @@ def test_contact_details_in_answer_and_number_columns_reject_the_file():
 def test_disguised_email_addresses_and_phone_numbers_are_found(value, noun):
     frame = pl.DataFrame({**PARTICIPANT, "cohort_id": [value]})
     reason = rejection_reason(frame, DATASETS["participants"])
-    assert reason == f"column 'cohort_id' holds a value that looks like {noun}"
+    assert reason == f"column 3 (cohort_id) holds a value that looks like {noun}"
 
 
 @pytest.mark.parametrize(
@@ -238,17 +241,30 @@ def test_dates_decimal_numbers_and_pseudonyms_are_not_contact_details(value):
     assert rejection_reason(frame, DATASETS["participants"]) is None
 
 
-def test_a_header_that_may_itself_be_personal_data_is_named_by_its_position():
-    header = pl.DataFrame({**PARTICIPANT, "mobile 07700 900123 jane smith": ["x"]})
-    reason = rejection_reason(header, DATASETS["participants"])
-    assert reason == "column 6 (its name withheld) looks like a direct identifier or free text"
-    called = pl.DataFrame({**PARTICIPANT, "tel07700900123": ["x"]})
-    assert rejection_reason(called, DATASETS["participants"]).startswith("column 6 (its name withheld) ")
+@pytest.mark.parametrize(
+    ("header", "kind"),
+    [
+        ("jane_doe_dob_1990", "date of birth"),
+        ("Jane Doe notes", "a note or other free text"),
+        ("mobile 07700 900123 jane smith", "a phone number"),
+        ("next_of_kin_phone", "a phone number"),
+    ],
+)
+def test_a_rejected_column_is_named_by_its_position_and_what_its_name_marks_never_by_its_header(header, kind):
+    frame = pl.DataFrame({**PARTICIPANT, header: ["x"]})
+    reason = rejection_reason(frame, DATASETS["participants"])
+    assert reason == f"column 6 is named like a direct identifier or free text ({kind})"
+    assert header.lower() not in reason.lower() and "jane" not in reason.lower() and "0" not in reason
+
+
+def test_a_column_with_contact_details_is_named_by_its_position_and_only_a_contract_name_is_added():
     addressed = pl.DataFrame({**PARTICIPANT, "jane.smith@example.org": ["jo@clinic.example"]})
     reason = rejection_reason(addressed, DATASETS["participants"])
-    assert reason == "column 6 (its name withheld) holds a value that looks like an email address"
-    assert column_label("next_of_kin_phone", 2) == "column 'next_of_kin_phone'"
-    assert column_label("a_harmless_but_very_long_column_name", 2) == "column 2 (its name withheld)"
+    assert reason == "column 6 holds a value that looks like an email address"
+    assert column_label("cohort_id", 3) == "column 3 (cohort_id)"
+    assert column_label("item_12", 9) == "column 9 (item_12)"
+    assert column_label("jane_doe_1990", 2) == "column 2"
+    assert column_label("responses", 4) == "column 4"
 
 
 def test_a_missing_required_column_rejects_the_file():

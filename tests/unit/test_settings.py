@@ -79,6 +79,7 @@ def test_the_readme_config_loads(tmp_path):
     assert settings.timezone == "Europe/London" and settings.min_cell == 5 and settings.publication is False
     assert settings.windows.baseline == (-14, 7) and settings.windows.endpoint_target == 70
     assert set(settings.instruments) >= {"BDI-II", "SAS-6"}
+    assert settings.sites == {"north": "North clinic"}
 
 
 def test_no_config_gives_the_defaults():
@@ -130,7 +131,8 @@ def test_environment_slips_are_refused_with_the_key(monkeypatch, variable, value
         ),
         (
             '[programme]\ntimezone = "UTC"\n',
-            "programme: unknown section (known: program, windows, instruments, outcomes, privacy, refresh, dashboard)",
+            "programme: unknown section (known: program, windows, instruments, outcomes, privacy, refresh, dashboard, "
+            "sites, notify, redcap, fhir, pseudonymisation)",
         ),
         (
             "[windows]\nbaseline_target = 0\n",
@@ -301,3 +303,30 @@ def test_an_items_instrument_keeps_its_subscale_tables(tmp_path):
     )
     a, b = load(tmp_path, text).instruments["SAS-6"].subscales
     assert (a.items, a.reverse_items, b.items, b.reverse_items) == ((1, 2, 3), (), (4, 5, 6), (6,))
+
+
+def test_sites_take_display_names_keyed_by_site_id(tmp_path):
+    settings = load(tmp_path, '[sites]\nnorth = "North clinic"\nsite_2 = "St Mary\'s (Leeds) - day unit"\n')
+    assert settings.sites == {"north": "North clinic", "site_2": "St Mary's (Leeds) - day unit"}
+    assert load_settings(None).sites == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[sites]\n"north clinic" = "North"\n', "sites.north clinic: not a site id"),
+        ('[sites]\n"-north" = "North"\n', "sites.-north: not a site id"),
+        ("[sites]\nnorth = 3\n", "sites.north must be a display name in quotes"),
+        ('[sites]\nnorth = ""\n', "sites.north must be a display name in quotes"),
+        ('[sites]\nnorth = "<b>North</b>"\n', "sites.north must be a display name in quotes"),
+        ('[sites]\nnorth = "North\\nclinic"\n', "sites.north must be a display name in quotes"),
+        ('[sites]\nnorth = "jo@clinic.example"\n', "sites.north must be a display name in quotes"),
+        ('[sites]\nnorth = "' + "N" * 41 + '"\n', "sites.north must be a display name in quotes"),
+        ('[sites.north]\nname = "North"\n', "sites.north must be a display name in quotes"),
+        ('[sites]\nnorth = "Clinic"\nsouth = "Clinic"\n', "sites: the display name 'Clinic' is given to more than one"),
+    ],
+)
+def test_site_display_names_must_be_short_plain_words_for_valid_site_ids(tmp_path, text, message):
+    with pytest.raises(SettingsError) as error:
+        load(tmp_path, text)
+    assert str(error.value).startswith(message)

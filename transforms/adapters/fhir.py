@@ -1,0 +1,229 @@
+"""FHIR R4 Bulk Data NDJSON (ADAPTERS.md §3): EpisodeOfCare → participants, QuestionnaireResponse → questionnaires.
+
+Each line is parsed and checked by the FHIR R4B models of `fhir.resources`; a line that is not JSON, not a FHIR
+resource or not a valid resource of its type is quarantined with its line number, and nothing of it is kept. Every
+other resource type is ignored and counted. Patient references are pseudonymised before a row exists.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from pydantic import ValidationError
+
+from transforms.adapters import Part, SourceRejected, failures_frame
+from transforms.datasets import DATASETS
+from transforms.instruments import Instrument
+from transforms.pseudonyms import pseudonym
+
+if TYPE_CHECKING:
+    from fhir.resources.R4B.episodeofcare import EpisodeOfCare
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+LOINC_ANSWERS = {"LA6568-5": 0, "LA6569-3": 1, "LA6570-1": 2, "LA6571-9": 3}  # Not at all … Nearly every day
+BUILT_IN_QUESTIONNAIRES = {
+    "http://loinc.org/q/44249-1": (
+        "PHQ-9",
+        ("44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5", "44253-3", "44260-8"),
+    ),
+    "http://loinc.org/q/69737-5": (
+        "GAD-7",
+        ("69725-0", "68509-9", "69733-4", "69734-2", "69735-9", "69689-8", "69736-7"),
+    ),
+}
+COUNTED_STATUSES = ("completed", "amended")
+INCOMPLETE_STATUSES = ("in-progress", "stopped")
+DATASET_OF = {"EpisodeOfCare": "participants", "QuestionnaireResponse": "questionnaires"}
+
+
+@dataclass(frozen=True)
+class FhirConfig:
+    sites: dict[str, str]  # Organization reference -> site_id
+    modalities: dict[str, str]  # EpisodeOfCare type code -> modality
+    questionnaires: dict[str, tuple[str, tuple[str, ...]]]  # canonical URL -> (instrument, linkIds in item order)
+
+
+def fhir_config(section: dict | None, instruments: dict[str, Instrument]) -> FhirConfig:
+    """The `[fhir]` section checked (it is optional: PHQ-9 and GAD-7 are built in); SourceRejected names the key."""
+    section = section or {}
+    tables = {}
+    for key in ("sites", "modalities", "questionnaires"):
+        tables[key] = section.get(key, {})
+        if not isinstance(tables[key], dict):
+            raise SourceRejected(f"config key fhir.{key} must be a table")
+    questionnaires = dict(BUILT_IN_QUESTIONNAIRES)
+    for url, table in tables["questionnaires"].items():
+        path = f'fhir.questionnaires."{url}"'
+        instrument = table.get("instrument") if isinstance(table, dict) else None
+        if instrument not in instruments or instruments[instrument].kind != "items":
+            raise SourceRejected(f"config key {path}.instrument names no instrument scored from items")
+        link_ids = table.get("link_ids")
+        if not isinstance(link_ids, list) or len(link_ids) != instruments[instrument].item_count:
+            count = instruments[instrument].item_count
+            raise SourceRejected(f"config key {path}.link_ids must list the {count} linkIds")
+        questionnaires[url.split("|")[0]] = (instrument, tuple(str(link) for link in link_ids))
+    return FhirConfig(
+        {str(k): str(v) for k, v in tables["sites"].items()},
+        {str(k): str(v) for k, v in tables["modalities"].items()},
+        questionnaires,
+    )
+
+
+@cache
+def models() -> dict:
+    """The R4B models of the resources read, imported on first use (about 0.7 s)."""
+    from fhir.resources.R4B.episodeofcare import EpisodeOfCare
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    return {"EpisodeOfCare": EpisodeOfCare, "QuestionnaireResponse": QuestionnaireResponse}
+
+
+def _id_part(reference: str | None) -> str | None:
+    return reference.rsplit("/", 1)[-1] if reference else None
+
+
+def _day(value: date | datetime | None, timezone: str) -> str | None:
+    """A FHIR date or dateTime as the calendar day in the program time zone."""
+    if isinstance(value, datetime):
+        return (value.astimezone(ZoneInfo(timezone)) if value.tzinfo else value).date().isoformat()
+    return value.isoformat() if isinstance(value, date) else None
+
+
+def episode_row(episode: EpisodeOfCare, config: FhirConfig, key: bytes, timezone: str) -> dict:
+    """A roster row from an EpisodeOfCare (ADAPTERS §3's table); a field it lacks stays blank for validation."""
+    patient = episode.patient.reference if episode.patient else None
+    organisation = episode.managingOrganization.reference if episode.managingOrganization else None
+    code = episode.type[0].coding[0].code if episode.type and episode.type[0].coding else None
+    period = episode.period
+    return {
+        "participant_id": pseudonym(key, "fhir", patient) if patient else None,
+        "site_id": config.sites.get(organisation, _id_part(organisation)) if organisation else None,
+        "cohort_id": _id_part(episode.team[0].reference) if episode.team else None,
+        "modality": config.modalities.get(code, code) if code else None,
+        "enrolled_date": _day(period.start, timezone) if period else None,
+        "ended_date": _day(period.end, timezone) if period else None,
+    }
+
+
+def _answer_number(answer) -> int | float | None:
+    """An answer's number: an integer, a decimal, or a coding's ordinalValue, else its LOINC answer code's."""
+    if answer.valueInteger is not None:
+        return answer.valueInteger
+    if answer.valueDecimal is not None:
+        number = float(answer.valueDecimal)
+        return int(number) if number.is_integer() else number
+    coding = answer.valueCoding
+    if coding is None:
+        return None
+    for extension in coding.extension or []:
+        if extension.url == ORDINAL_VALUE:
+            value = extension.valueDecimal if extension.valueDecimal is not None else extension.valueInteger
+            if value is not None:
+                return int(value) if float(value).is_integer() else float(value)
+    return LOINC_ANSWERS.get(coding.code)
+
+
+def _answered_items(items) -> dict[str, list]:
+    """Every item's answers by linkId, through nested groups and items nested under answers."""
+    found = {}
+    for item in items or []:
+        found[item.linkId] = item.answer or []
+        found |= _answered_items(item.item)
+        for answer in item.answer or []:
+            found |= _answered_items(answer.item)
+    return found
+
+
+def response_row(response: QuestionnaireResponse, config: FhirConfig, key: bytes) -> tuple[dict | None, list]:
+    """(a questionnaires row, or None) and the failures that quarantine it: [(rule, column, detail)]."""
+    if response.status == "entered-in-error":
+        return None, [("entered_in_error", "status", "the EHR marked this response entered in error")]
+    if response.status in INCOMPLETE_STATUSES:
+        return None, [("incomplete_form", "status", f"status {response.status}: only completed or amended count")]
+    if response.status not in COUNTED_STATUSES:
+        return None, [("unparseable", "status", "not a QuestionnaireResponse status")]
+    url = (response.questionnaire or "").split("|")[0]
+    if url not in config.questionnaires:
+        return None, [("unknown_instrument", "questionnaire", "not built in, nor in [fhir.questionnaires]")]
+    instrument, link_ids = config.questionnaires[url]
+    answered, failures = _answered_items(response.item), []
+    row = {"instrument": instrument, "completed_at": response.authored and response.authored.isoformat()}
+    for number, link_id in enumerate(link_ids, 1):
+        answers = answered.get(link_id) or []
+        value = _answer_number(answers[0]) if answers else None
+        if answers and value is None:
+            failures.append(("unparseable", link_id, "an answer with no number, ordinalValue or LOINC answer code"))
+        row[f"item_{number}"] = None if value is None else str(value)
+    subject = response.subject.reference if response.subject else None
+    row["participant_id"] = pseudonym(key, "fhir", subject) if subject else None
+    return (None if failures else row), failures
+
+
+def _model_failure(kind: str, error: ValidationError) -> tuple[str, str, str]:
+    """Where a resource fails its model, by field path only (pydantic's message can quote the value)."""
+    first = error.errors(include_input=False, include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"]) or "resourceType"
+    return ("unparseable", where.split(".")[0], f"not a valid FHIR R4B {kind} (at {where})")
+
+
+def adapt_fhir(
+    lines: list[tuple[int, str]], config: FhirConfig, key: bytes, timezone: str
+) -> tuple[list[Part], str | None]:
+    """The participants and questionnaires parts of one NDJSON file, and a note of the resource types ignored.
+    Raises SourceRejected when no line is a FHIR resource."""
+    rows = {"participants": [], "questionnaires": []}
+    failures = {"participants": [], "questionnaires": []}
+    ignored, resources = Counter(), 0
+    for number, text in lines:
+        try:
+            resource = json.loads(text)
+        except ValueError:
+            resource = None
+        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        if not isinstance(kind, str):
+            failures["questionnaires"].append((number, "unparseable", "resourceType", "not a FHIR resource as JSON"))
+            continue
+        resources += 1
+        if kind not in DATASET_OF:
+            ignored[kind] += 1
+            continue
+        dataset = DATASET_OF[kind]
+        try:
+            model = models()[kind].model_validate(resource)
+        except ValidationError as error:
+            failures[dataset].append((number, *_model_failure(kind, error)))
+            continue
+        if kind == "EpisodeOfCare" and model.status == "entered-in-error":
+            row, problems = None, [("entered_in_error", "status", "the EHR marked this episode entered in error")]
+        elif kind == "EpisodeOfCare":
+            row, problems = episode_row(model, config, key, timezone), []
+        else:
+            row, problems = response_row(model, config, key)
+        failures[dataset] += [(number, *problem) for problem in problems]
+        if row is not None:
+            rows[dataset].append({"source_row": number, **row})
+    if not resources:
+        raise SourceRejected("no line is a FHIR resource (ADAPTERS §3: one resource per line)")
+    note = ", ".join(f"{n} {kind}" for kind, n in sorted(ignored.items()))
+    parts = [
+        Part(dataset, f"fhir {kind}", _frame(dataset, rows[dataset]), failures_frame(failures[dataset]))
+        for kind, dataset in DATASET_OF.items()
+        if rows[dataset] or failures[dataset]
+    ]
+    return parts, (f"ignored: {note}" if note else None)
+
+
+def _frame(dataset: str, rows: list[dict]) -> pl.DataFrame:
+    """Rows as text columns (items as many as the widest instrument), `source_row` a whole number."""
+    required = ["source_row", *DATASETS[dataset].required]
+    names = list(dict.fromkeys(required + [name for row in rows for name in row]))
+    schema = {name: pl.Int64 if name == "source_row" else pl.String for name in names}
+    return pl.DataFrame(rows, schema=schema)
