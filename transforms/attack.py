@@ -12,12 +12,13 @@ privacy"), as a mixed-integer linear program over the atoms' unknown counts:
   0 or at least min_cell: the protection only withholds counts of at least min_cell for that reason;
 - within a row, a total is the sum of its parts and a sub-category at most its category (`Family`);
 - a count the same for every measure of a group (n_enrolled) is one unknown;
-- a shown mean times its shown count is a total, also a sum over atoms, each between count × the lowest and
-  count × the highest score a person can have.
+- a mean or a rate (`Ratio`) is shown rounded, also beside a withheld count: its numerator (a total of scores, or
+  a count) lies between its denominator times the shown value less and plus half its last digit; each atom's total
+  of scores lies between its count times the lowest and the highest score a person can have.
 
 A viewer who sees some people one by one (a clinician's own sites) knows their atoms exactly: the attack is then on
-what the figures say beyond them (`Release.beyond`). Rates and intervals are shown only beside the counts they are
-made of, so they add nothing the counts and means do not.
+what the figures say beyond them. Intervals and effect sizes are shown only beside the count of completers they are
+made of, so they add nothing about how many people there are that the count does not.
 """
 
 from __future__ import annotations
@@ -30,10 +31,25 @@ import scipy.optimize
 import scipy.sparse
 
 SHOWN, SMALL, SMALL_PART, WITHHELD = "shown", "small", "small_part", "withheld"
+SMALL_STATES = (SMALL, SMALL_PART)  # shown as "<5"
 
 Group = tuple[str, str]  # (grouping, group_id)
 Layer = tuple  # a table's measure, e.g. ("ECR-R", "anxiety"); () for a table of one measure
 Cell = tuple[int, str]  # (row, column)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A figure shown rounded to `step` that is a sum over a group's people divided by a count of them.
+
+    A rate of whole people shown to the nearest 5% says nothing of how many there are once they are 20 or more
+    (every count then has a whole number in its 5% band): `step` 0.05 lets a rate stand beside withheld counts."""
+
+    numerator: str  # a count (a rate), or a total of scores (a mean: each person's score or change added up)
+    denominator: str  # a count
+    step: float = 0.01
+    is_total: bool = True  # the numerator is a total of scores, not a count
+    is_change: bool = False  # a total of changes, which may be negative
 
 
 @dataclass(frozen=True)
@@ -44,13 +60,20 @@ class Family:
     sums: tuple[tuple[str, tuple[str, ...]], ...] = ()  # total = the sum of its parts
     at_most: tuple[tuple[str, str], ...] = ()  # (part, whole): a sub-category is at most its category
     same_in_every_layer: tuple[str, ...] = ()  # a group's count that does not depend on the measure
-    means: dict[str, tuple[str, bool]] = field(default_factory=dict)  # a total: (its count, is a change)
-    # the counts a release holds of each grouping, where not all: what no page shows is not released at all
+    ratios: dict[str, Ratio] = field(default_factory=dict)  # shown column: what it is a ratio of
+    # the counts and ratios a release holds of each grouping, where not all: what no page shows is not released
     released: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def counts_of(self, grouping: str) -> tuple[str, ...]:
         """The counts a release holds of a group of this grouping."""
-        return self.released.get(grouping, self.counts)
+        return tuple(c for c in self.released.get(grouping, self.counts) if c in self.counts)
+
+    def ratios_of(self, grouping: str) -> tuple[str, ...]:
+        """The means and rates a release holds of a group of this grouping."""
+        return tuple(c for c in self.released.get(grouping, tuple(self.ratios)) if c in self.ratios)
+
+    def is_mean(self, column: str) -> bool:
+        return column in self.ratios and self.ratios[column].is_total
 
     def wholes_of(self, column: str) -> list[str]:
         """The counts a count is part of, within its row."""
@@ -61,9 +84,10 @@ class Family:
 class Table:
     """A table as a reader sees it, in terms of the people beyond the viewer's own.
 
-    `rows` hold each group's figures less the viewer's own people in them (counts, and each mean as its total);
-    `states` the state of each withheld cell (SMALL, SMALL_PART, WITHHELD); `members` each group's atoms beyond the
-    viewer's own; `score_range` each layer's lowest and highest score a person can have, for its means."""
+    `rows` hold each group's counts less the viewer's own people in them, its ratios as shown, and as `own:<column>`
+    the viewer's own part of each ratio's numerator and denominator; `states` the state of each withheld cell
+    (SMALL, SMALL_PART, WITHHELD); `members` each group's atoms beyond the viewer's own; `score_range` each layer's
+    lowest and highest score a person can have, for its means."""
 
     rows: list[dict]
     family: Family
@@ -82,8 +106,9 @@ class Table:
 class _Program:
     """The mixed-integer program of one release: unknowns per atom, constraints from what is shown."""
 
-    def __init__(self, release: Table) -> None:
+    def __init__(self, release: Table, whole: bool = True) -> None:
         self.release = release
+        self.whole = whole
         self.index: dict[tuple, int] = {}
         self.integer: list[int] = []
         self.bounds: list[tuple[float, float]] = []
@@ -125,24 +150,31 @@ class _Program:
                 self._constrain({k: 1.0, self.count(atom, layer, whole): -1.0}, -math.inf, 0.0)
         return k
 
-    def total(self, atom, layer: Layer, column: str) -> int:
-        """An atom's total of a mean's column, between its count times the lowest and the highest a person has."""
-        key = ("total", atom, layer, column)
+    def total(self, atom, layer: Layer, ratio: Ratio) -> int:
+        """An atom's total of a mean's scores, between its count times the lowest and the highest a person has."""
+        key = ("total", atom, layer, ratio.numerator)
         if key in self.index:
             return self.index[key]
         k = self._variable(key, False, (-math.inf, math.inf))
-        count, is_change = self.release.family.means[column]
         low, high = self.release.score_range[layer]
-        floor, ceiling = (low - high, high - low) if is_change else (low, high)
-        n = self.count(atom, layer, count)
+        floor, ceiling = (low - high, high - low) if ratio.is_change else (low, high)
+        n = self.count(atom, layer, ratio.denominator)
         self._constrain({k: 1.0, n: -floor}, 0.0, math.inf)
         self._constrain({k: 1.0, n: -ceiling}, -math.inf, 0.0)
         return k
 
     def sum_over(self, group: Group, layer: Layer, column: str) -> dict[int, float]:
-        """A group's figure as the sum of its atoms' unknowns."""
-        unknown = self.total if column in self.release.family.means else self.count
-        return {unknown(atom, layer, column): 1.0 for atom in sorted(self.release.members.get(group, ()))}
+        """A group's count, or a mean's total of scores, as the sum of its atoms' unknowns."""
+        atoms = sorted(self.release.members.get(group, ()))
+        if self.release.family.is_mean(column):
+            return {self.total(atom, layer, self.release.family.ratios[column]): 1.0 for atom in atoms}
+        return {self.count(atom, layer, column): 1.0 for atom in atoms}
+
+    def ratio_parts(self, group: Group, layer: Layer, column: str) -> tuple[dict[int, float], dict[int, float]]:
+        """A ratio's numerator and denominator as sums of the group's atoms' unknowns."""
+        ratio = self.release.family.ratios[column]
+        numerator = self.sum_over(group, layer, column if ratio.is_total else ratio.numerator)
+        return numerator, self.sum_over(group, layer, ratio.denominator)
 
     def _constrain_row(self, r: int, row: dict) -> None:
         release = self.release
@@ -163,9 +195,24 @@ class _Program:
                 some = self._variable(("some", r, column), True, (0, 1))
                 self._constrain({**coefficients, some: -release.min_cell}, 0.0, math.inf)
                 self._constrain({**coefficients, some: -self.most}, -math.inf, 0.0)
-        for column in release.family.means:
+        for column in release.family.ratios_of(group[0]):
             if row.get(column) is not None and (r, column) not in release.states:
-                self._constrain(self.sum_over(group, layer, column), row[column], row[column])
+                self._constrain_ratio(row, group, layer, column)
+
+    def _constrain_ratio(self, row: dict, group: Group, layer: Layer, column: str) -> None:
+        """A ratio v shown to a step s (read as rounded to s, whatever digits it is shown with), of all the group's
+        people, the viewer's own among them: the numerator lies between (v - s/2) and (v + s/2) times the
+        denominator."""
+        ratio = self.release.family.ratios[column]
+        numerator, denominator = self.ratio_parts(group, layer, column)
+        own_numerator = row.get(f"own:{ratio.numerator}") or 0.0
+        own_denominator = row.get(f"own:{ratio.denominator}") or 0.0
+        shown = round(row[column] / ratio.step) * ratio.step
+        for bound, sign in ((shown - ratio.step / 2, 1.0), (shown + ratio.step / 2, -1.0)):
+            coefficients = {k: sign for k in numerator}
+            for k in denominator:
+                coefficients[k] = coefficients.get(k, 0.0) - sign * bound
+            self._constrain(coefficients, sign * (bound * own_denominator - own_numerator), math.inf)
 
     def alias(self, coefficients: dict[int, float]) -> int:
         """One more unknown equal to a sum of others, to fix it in turn."""
@@ -175,12 +222,16 @@ class _Program:
 
     def _compile(self) -> tuple:
         if self._compiled is None:
-            matrix = scipy.sparse.lil_matrix((len(self.constraints), len(self.index)))
+            rows, columns, values = [], [], []
             for i, (coefficients, _, _) in enumerate(self.constraints):
-                for k, value in coefficients.items():
-                    matrix[i, k] = value
+                rows += [i] * len(coefficients)
+                columns += coefficients.keys()
+                values += coefficients.values()
+            shape = (len(self.constraints), len(self.index))
+            matrix = scipy.sparse.coo_matrix((values, (rows, columns)), shape=shape)
             integrality = np.zeros(len(self.index))
-            integrality[self.integer] = 1
+            if self.whole:
+                integrality[self.integer] = 1
             linear = scipy.optimize.LinearConstraint(
                 matrix.tocsr(), [c[1] for c in self.constraints], [c[2] for c in self.constraints]
             )
@@ -206,18 +257,33 @@ class _Program:
         return result.x
 
 
-def feasible_ranges(release: Table) -> dict[Cell, tuple[float, float]]:
-    """The least and greatest value of each sensitive cell (`sensitive_cells`) over everything the release shows.
+def feasible_ranges(
+    release: Table, cells: list[Cell] | None = None, whole: bool = True, cache: dict | None = None
+) -> dict[Cell, tuple[float, float]]:
+    """The least and greatest value of each sensitive cell (`sensitive_cells`), or of `cells`, over everything the
+    release shows (with `whole` false, a quicker, wider estimate, to compare choices: as if counts could be
+    fractions, and of a mean's total rather than the mean). A `cache` keeps each measure's ranges until its
+    withheld cells change.
 
     Each measure is attacked on its own: only n_enrolled is common to them, and it is withheld alike in every
     measure (METHODS.md, "What the attacker checks")."""
     ranges = {}
-    for rows in _by_layer(release).values():
+    for layer, rows in _by_layer(release).items():
+        wanted = None if cells is None else [(rows.index(r), c) for r, c in cells if r in rows]
+        if wanted == []:
+            continue
         part = Table(
             [release.rows[r] for r in rows], release.family, {}, release.members, release.min_cell, release.score_range
         )
         part.states = {(rows.index(r), c): s for (r, c), s in release.states.items() if r in rows}
-        ranges |= {(rows[r], c): bounds for (r, c), bounds in _layer_ranges(part).items()}
+        key = (layer, frozenset(part.states.items()))
+        if cache is not None and key in cache:
+            found = cache[key]
+        else:
+            found = _layer_ranges(part, wanted, whole)
+            if cache is not None:
+                cache[key] = found
+        ranges |= {(rows[r], c): bounds for (r, c), bounds in found.items()}
     return ranges
 
 
@@ -228,16 +294,18 @@ def _by_layer(release: Table) -> dict[Layer, list[int]]:
     return layers
 
 
-def _layer_ranges(release: Table) -> dict[Cell, tuple[float, float]]:
+def _layer_ranges(release: Table, cells: list[Cell] | None, whole: bool) -> dict[Cell, tuple[float, float]]:
     """`feasible_ranges` of one measure's rows.
 
     Solutions found on the way show values each cell can take; a cell whose values already span enough (three
     counts, half its measure's range) is not solved for alone, so its range is then at least as wide as given."""
-    cells = sensitive_cells(release)
+    cells = sensitive_cells(release) if cells is None else cells
     if not cells:
         return {}
-    program = _Program(release)
+    program = _Program(release, whole)
     objectives = {cell: _objectives(program, release, cell) for cell in cells}
+    if not whole:  # a quick estimate: a mean's total rather than the mean
+        objectives = {cell: (value, {}) for cell, (value, _) in objectives.items()}
     seen: dict[Cell, list[float]] = {cell: [math.inf, -math.inf] for cell in objectives}
 
     def observe(x: np.ndarray | None) -> None:
@@ -279,7 +347,7 @@ def sensitive_cells(release: Table) -> list[Cell]:
         if column in family.counts:
             if state == SMALL or (state == SMALL_PART and not _inside_a_shown_zero(release, r, column)):
                 cells.append((r, column))
-        elif column in family.means and release.states.get((r, family.means[column][0])) in (SMALL, SMALL_PART):
+        elif family.is_mean(column) and release.states.get((r, family.ratios[column].denominator)) in SMALL_STATES:
             cells.append((r, column))
     return cells
 
@@ -296,20 +364,19 @@ def _inside_a_shown_zero(release: Table, r: int, column: str) -> bool:
 
 
 def _objectives(program: _Program, release: Table, cell: Cell) -> tuple[dict, dict]:
-    """A cell as sums of unknowns: its value, and for a mean the count it is divided by."""
+    """A cell as sums of unknowns: a count, or a mean's total of scores and the count it is divided by."""
     r, column = cell
-    row = release.rows[r]
-    group, layer = release.group(row), release.layer(row)
-    value = program.sum_over(group, layer, column)
-    count = program.sum_over(group, layer, release.family.means[column][0]) if column in release.family.means else {}
-    return value, count
+    group, layer = release.group(release.rows[r]), release.layer(release.rows[r])
+    if release.family.is_mean(column):
+        return program.ratio_parts(group, layer, column)
+    return program.sum_over(group, layer, column), {}
 
 
 def wide_enough(release: Table, cell: Cell, bounds) -> bool:
     """A count with three possible values or more; a mean whose range is at least half its measure's."""
     low, high = bounds
     r, column = cell
-    if column in release.family.means:
+    if release.family.is_mean(column):
         lowest, highest = release.score_range[release.layer(release.rows[r])]
         return high - low >= (highest - lowest) / 2 - 1e-9
     return high - low >= 2 - 1e-9
@@ -346,7 +413,7 @@ def as_read(
 ) -> Table:
     """A table as a reader reconstructs it from what a release shows (`shown`: its rows, a withheld figure None and
     each count shown as "<5" named in `small_counts`), less what the viewer knows of their own people (`known`: the
-    same figures of only them)."""
+    same counts, and each mean's total of scores, of only them)."""
     keys = ("grouping", "group_id", "instrument", "subscale")
     mine = {tuple(r.get(k) for k in keys): r for r in known or []}
     rows, states = [], {}
@@ -361,11 +428,11 @@ def as_read(
                 states[(r, column)] = SMALL_PART if small & set(family.wholes_of(column)) else SMALL
             elif column not in (row.get("unclassified_counts") or []):
                 states[(r, column)] = WITHHELD
-        for total, (count, _) in family.means.items():
-            mean = row.get(total.replace("total_", "mean_"))
-            if mean is None or row.get(count) is None:
-                states[(r, total)] = WITHHELD
-            else:
-                beyond[total] = mean * row[count] - (theirs.get(total) or 0)
+        for column in family.ratios_of(row["grouping"]):
+            if row.get(column) is None:
+                states[(r, column)] = WITHHELD
+            ratio = family.ratios[column]
+            for part in (ratio.numerator, ratio.denominator):
+                beyond[f"own:{part}"] = theirs.get(part) or 0
         rows.append(beyond)
     return Table(rows, family, states, members, min_cell, score_range or {})

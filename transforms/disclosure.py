@@ -9,15 +9,19 @@ suppression), on an explicit hierarchy:
    of a site to it, a cohort taught at two sites to its two parts) is known, and none is missed. A clinician sees
    the people of their own sites one by one: their atoms are known to them, and every figure is judged by what it
    says about the people beyond them.
-2. **Primary suppression.** A count of 1 to min_cell − 1 people beyond the viewer's own is shown as "<5", and so
-   is every part of a total shown as "<5" (a zero among three people says something about all three). A mean, an
-   interval or an effect size goes with its count of completers.
-3. **Secondary suppression.** The solver of transforms/attack.py then takes everything the table shows and
-   finds how far it narrows each withheld figure. While a withheld count has fewer than three possible values, or
-   a withheld mean a range under half its measure's, one more figure linked to it is withheld: the one a reader
-   needs least (`cost`): a sub-category before a category, a cohort's before a site's or a modality's, never the
-   program's flow while another will do, and never a count of fewer than min_cell people (so that "withheld" says
-   a count is 0 or at least min_cell, and the attacker knows it).
+2. **What is released.** Below the program, only what a page shows (`OUTCOMES.released`); means and rates rounded
+   to two decimals (`Ratio`).
+3. **Primary suppression.** A count of 1 to min_cell − 1 people beyond the viewer's own is shown as "<5", and so
+   is every part of a total shown as "<5" (a zero among three people says something about all three). A mean or a
+   rate goes with a small count it is made of; an interval or an effect size with any withheld count of completers
+   (its width tells how many there are).
+4. **Secondary suppression.** The solver of transforms/attack.py then takes everything the table shows and
+   finds how far it narrows each figure shown as "<5" and each small group's mean. While a count has fewer than
+   three possible values, or a mean a range under half its measure's, one more figure linked to it is withheld:
+   the one a reader needs least (`_cost`): a count before a mean or a rate, a sub-category before a category, a
+   cohort's before a site's or a modality's, the program's flow and headline only when nothing else will do, and
+   never a count of fewer than min_cell people (so that "withheld" says a count is 0 or at least min_cell, and the
+   attacker knows it).
 """
 
 from __future__ import annotations
@@ -26,7 +30,18 @@ from collections import defaultdict
 
 import polars as pl
 
-from transforms.attack import SMALL, SMALL_PART, WITHHELD, Family, Group, Table, feasible_ranges, wide_enough
+from transforms.attack import (
+    SMALL,
+    SMALL_PART,
+    SMALL_STATES,
+    WITHHELD,
+    Family,
+    Group,
+    Ratio,
+    Table,
+    feasible_ranges,
+    wide_enough,
+)
 from transforms.outcomes import CATEGORY_COUNTS, CHANGE_STATISTICS, STATUS_COUNTS
 
 OUTCOME_COUNTS = [*STATUS_COUNTS, *CATEGORY_COUNTS]
@@ -44,13 +59,17 @@ OUTCOMES = Family(
     ),
     at_most=(("n_recovered", "n_improved"), ("n_harmed", "n_deteriorated")),  # Jacobson-Truax's sub-categories
     same_in_every_layer=("n_enrolled",),  # everyone enrolled has a row for every measure
-    means={"total_baseline": ("n_complete", False), "total_change": ("n_complete", True)},
-    # Below the program, a release holds what the pages show: a site's or modality's reliably improved (its rate),
-    # and of a cohort only its people and completers. The rest are unknowns to a reader, to be worked out if they can.
+    ratios={
+        "mean_baseline": Ratio("total_baseline", "n_complete"),
+        "mean_change": Ratio("total_change", "n_complete", is_change=True),
+        "improved_rate": Ratio("n_improved", "n_complete", step=0.05, is_total=False),
+    },
+    # Below the program, what the pages show: a site's or modality's people, completers, means and reliably
+    # improved; a cohort's people, completers and means. The rest are unknowns a reader may try to work out.
     released={
-        "site": ("n_enrolled", "n_complete", "n_improved"),
-        "modality": ("n_enrolled", "n_complete", "n_improved"),
-        "cohort": ("n_enrolled", "n_complete"),
+        "site": ("n_enrolled", "n_complete", "n_improved", "mean_baseline", "mean_change", "improved_rate"),
+        "modality": ("n_enrolled", "n_complete", "n_improved", "mean_baseline", "mean_change", "improved_rate"),
+        "cohort": ("n_enrolled", "n_complete", "mean_baseline", "mean_change"),
     },
 )
 TALKING_THERAPIES_RATES = {  # rate: (numerator, denominator)
@@ -85,8 +104,11 @@ COLUMN_COST = {
     "n_reliably_improved": 5,
     "n_with_both": 7,
 }
+KEPT = 1000  # the cost of the program's flow and headline
+RATIO_COST = 50  # a mean or a rate is what a reader reads: the counts beside it go first
 GROUPING_COST = {"cohort": 0, "site": 3, "modality": 3, "program": 10}
-FLOW = ("n_enrolled", "n_complete", "n_no_baseline", "n_no_endpoint", "n_not_yet_due")  # the program's, kept last
+# The program's flow and headline, withheld only when nothing else will do.
+PROGRAM_KEEPS = ("n_enrolled", "n_complete", "n_no_baseline", "n_no_endpoint", "n_not_yet_due", "mean_change")
 LEVELS = {"program": None, "site": "site_id", "cohort": "cohort_id", "modality": "modality"}
 
 
@@ -119,10 +141,12 @@ def relations(members: dict[Group, frozenset]) -> dict[Group, set[Group]]:
 
 
 def protect(table: Table, links: dict[Group, set[Group]]) -> dict:
-    """Withhold the table's figures as the module's docstring says; `table.states` is filled in place and returned."""
+    """Withhold the table's figures as the module's docstring says; `table.states` is filled in place. Returns the
+    feasible range the attacker finds for each figure it protects."""
     _primary(table)
+    cache: dict = {}
     while True:
-        ranges = feasible_ranges(table)
+        ranges = feasible_ranges(table, cache=cache)
         exposed = [cell for cell, bounds in ranges.items() if not wide_enough(table, cell, bounds)]
         added = [_withhold_cheapest(table, cell, links) for cell in exposed]
         if not any(added):
@@ -130,7 +154,7 @@ def protect(table: Table, links: dict[Group, set[Group]]) -> dict:
 
 
 def _primary(table: Table) -> None:
-    """Small counts, the parts of a small total, and the means of a withheld count of completers."""
+    """Small counts, the parts of a small total, and the means and rates of a small count."""
     family, min_cell = table.family, table.min_cell
     for r, row in enumerate(table.rows):
         if not table.members.get(table.group(row)):
@@ -143,90 +167,134 @@ def _primary(table: Table) -> None:
         while changed:  # a part of a small total, or of a part of one, goes with it
             changed = False
             for column in released:
-                wholes = family.wholes_of(column)
                 if (
                     (r, column) not in table.states
                     and row.get(column) == 0
-                    and any((r, w) in table.states for w in wholes)
+                    and any((r, w) in table.states for w in family.wholes_of(column))
                 ):
                     table.states[(r, column)] = SMALL_PART
                     changed = True
-        _withhold_means_with_counts(table, r)
-
-
-def _withhold_means_with_counts(table: Table, r: int) -> None:
-    """A row's means are about its completers: withheld with their count."""
-    for total, (count, _) in table.family.means.items():
-        if (r, count) in table.states:
-            table.states[(r, total)] = WITHHELD
+        for column in family.ratios_of(row["grouping"]):
+            ratio = family.ratios[column]
+            parts = (ratio.denominator,) if ratio.is_total else (ratio.numerator, ratio.denominator)
+            if any(table.states.get((r, part)) in SMALL_STATES for part in parts):
+                table.states[(r, column)] = WITHHELD
 
 
 def _withhold_cheapest(table: Table, cell, links: dict[Group, set[Group]]) -> bool:
     """Withhold the cheapest shown figure linked to an exposed one; False when there is none left."""
     r, column = cell
-    row = table.rows[r]
-    group, layer = table.group(row), table.layer(row)
-    if column in table.family.means:
-        candidates = [
-            (_cost(table, i, "n_complete"), i, total)
-            for i, other in enumerate(table.rows)
-            if table.group(other) in links.get(group, ()) | {group} and table.layer(other) == layer
-            for total in table.family.means
-            if (i, total) not in table.states and (other.get("n_complete") or 0) >= table.min_cell
-        ]
-    else:
-        same_row = {
-            c for total, parts in table.family.sums if column == total or column in parts for c in (total, *parts)
-        }
-        same_row |= {c for pair in table.family.at_most if column in pair for c in pair}
-        shared = column in table.family.same_in_every_layer
-        candidates = [
-            (_cost(table, i, c), i, c)
-            for i, other in enumerate(table.rows)
-            for c in (same_row - {column} if i == r else {column})
-            if (i == r or (table.group(other) in links.get(group, ()) and (shared or table.layer(other) == layer)))
-            and (i, c) not in table.states
-            and c in table.family.counts_of(other["grouping"])
-            and (other.get(c) or 0) >= table.min_cell
-            and table.members.get(table.group(other))
-        ]
+    candidates = sorted(
+        (_cost(table, i, c), i, c)
+        for i, c in _linked_figures(table, cell, links)
+        if (i, c) not in table.states
+        and table.rows[i].get(c) is not None
+        and table.members.get(table.group(table.rows[i]))
+        and (c in table.family.ratios or table.rows[i][c] >= table.min_cell)
+    )
     if not candidates:
         return False
-    _, i, c = min(candidates)
-    table.states[(i, c)] = WITHHELD
-    if c in table.family.means:
-        table.states.update({(i, total): WITHHELD for total in table.family.means})
-    else:
-        _withhold_means_with_counts(table, i)
-        if c in table.family.same_in_every_layer:  # the same count in every measure goes everywhere
-            for j, other in enumerate(table.rows):
-                if table.group(other) == table.group(table.rows[i]):
-                    table.states[(j, c)] = WITHHELD
+    before = _width(feasible_ranges(table, [cell], whole=False).get(cell))
+    for _, i, c in [candidate for candidate in candidates if candidate[0][0] < KEPT][:TRIED]:
+        trial = dict(table.states)  # the cheapest that widens the cell (as fractions, to be quick)
+        _withhold(table, i, c)
+        if _width(feasible_ranges(table, [cell], whole=False).get(cell)) > before + 1e-9:
+            return True
+        table.states.clear()
+        table.states.update(trial)
+    _withhold(table, *candidates[0][1:])  # else the cheapest: it may take two to widen it
     return True
 
 
+TRIED = 6  # candidates tried in turn for one exposed cell before the cheapest is taken blind
+
+
+def _width(bounds: tuple[float, float] | None) -> float:
+    return -1.0 if bounds is None else bounds[1] - bounds[0]
+
+
+def _withhold(table: Table, r: int, column: str) -> None:
+    """Withhold a figure, and a count the same in every measure in every measure."""
+    table.states[(r, column)] = WITHHELD
+    if column in table.family.same_in_every_layer:
+        for j, other in enumerate(table.rows):
+            if table.group(other) == table.group(table.rows[r]):
+                table.states[(j, column)] = WITHHELD
+
+
+def _linked_figures(table: Table, cell, links: dict[Group, set[Group]]) -> list[tuple[int, str]]:
+    """The figures whose withholding can widen a cell: for a count, in its own row the counts it adds up with or
+    bounds, in the groups linked to it the same count and every rate made of it, and in the groups that contain it
+    also the other parts of a total it is part of; for a mean, the same mean of the groups linked to it."""
+    r, column = cell
+    family, row = table.family, table.rows[r]
+    group, layer = table.group(row), table.layer(row)
+    if family.is_mean(column):  # only a mean hides a mean: its total is then anywhere in its people's range
+        related = {column}
+    else:
+        related = {column} | {c for c, ratio in family.ratios.items() if column in (ratio.numerator, ratio.denominator)}
+    same_row = {c for total, parts in family.sums if column == total or column in parts for c in (total, *parts)}
+    same_row |= {c for pair in family.at_most if column in pair for c in pair}
+    siblings = {c for total, parts in family.sums if column in parts for c in (total, *parts)}  # a part's total too
+    shared = column in family.same_in_every_layer
+    figures = []
+    for i, other in enumerate(table.rows):
+        if i == r:
+            columns = (related if family.is_mean(column) else same_row | related) - {column}
+        elif table.group(other) in links.get(group, ()) and (shared or table.layer(other) == layer):
+            contains = table.members[group] <= table.members[table.group(other)]
+            columns = related | siblings if contains and not family.is_mean(column) else related
+        else:
+            continue
+        released = {*family.counts_of(other["grouping"]), *family.ratios_of(other["grouping"])}
+        figures += [(i, c) for c in sorted(columns & released)]
+    return figures
+
+
 def _cost(table: Table, r: int, column: str) -> tuple:
+    """What withholding a figure costs a reader; between equals, the one whose people overlap the most groups
+    already withheld in the same column (so that the withheld cells of a hierarchy nest, and fewer are needed), then
+    the smaller."""
     row = table.rows[r]
-    if row["grouping"] == "program" and column in FLOW:
-        return 1000, 0
-    return GROUPING_COST.get(row["grouping"], 0) + COLUMN_COST.get(column, 0), row.get(column) or 0
+    if row["grouping"] == "program" and column in PROGRAM_KEEPS:
+        return KEPT, 0, 0
+    base = RATIO_COST if column in table.family.ratios else COLUMN_COST.get(column, 0)
+    atoms, layer = table.members[table.group(row)], table.layer(row)
+    nests = sum(
+        state == WITHHELD
+        and c == column
+        and table.layer(table.rows[j]) == layer
+        and bool(table.members[table.group(table.rows[j])] & atoms)
+        for (j, c), state in table.states.items()
+    )
+    return GROUPING_COST.get(row["grouping"], 0) + base, -nests, row.get(column) or 0
 
 
 def beyond_known(rows: list[dict], counts: list[str], known: pl.DataFrame | None) -> list[dict]:
-    """Each row's `counts` less the viewer's own people in them (`known`: the same columns of only the participants
-    the viewer sees one by one, keyed as the rows by grouping, group_id, instrument and subscale)."""
+    """Each row's `counts` less the viewer's own people in them, and the viewer's own part of each as
+    `own:<count>` (`known`: the same columns of only the participants the viewer sees one by one, keyed as the rows
+    by grouping, group_id, instrument and subscale)."""
     keys = [k for k in ("grouping", "group_id", "instrument", "subscale") if rows and k in rows[0]]
     mine = {tuple(r.get(k) for k in keys): r for r in (known.to_dicts() if known is not None else [])}
     beyond = []
     for row in rows:
         theirs = mine.get(tuple(row.get(k) for k in keys), {})
-        beyond.append({**row} | {c: row[c] - (theirs.get(c) or 0) for c in counts if row.get(c) is not None})
+        less = {c: row[c] - (theirs.get(c) or 0) for c in counts if row.get(c) is not None}
+        beyond.append({**row, **less, **{f"own:{c}": theirs.get(c) or 0 for c in counts}})
     return beyond
 
 
 def with_totals(frame: pl.DataFrame) -> pl.DataFrame:
     """Each mean of MEAN_TOTALS as a total over the completers, which adds up over groups as counts do."""
     return frame.with_columns((pl.col(mean) * pl.col("n_complete")).alias(total) for mean, total in MEAN_TOTALS.items())
+
+
+def as_released(frame: pl.DataFrame) -> pl.DataFrame:
+    """`marts.cohort_outcomes` rows with their means rounded to two decimals and their reliably improved rate."""
+    return frame.with_columns(
+        pl.col("mean_baseline", "mean_endpoint", "mean_change").round(2),
+        improved_rate=pl.when(pl.col("n_complete") > 0).then(pl.col("n_improved") / pl.col("n_complete")),
+    )
 
 
 def suppress_outcomes(
@@ -237,34 +305,56 @@ def suppress_outcomes(
     score_range: dict | None = None,
 ) -> pl.DataFrame:
     """`marts.cohort_outcomes` rows, every measure at once, as they may be shown to a viewer (`members`: each group's
-    atoms beyond the viewer's own, from `group_members`; `known`: the same rows of only the viewer's own people;
-    `score_range`: each (instrument, subscale)'s lowest and highest score). Withheld figures become null;
-    `small_counts` names the counts shown as "<5", `unclassified_counts` those the mart left empty, and
-    `is_suppressed` marks each row that lost something. With a min_cell of 0 (an admin's view), nothing is withheld.
-    """
+    atoms beyond the viewer's own, from `group_members`; `known`: the same rows of only the viewer's own people,
+    with their totals (`with_totals`); `score_range`: each (instrument, subscale)'s lowest and highest score).
+    Means and rates are rounded (`as_released`); withheld figures become null; `small_counts` names the counts
+    shown as "<5", `unclassified_counts` those the mart left empty, and `is_suppressed` marks each row that lost
+    something. With a min_cell of 0 (an admin's view), nothing is withheld."""
+    frame = as_released(frame)
     rows = frame.to_dicts()
-    beyond = beyond_known(with_totals(frame).to_dicts(), [*OUTCOME_COUNTS, *OUTCOMES.means, "itt_participants"], known)
+    own_parts = [*OUTCOME_COUNTS, *MEAN_TOTALS.values(), "itt_participants"]
+    beyond = beyond_known(rows, own_parts, known)
     states: dict = {}
     if min_cell > 0:
         table = Table(beyond, OUTCOMES, states, members or {}, min_cell, score_range or {})
         protect(table, relations(table.members))
     for i, row in enumerate(rows):
-        hidden = {c for (j, c), _ in states.items() if j == i}
-        row["small_counts"] = sorted(c for c in hidden if states[(i, c)] in (SMALL, SMALL_PART))
-        released = OUTCOMES.counts_of(row["grouping"]) if min_cell > 0 else OUTCOME_COUNTS
+        hidden = {c for (j, c) in states if j == i}
+        released = (
+            {*OUTCOMES.counts_of(row["grouping"]), *OUTCOMES.ratios_of(row["grouping"])}
+            if min_cell > 0
+            else {*OUTCOME_COUNTS, *OUTCOMES.ratios}
+        )
+        row["small_counts"] = sorted(c for c in hidden if states[(i, c)] in SMALL_STATES)
         # empty in the mart because nothing was classified (too few pairs, no cutoff): "not classified", not "withheld"
         row["unclassified_counts"] = [c for c in CATEGORY_COUNTS if c in released and row[c] is None]
-        row.update({c: None for c in OUTCOME_COUNTS if c not in released})
-        statistics = bool(hidden & set(OUTCOMES.means))
         few_more = min_cell > 0 and _adds_a_few(beyond[i], row, min_cell)
-        row.update(dict.fromkeys(hidden & set(OUTCOME_COUNTS)))
-        if statistics:
-            row.update({column: None for column in OUTCOME_STATISTICS if column in row})
-        elif few_more:
-            row.update({column: None for column in ITT_STATISTICS})
+        row.update(dict.fromkeys(hidden | ({*OUTCOME_COUNTS, *OUTCOMES.ratios} - released)))
+        row["improved_rate"] = _rounded_rate(row, hidden)
+        _withhold_statistics(row, "n_complete" in hidden, few_more)
         row["is_suppressed"] = bool(hidden) or few_more
     listed = {"small_counts": pl.List(pl.String), "unclassified_counts": pl.List(pl.String)}
     return pl.DataFrame(rows, schema={**frame.schema, **listed, "is_suppressed": pl.Boolean})
+
+
+def _rounded_rate(row: dict, hidden: set) -> float | None:
+    """The reliably improved rate to the whole percent beside its counts, to the nearest 5% without them."""
+    rate = row.get("improved_rate")
+    if rate is None:
+        return None
+    step = OUTCOMES.ratios["improved_rate"].step if hidden & {"n_improved", "n_complete"} else 0.01
+    return round(round(rate / step) * step, 2)
+
+
+def _withhold_statistics(row: dict, completers_withheld: bool, few_more: bool) -> None:
+    """The figures made of a row's means: the endpoint mean with them; an interval, an effect size and the
+    intent-to-treat estimate also with its count of completers, whose size they tell."""
+    if row["mean_baseline"] is None or row["mean_change"] is None:
+        row["mean_endpoint"] = None
+    if completers_withheld or row["mean_change"] is None:
+        row.update(dict.fromkeys(c for c in OUTCOME_STATISTICS if c in row and c not in MEAN_TOTALS))
+    elif few_more:
+        row.update(dict.fromkeys(c for c in ITT_STATISTICS if c in row))
 
 
 def _adds_a_few(beyond: dict, row: dict, min_cell: int) -> bool:
@@ -296,7 +386,7 @@ def suppress_talking_therapies(
         protect(table, relations(table.members))
     for i, row in enumerate(rows):
         hidden = {c for (j, c) in states if j == i}
-        row["small_counts"] = sorted(c for c in hidden if states[(i, c)] in (SMALL, SMALL_PART))
+        row["small_counts"] = sorted(c for c in hidden if states[(i, c)] in SMALL_STATES)
         for rate, pair in TALKING_THERAPIES_RATES.items():
             if hidden & set(pair):
                 hidden.add(rate)
