@@ -284,7 +284,9 @@ def cohort_trajectories(
     warehouse: Warehouse, viewer: Viewer, filters: Filters = Filters(), weeks: tuple[int, int] = (0, 10)
 ) -> pl.DataFrame:
     """Mean score per cohort (per cohort and site, for a cohort taught at several) and week of the chosen measure;
-    outside the viewer's sites, cells under min_cell are withheld. A cohort's row is shown whole or not at all: only
+    outside the viewer's sites, a cohort is shown only when its release shows its people and completers (a week's
+    count would give away one withheld to protect another), and cells under min_cell are withheld. A cohort's row
+    is shown whole or not at all: only
     when all of its people are within the chosen sites and modalities, so that no choice of filters gives away a few
     of them by subtraction."""
     chosen, parameters = filters.where()
@@ -305,7 +307,11 @@ def cohort_trajectories(
     if viewer.role == "admin":
         return frame
     own = pl.col("site_id").is_in(list(viewer.sites)) if viewer.role == "clinician" else pl.lit(False)
-    return frame.filter(own | (pl.col("n") >= viewer.min_cell))
+    shown = group_outcomes(warehouse, viewer, filters.instrument, filters.subscale).filter(
+        (pl.col("grouping") == "cohort") & pl.col("n_enrolled").is_not_null() & pl.col("n_complete").is_not_null()
+    )
+    released = pl.col("cohort_id").is_in(shown["group_id"].implode())
+    return frame.filter(own | (released & (pl.col("n") >= viewer.min_cell)))
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -353,7 +359,8 @@ def intake_trend(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filter
     """Mean change of the chosen measure among completers by intake month, with a t-based 95% CI.
 
     A month is made of whole cohorts, each counted in the month its first participant enrolled: the cohorts wholly
-    within the chosen sites and modalities whose figures this viewer is shown (`group_outcomes`). A month then adds
+    within the chosen sites and modalities whose mean and completers this viewer is shown (`group_outcomes`; a
+    month's interval tells how many people it has). A month then adds
     nothing to the cohorts' own rows (their counts, means and intervals) that could be subtracted from a site's or
     another month's to give away a withheld cohort, whatever the filters."""
     chosen, parameters = filters.where()
@@ -375,7 +382,7 @@ def intake_trend(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filter
     )
     if viewer.role != "admin":
         shown = group_outcomes(warehouse, viewer, filters.instrument, filters.subscale).filter(
-            (pl.col("grouping") == "cohort") & pl.col("mean_change").is_not_null()
+            (pl.col("grouping") == "cohort") & pl.col("mean_change").is_not_null() & pl.col("n_complete").is_not_null()
         )
         cohorts = cohorts.filter(pl.col("cohort_id").is_in(shown["group_id"].implode()))
     n, total = pl.col("people").sum(), pl.col("total").sum()

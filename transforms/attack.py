@@ -357,6 +357,7 @@ def _inside_a_shown_zero(release: Table, r: int, column: str) -> bool:
     return any(
         row.get(column) == 0
         and (i, column) not in release.states
+        and column in release.family.counts_of(row["grouping"])
         and release.layer(row) == layer
         and atoms <= release.members.get(release.group(row), frozenset())
         for i, row in enumerate(release.rows)

@@ -125,18 +125,26 @@ def group_members(atoms: pl.DataFrame, own_sites: tuple[str, ...] = ()) -> dict[
     return {group: frozenset(atoms_of) for group, atoms_of in members.items()}
 
 
-def relations(members: dict[Group, frozenset]) -> dict[Group, set[Group]]:
-    """For each group, the groups whose figures a reader can set against its own: those sharing people with it, and
-    its siblings where groups of one level add up exactly to a group (the sites to the program, say)."""
-    linked = defaultdict(set)
-    for group, atoms in members.items():
-        linked[group] |= {other for other, theirs in members.items() if other != group and atoms & theirs}
+def partitions(members: dict[Group, frozenset]) -> list[tuple[Group, list[Group]]]:
+    """Each group with the groups of one level that add up to it exactly (the sites to the program, say)."""
+    found = []
     for parent, atoms in members.items():
         for level in ("site", "cohort", "modality"):
             children = [g for g in members if g[0] == level and g != parent and members[g] and members[g] <= atoms]
             if children and frozenset().union(*(members[g] for g in children)) == atoms:
-                for child in children:
-                    linked[child] |= set(children) - {child}
+                found.append((parent, children))
+    return found
+
+
+def relations(members: dict[Group, frozenset]) -> dict[Group, set[Group]]:
+    """For each group, the groups whose figures a reader can set against its own: those sharing people with it, and
+    its siblings in a partition."""
+    linked = defaultdict(set)
+    for group, atoms in members.items():
+        linked[group] |= {other for other, theirs in members.items() if other != group and atoms & theirs}
+    for _, children in partitions(members):
+        for child in children:
+            linked[child] |= set(children) - {child}
     return linked
 
 
@@ -150,7 +158,38 @@ def protect(table: Table, links: dict[Group, set[Group]]) -> dict:
         exposed = [cell for cell, bounds in ranges.items() if not wide_enough(table, cell, bounds)]
         added = [_withhold_cheapest(table, cell, links) for cell in exposed]
         if not any(added):
+            _show_what_follows(table)
             return ranges
+
+
+def _show_what_follows(table: Table) -> None:
+    """Show again a figure withheld to protect another that the rest give exactly, as the only unknown of a sum
+    (within a row, or over a partition): showing it tells a reader nothing they cannot work out."""
+    family = table.family
+    index = {(table.group(row), table.layer(row)): r for r, row in enumerate(table.rows)}
+    sums = [  # (row, column) cells: the total first
+        [(r, total), *((r, part) for part in parts)] for r in range(len(table.rows)) for total, parts in family.sums
+    ]
+    for parent, children in partitions(table.members):
+        for layer in {table.layer(row) for row in table.rows}:
+            rows = [index.get((group, layer)) for group in (parent, *children)]
+            if None not in rows:
+                sums += [[(r, column) for r in rows] for column in family.counts]
+    changed = True
+    while changed:
+        changed = False
+        for cells in sums:
+            released = [c for c in cells if c[1] in family.counts_of(table.rows[c[0]]["grouping"])]
+            if len(released) < len(cells):
+                continue  # a sum with a figure no release holds has that unknown too
+            unknown = [c for c in cells if c in table.states]
+            if len(unknown) == 1 and table.states[unknown[0]] == WITHHELD:
+                r, column = unknown[0]
+                alike = column in family.same_in_every_layer  # then shown in every measure
+                for j, row in enumerate(table.rows):
+                    if j == r or (alike and table.group(row) == table.group(table.rows[r])):
+                        table.states.pop((j, column), None)
+                changed = True
 
 
 def _primary(table: Table) -> None:
@@ -206,7 +245,7 @@ def _withhold_cheapest(table: Table, cell, links: dict[Group, set[Group]]) -> bo
     return True
 
 
-TRIED = 6  # candidates tried in turn for one exposed cell before the cheapest is taken blind
+TRIED = 3  # candidates tried in turn for one exposed cell before the cheapest is taken blind
 
 
 def _width(bounds: tuple[float, float] | None) -> float:

@@ -7,7 +7,16 @@ import streamlit as st
 
 from dashboard import queries
 from dashboard.program_report import program_report_for_funders, share
-from dashboard.session import current_filters, download_link, methods_link, page_header, publication_rule, site_names
+from dashboard.session import (
+    as_displayed,
+    current_filters,
+    download_link,
+    methods_link,
+    page_header,
+    publication_rule,
+    site_names,
+    suppression_note,
+)
 
 warehouse, viewer = page_header("Program overview")
 filters = current_filters()
@@ -78,12 +87,8 @@ st.subheader("NHS Talking Therapies indicators (PHQ-9 with GAD-7)")
 nhs = queries.talking_therapies(warehouse, viewer)
 is_site = pl.col("grouping") == "site"
 nhs = nhs.with_columns(pl.when(is_site).then(pl.col("group_id").replace(site_names())).otherwise("group_id"))
-st.dataframe(nhs, hide_index=True)
-st.caption(
-    f"Counts of fewer than {viewer.min_cell} people outside your own scope, with another where needed so that none "
-    f"can be worked out from a total, are withheld (blank), and so are the rates they make. "
-    + methods_link("group-results-program-site-cohort-modality")
-)
+st.dataframe(as_displayed(nhs.drop("is_suppressed"), viewer.min_cell), hide_index=True)
+st.caption(suppression_note(viewer.min_cell))
 
 st.subheader("Program report")
 # Built on request only (a few seconds, and megabytes with its charts), then offered inside the page.
