@@ -25,12 +25,15 @@ def _count(row: dict, column: str, publication: bool, min_cell: int) -> str:
     return html.escape(publication_count(n)) if publication else str(n)
 
 
-def _share(row: dict, column: str, publication: bool) -> str:
+def share(row: dict, column: str, publication: bool = False) -> str:
+    """A category's share of a row's completers; beside withheld counts, the release's reliably improved rate,
+    which is to the nearest 5% ("about 35%")."""
     part, whole = row.get(column), row.get("n_complete")
     if column in (row.get("unclassified_counts") or []):
         return "not classified"
     if part is None or not whole:
-        return "withheld"
+        rate = row.get("improved_rate") if column == "n_improved" else None
+        return "withheld" if rate is None else f"about {rate:.0%}"
     if publication:
         rounded_part, rounded_whole = publication_count(part), publication_count(whole)
         if "*" in (rounded_part, rounded_whole) or rounded_whole == "0":
@@ -54,7 +57,7 @@ def render_program_report(
         f"<td class=n>{_count(r, 'n_complete', publication, min_cell)}</td>"
         f"<td class=n>{_number(r['mean_change'])}</td>"
         f"<td class=n>{_number(r['mean_change_ci_low'])} to {_number(r['mean_change_ci_high'])}</td>"
-        f"<td class=n>{_share(r, 'n_improved', publication)}</td></tr>"
+        f"<td class=n>{share(r, 'n_improved', publication)}</td></tr>"
         for r in groups.filter(pl.col("grouping").is_in(["site", "modality"])).to_dicts()
     )
     charts = "".join(
@@ -82,9 +85,9 @@ th {{ background: #f3f3f3; text-align: left; }} td.n {{ text-align: right; font-
 {_number(headline.get("mean_change_ci_low"))} to {_number(headline.get("mean_change_ci_high"))}), Hedges' g
 {_number(headline.get("hedges_g"))}; {_count(headline, "n_complete", publication, min_cell)} completers of
 {_count(headline, "n_enrolled", publication, min_cell)} enrolled. Reliably improved:
-{_share(headline, "n_improved", publication)}; recovered:
-{_share(headline, "n_recovered", publication)}; reliably deteriorated:
-{_share(headline, "n_deteriorated", publication)}.</p>
+{share(headline, "n_improved", publication)}; recovered:
+{share(headline, "n_recovered", publication)}; reliably deteriorated:
+{share(headline, "n_deteriorated", publication)}.</p>
 <h2>By site and modality</h2>
 <table><thead><tr><th>grouping</th><th>group</th><th>enrolled</th><th>complete</th><th>mean change</th>
 <th>95% CI</th><th>reliably improved</th></tr></thead><tbody>{rows}</tbody></table>
@@ -95,11 +98,10 @@ Morris (2008); see METHODS.md for every definition.</p>
 """
 
 
-def program_report_for_funders(warehouse: Warehouse, min_cell: int, filters: Filters, publication: bool) -> str:
-    """The report as funders may see it, outside anyone's own scope: a program lead's figures, whoever downloads
-    it."""
-    funders = Viewer("program_lead", min_cell=min_cell)
-    groups = queries.group_outcomes(warehouse, funders, *queries.HEADLINE)
+def program_report_for_funders(warehouse: Warehouse, viewer: Viewer, filters: Filters, publication: bool) -> str:
+    """The report of the figures of the viewer's own release (`queries.release`): nothing in it differs from what
+    their pages show, so the two cannot be set against each other."""
+    groups = queries.group_outcomes(warehouse, viewer, *queries.HEADLINE)
     by_site = charts.forest_plot(
         groups.filter(pl.col("grouping") == "site"),
         "group_id",
@@ -110,12 +112,12 @@ def program_report_for_funders(warehouse: Warehouse, min_cell: int, filters: Fil
         "change",
     )
     trajectories = charts.cohort_trajectories(
-        queries.cohort_trajectories(warehouse, funders, filters),
+        queries.cohort_trajectories(warehouse, viewer, filters),
         f"Mean {filters.instrument} {filters.subscale} by week and cohort",
     )
     as_of = str(queries.freshness(warehouse).get("as_of_date"))
-    headline = queries.program_headline(warehouse, funders)
-    return render_program_report(as_of, headline, groups, [by_site, trajectories], min_cell, publication)
+    headline = queries.program_headline(warehouse, viewer)
+    return render_program_report(as_of, headline, groups, [by_site, trajectories], viewer.min_cell, publication)
 
 
 def exported(table: pl.DataFrame, publication: bool) -> pl.DataFrame:

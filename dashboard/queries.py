@@ -21,8 +21,9 @@ import polars as pl
 import streamlit as st
 
 from dashboard.access import ROLES
-from transforms.disclosure import suppress_outcomes, suppress_talking_therapies
+from transforms.disclosure import group_members, suppress_outcomes, suppress_talking_therapies, with_totals
 from transforms.effect_sizes import t_interval
+from transforms.instruments import registry
 from transforms.outcomes import GROUPINGS, cohort_outcomes
 from transforms.talking_therapies import talking_therapies as talking_therapies_of
 
@@ -170,19 +171,23 @@ def quality(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
 # -- aggregates ----------------------------------------------------------------------------------------------
 
 
-@st.cache_data(ttl=300, show_spinner=False)
-def group_outcomes(warehouse: Warehouse, viewer: Viewer, instrument: str, subscale: str) -> pl.DataFrame:
-    """`marts.cohort_outcomes` for one measure, with the intent-to-treat estimate where there is one, as this
-    viewer may see it."""
-    every_measure = outcomes_as_shown(warehouse, viewer)
-    return every_measure.filter((pl.col("instrument") == instrument) & (pl.col("subscale") == subscale))
+@dataclass(frozen=True)
+class Release:
+    """Every figure about groups of people that one viewer may see of one warehouse version, each with its state.
+
+    Built once per viewer and version (`release`), protected as one whole against a reader who combines all of it
+    (transforms/disclosure.py); pages, downloads and the program report only select from it."""
+
+    outcomes: pl.DataFrame  # marts.cohort_outcomes of every measure, with the intent-to-treat estimate
+    talking_therapies: pl.DataFrame  # marts.talking_therapies of the program, its sites and its modalities
 
 
 @st.cache_data(ttl=24 * 3600, show_spinner=False)  # keyed on the warehouse's version: a publish is read at once
-def outcomes_as_shown(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
-    """Every measure's group outcomes as this viewer may see them, withheld together: a group's n_enrolled is the
-    same for every measure, so shown for one it would be shown for all."""
-    frame = _read(
+def release(warehouse: Warehouse, viewer: Viewer) -> Release:
+    """This viewer's release: a program lead's withholds small cells and what would give them away; a clinician's
+    also judges each figure by what it adds to their own participants, whom they see one by one; an admin's
+    withholds nothing."""
+    outcomes = _read(
         warehouse,
         """
         SELECT c.*, i.change_10_weeks AS itt_change, i.change_ci_low AS itt_ci_low, i.change_ci_high AS itt_ci_high,
@@ -192,17 +197,30 @@ def outcomes_as_shown(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
         ORDER BY c.instrument, c.subscale, c.grouping, c.group_id
         """,
     )
-    if viewer.role == "admin":  # nothing withheld: no figure is about fewer than 0 people
-        return suppress_outcomes(frame, 0).drop("itt_participants")
-    nested, site_of_cohort, alike = group_structure(warehouse)
-    own, known = set(), None
-    if viewer.role == "clinician":  # their sites, and the cohorts wholly within them, in full
-        own = {("site", site) for site in viewer.sites} | {
-            ("cohort", cohort) for cohort, site in site_of_cohort.items() if site in viewer.sites
-        }
-        known = known_to(warehouse, viewer)
-    # itt_participants only decides
-    return suppress_outcomes(frame, viewer.min_cell, own, nested, alike, known).drop("itt_participants")
+    talking = _read(
+        warehouse,
+        "SELECT * FROM marts.talking_therapies WHERE grouping IN ('program', 'site', 'modality') ORDER BY ALL",
+    )
+    if viewer.role == "admin":
+        return Release(suppress_outcomes(outcomes, 0).drop("itt_participants"), suppress_talking_therapies(talking, 0))
+    atoms = _read(warehouse, "SELECT DISTINCT site_id, cohort_id, modality FROM marts.participants")
+    members = group_members(atoms, viewer.sites if viewer.role == "clinician" else ())
+    known_outcomes = known_talking = None
+    if viewer.role == "clinician":
+        own = own_outcomes(warehouse, viewer)
+        known_outcomes, known_talking = known_to(warehouse, viewer, own), talking_therapies_of(own)
+    shown = suppress_outcomes(outcomes, viewer.min_cell, members, known_outcomes, score_ranges(warehouse))
+    return Release(
+        shown.drop("itt_participants"),  # itt_participants only decides
+        suppress_talking_therapies(talking, viewer.min_cell, members, known_talking),
+    )
+
+
+def group_outcomes(warehouse: Warehouse, viewer: Viewer, instrument: str, subscale: str) -> pl.DataFrame:
+    """The group outcomes of one measure, with the intent-to-treat estimate where there is one, from the viewer's
+    release."""
+    every_measure = release(warehouse, viewer).outcomes
+    return every_measure.filter((pl.col("instrument") == instrument) & (pl.col("subscale") == subscale))
 
 
 def own_outcomes(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
@@ -211,10 +229,9 @@ def own_outcomes(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     return _read(warehouse, f"SELECT * FROM marts.participant_outcomes WHERE {scope}", parameters)
 
 
-def known_to(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
-    """A clinician's own part of every group's counts: the outcome counts (`cohort_outcomes`) and intent-to-treat
-    participants of the participants of their sites. A group they share with other sites (a cohort taught at two, a
-    modality, the program) is then judged by what it adds to these (transforms/disclosure.py `beyond_known`)."""
+def known_to(warehouse: Warehouse, viewer: Viewer, own: pl.DataFrame) -> pl.DataFrame:
+    """A clinician's own part of every group's figures: the outcome counts and mean totals (`cohort_outcomes` of
+    `own`, their participants) and intent-to-treat participants of the participants of their sites."""
     scope, parameters = _site_scope(viewer, "p.site_id")
     scored = _read(  # their participants with a score among those the intent-to-treat model read
         warehouse,
@@ -233,52 +250,22 @@ def known_to(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
         .with_columns(grouping=pl.lit(grouping))
         for grouping, column in GROUPINGS.items()
     )
-    counts = cohort_outcomes(own_outcomes(warehouse, viewer))
+    counts = with_totals(cohort_outcomes(own))
     return counts.join(itt, on=["grouping", "group_id", "instrument", "subscale"], how="full", coalesce=True)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def group_structure(
-    warehouse: Warehouse,
-) -> tuple[dict[tuple[str, str], list[str]], dict[str, str], list[list[tuple[str, str]]]]:
-    """How groups relate, for transforms/disclosure.py `group_sums`: the cohorts of each site or modality whose
-    cohorts all lie wholly within it, the site of each cohort whose people are all at one site, and the groups of
-    exactly the same people."""
-    frame = _read(
-        warehouse,
-        """
-        WITH cohorts AS (
-            SELECT cohort_id, count(DISTINCT site_id) = 1 AS one_site, count(DISTINCT modality) = 1 AS one_modality
-            FROM marts.participants GROUP BY cohort_id
-        )
-        SELECT 'site' AS grouping, p.site_id AS group_id, list_sort(list(DISTINCT p.cohort_id)) AS cohorts,
-            bool_and(c.one_site) AS nests
-        FROM marts.participants AS p JOIN cohorts AS c USING (cohort_id) GROUP BY p.site_id
-        UNION ALL
-        SELECT 'modality', p.modality, list_sort(list(DISTINCT p.cohort_id)), bool_and(c.one_modality)
-        FROM marts.participants AS p JOIN cohorts AS c USING (cohort_id) GROUP BY p.modality
-        """,
+def score_ranges(warehouse: Warehouse) -> dict[tuple[str, str], tuple[float, float]]:
+    """Each measure's lowest and highest possible score: the registry's, else (an instrument defined in a program's
+    config) the lowest and highest scored, which lie within it."""
+    observed = _read(
+        warehouse, "SELECT instrument, subscale, min(score), max(score) FROM marts.assessments GROUP BY ALL"
     )
-    nested = {(r["grouping"], r["group_id"]): r["cohorts"] for r in frame.iter_rows(named=True) if r["nests"]}
-    single = _read(
-        warehouse,
-        "SELECT cohort_id, any_value(site_id) AS site_id FROM marts.participants GROUP BY cohort_id "
-        "HAVING count(DISTINCT site_id) = 1",
-    )
-    alike = _read(
-        warehouse,
-        """
-        WITH members AS (
-            SELECT grouping, group_id, hash(list_sort(list(participant_id))) AS people FROM (
-                SELECT 'site' AS grouping, site_id AS group_id, participant_id FROM marts.participants
-                UNION ALL SELECT 'cohort', cohort_id, participant_id FROM marts.participants
-                UNION ALL SELECT 'modality', modality, participant_id FROM marts.participants
-            ) GROUP BY ALL
-        )
-        SELECT list_sort(list([grouping, group_id])) AS groups FROM members GROUP BY people HAVING count(*) > 1
-        """,
-    )
-    return nested, dict(single.iter_rows()), [[tuple(g) for g in groups] for groups in alike["groups"]]
+    known = registry()
+    return {
+        (instrument, subscale): known[instrument].score_range(subscale) if instrument in known else (low, high)
+        for instrument, subscale, low, high in observed.iter_rows()
+    }
 
 
 def program_headline(warehouse: Warehouse, viewer: Viewer) -> dict:
@@ -287,20 +274,9 @@ def program_headline(warehouse: Warehouse, viewer: Viewer) -> dict:
     return rows.row(0, named=True) if rows.height else {}
 
 
-@st.cache_data(ttl=300, show_spinner=False)
 def talking_therapies(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
-    """NHS Talking Therapies indicators of the program, its sites and modalities, as this viewer may see them."""
-    frame = _read(
-        warehouse,
-        "SELECT * FROM marts.talking_therapies WHERE grouping IN ('program', 'site', 'modality') ORDER BY ALL",
-    )
-    if viewer.role == "admin":  # nothing withheld
-        return suppress_talking_therapies(frame, 0)
-    own, known = set(), None
-    if viewer.role == "clinician":
-        own = {("site", site) for site in viewer.sites}
-        known = talking_therapies_of(own_outcomes(warehouse, viewer))
-    return suppress_talking_therapies(frame, viewer.min_cell, own, group_structure(warehouse)[2], known)
+    """NHS Talking Therapies indicators of the program, its sites and modalities, from the viewer's release."""
+    return release(warehouse, viewer).talking_therapies
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -308,7 +284,9 @@ def cohort_trajectories(
     warehouse: Warehouse, viewer: Viewer, filters: Filters = Filters(), weeks: tuple[int, int] = (0, 10)
 ) -> pl.DataFrame:
     """Mean score per cohort (per cohort and site, for a cohort taught at several) and week of the chosen measure;
-    outside the viewer's sites, cells under min_cell are withheld. A cohort's row is shown whole or not at all: only
+    outside the viewer's sites, a cohort is shown only when its release shows its people and completers (a week's
+    count would give away one withheld to protect another), and cells under min_cell are withheld. A cohort's row
+    is shown whole or not at all: only
     when all of its people are within the chosen sites and modalities, so that no choice of filters gives away a few
     of them by subtraction."""
     chosen, parameters = filters.where()
@@ -329,7 +307,11 @@ def cohort_trajectories(
     if viewer.role == "admin":
         return frame
     own = pl.col("site_id").is_in(list(viewer.sites)) if viewer.role == "clinician" else pl.lit(False)
-    return frame.filter(own | (pl.col("n") >= viewer.min_cell))
+    shown = group_outcomes(warehouse, viewer, filters.instrument, filters.subscale).filter(
+        (pl.col("grouping") == "cohort") & pl.col("n_enrolled").is_not_null() & pl.col("n_complete").is_not_null()
+    )
+    released = pl.col("cohort_id").is_in(shown["group_id"].implode())
+    return frame.filter(own | (released & (pl.col("n") >= viewer.min_cell)))
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -377,7 +359,8 @@ def intake_trend(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filter
     """Mean change of the chosen measure among completers by intake month, with a t-based 95% CI.
 
     A month is made of whole cohorts, each counted in the month its first participant enrolled: the cohorts wholly
-    within the chosen sites and modalities whose figures this viewer is shown (`group_outcomes`). A month then adds
+    within the chosen sites and modalities whose mean and completers this viewer is shown (`group_outcomes`; a
+    month's interval tells how many people it has). A month then adds
     nothing to the cohorts' own rows (their counts, means and intervals) that could be subtracted from a site's or
     another month's to give away a withheld cohort, whatever the filters."""
     chosen, parameters = filters.where()
@@ -399,7 +382,7 @@ def intake_trend(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filter
     )
     if viewer.role != "admin":
         shown = group_outcomes(warehouse, viewer, filters.instrument, filters.subscale).filter(
-            (pl.col("grouping") == "cohort") & pl.col("mean_change").is_not_null()
+            (pl.col("grouping") == "cohort") & pl.col("mean_change").is_not_null() & pl.col("n_complete").is_not_null()
         )
         cohorts = cohorts.filter(pl.col("cohort_id").is_in(shown["group_id"].implode()))
     n, total = pl.col("people").sum(), pl.col("total").sum()

@@ -14,6 +14,7 @@ import html
 import os
 from pathlib import Path
 
+import polars as pl
 import streamlit as st
 
 from dashboard.access import load_roles
@@ -195,6 +196,40 @@ def download_link(label: str, data: str | bytes, file_name: str, mime: str) -> N
     st.markdown(
         f'<a href="{href}" download="{html.escape(file_name)}" style="{DOWNLOAD_STYLE}">{html.escape(label)}</a>',
         unsafe_allow_html=True,
+    )
+
+
+def as_displayed(table: pl.DataFrame, min_cell: int) -> pl.DataFrame:
+    """A release's table as a page shows it: every figure as text, a count withheld for being small as "<5" (the
+    row's `small_counts`), any other withheld figure as "withheld" (METHODS.md, "Small numbers and privacy")."""
+    small = table["small_counts"].to_list() if "small_counts" in table.columns else [[]] * table.height
+    figures = [c for c in table.columns if table[c].dtype.is_numeric() or c.startswith("n_")]
+    rows = []
+    for row, small_here in zip(table.drop("small_counts", strict=False).to_dicts(), small, strict=True):
+        for column in figures:
+            value = row[column]
+            if value is None:
+                row[column] = f"<{min_cell}" if column in (small_here or []) else "withheld"
+            elif column.endswith("_rate"):
+                row[column] = f"{value:.0%}"
+            elif isinstance(value, float):
+                row[column] = f"{value:+.2f}"
+            else:
+                row[column] = str(value)
+        rows.append(row)
+    return pl.DataFrame(
+        rows,
+        schema={
+            c: pl.String if c in figures else t for c, t in table.drop("small_counts", strict=False).schema.items()
+        },
+    )
+
+
+def suppression_note(min_cell: int) -> str:
+    """The one-line reason beside a table with withheld figures."""
+    return (
+        f'"<{min_cell}": fewer than {min_cell} people outside your own scope. "withheld": hidden so that no '
+        f'"<{min_cell}" can be worked out from the other figures. {methods_link("small-numbers-and-privacy")}'
     )
 
 

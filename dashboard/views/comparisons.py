@@ -7,13 +7,14 @@ import streamlit as st
 from dashboard import charts, queries
 from dashboard.program_report import exported
 from dashboard.session import (
+    as_displayed,
     current_filters,
     download_link,
-    methods_link,
     page_header,
     publication_rule,
     show_chart,
     site_names,
+    suppression_note,
 )
 
 warehouse, viewer = page_header("Comparisons")
@@ -56,16 +57,13 @@ table = groups.select(
         if (filters.instrument, filters.subscale) == queries.HEADLINE
         else []
     ),
-    "is_suppressed",
+    "small_counts",
 )
-st.dataframe(table, hide_index=True)
+st.dataframe(as_displayed(table, viewer.min_cell), hide_index=True)
 download_link(
     "Download this table (CSV)",
-    exported(table, publication_rule()).write_csv(),
+    as_displayed(exported(table, publication_rule()), viewer.min_cell).write_csv(),
     f"outcomes_by_{grouping}.csv",
     "text/csv",
 )
-st.caption(
-    f"Groups with fewer than {viewer.min_cell} completers are withheld outside your own scope, with "
-    f"another where needed so that none can be worked out from a total. {methods_link('small-numbers-and-privacy')}"
-)
+st.caption(suppression_note(viewer.min_cell))

@@ -6,20 +6,20 @@ import polars as pl
 import streamlit as st
 
 from dashboard import queries
-from dashboard.program_report import program_report_for_funders
-from dashboard.session import current_filters, download_link, methods_link, page_header, publication_rule, site_names
+from dashboard.program_report import program_report_for_funders, share
+from dashboard.session import (
+    as_displayed,
+    current_filters,
+    download_link,
+    methods_link,
+    page_header,
+    publication_rule,
+    site_names,
+    suppression_note,
+)
 
 warehouse, viewer = page_header("Program overview")
 filters = current_filters()
-WITHHELD = "withheld"
-
-
-def rate(row: dict, count: str) -> str:
-    if count in row["unclassified_counts"]:
-        return "not classified"
-    if row.get(count) is None or not row.get("n_complete"):
-        return WITHHELD
-    return f"{row[count] / row['n_complete']:.0%}"
 
 
 st.subheader("10-week change in ECR-R attachment anxiety")
@@ -46,9 +46,9 @@ else:
             f"{methods_link('group-results-program-site-cohort-modality')}"
         )
     improved, recovered, deteriorated = st.columns(3)
-    improved.metric("Reliably improved", rate(headline, "n_improved"))
-    recovered.metric("Recovered", rate(headline, "n_recovered"))
-    deteriorated.metric("Reliably deteriorated", rate(headline, "n_deteriorated"))
+    improved.metric("Reliably improved", share(headline, "n_improved"))
+    recovered.metric("Recovered", share(headline, "n_recovered"))
+    deteriorated.metric("Reliably deteriorated", share(headline, "n_deteriorated"))
     st.caption(f"Shares of completers (Jacobson–Truax). {methods_link('reliable-change-jacobson-truax-1991')}")
 
     st.subheader("Who is counted")
@@ -87,20 +87,16 @@ st.subheader("NHS Talking Therapies indicators (PHQ-9 with GAD-7)")
 nhs = queries.talking_therapies(warehouse, viewer)
 is_site = pl.col("grouping") == "site"
 nhs = nhs.with_columns(pl.when(is_site).then(pl.col("group_id").replace(site_names())).otherwise("group_id"))
-st.dataframe(nhs, hide_index=True)
-st.caption(
-    f"Counts of fewer than {viewer.min_cell} people outside your own scope, with another where needed so that none "
-    f"can be worked out from a total, are withheld (blank), and so are the rates they make. "
-    + methods_link("group-results-program-site-cohort-modality")
-)
+st.dataframe(as_displayed(nhs.drop("is_suppressed"), viewer.min_cell), hide_index=True)
+st.caption(suppression_note(viewer.min_cell))
 
 st.subheader("Program report")
 # Built on request only (a few seconds, and megabytes with its charts), then offered inside the page.
 if st.button("Prepare the program report (HTML)"):
     download_link(
         "Download the program report (HTML)",
-        program_report_for_funders(warehouse, viewer.min_cell, filters, publication_rule()),
+        program_report_for_funders(warehouse, viewer, filters, publication_rule()),
         "program_report.html",
         "text/html",
     )
-st.caption("One self-contained page with the charts, for funders: small cells withheld as for a program lead.")
+st.caption("One self-contained page with the charts, for funders: the figures of your own release, as on these pages.")

@@ -99,7 +99,7 @@ def test_downloaded_tables_round_their_counts_under_the_publication_rule():
 def test_the_funders_report_shows_what_a_program_lead_sees_whoever_downloads_it(sample_warehouse):
     warehouse = Warehouse.at(sample_warehouse)
     lead = Viewer("program_lead")
-    page = program_report_for_funders(warehouse, lead.min_cell, Filters(), publication=False)
+    page = program_report_for_funders(warehouse, lead, Filters(), publication=False)
     headline = queries.program_headline(warehouse, lead)
     assert f"{headline['n_complete']} completers of\n{headline['n_enrolled']} enrolled" in page
     sites = queries.group_outcomes(warehouse, lead, *queries.HEADLINE).filter(pl.col("grouping") == "site")

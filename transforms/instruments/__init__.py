@@ -47,6 +47,11 @@ class Instrument:
     def subscale(self, name: str) -> Subscale:
         return next(s for s in self.subscales if s.name == name)
 
+    def score_range(self, name: str) -> tuple[float, float]:
+        """The lowest and highest score a subscale can have: its items' range, times its items when summed."""
+        items = len(self.subscale(name).items) if self.kind == "items" and self.method == "sum" else 1
+        return self.min * items, self.max * items
+
 
 def _span(first: int, last: int) -> tuple[int, ...]:
     return tuple(range(first, last + 1))
