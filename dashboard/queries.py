@@ -182,11 +182,16 @@ class Release:
     talking_therapies: pl.DataFrame  # marts.talking_therapies of the program, its sites and its modalities
 
 
-@st.cache_data(ttl=24 * 3600, show_spinner=False)  # keyed on the warehouse's version: a publish is read at once
 def release(warehouse: Warehouse, viewer: Viewer) -> Release:
     """This viewer's release: a program lead's withholds small cells and what would give them away; a clinician's
     also judges each figure by what it adds to their own participants, whom they see one by one; an admin's
-    withholds nothing."""
+    withholds nothing. Viewers of the same role, sites and cell size share one (it is built once for them)."""
+    scope = Viewer(viewer.role, tuple(sorted(viewer.sites)), viewer.min_cell)
+    return _release(warehouse, scope)
+
+
+@st.cache_data(ttl=24 * 3600, show_spinner=False)  # keyed on the warehouse's version: a publish is read at once
+def _release(warehouse: Warehouse, viewer: Viewer) -> Release:
     outcomes = _read(
         warehouse,
         """

@@ -153,18 +153,20 @@ def protect(table: Table, links: dict[Group, set[Group]]) -> dict:
     feasible range the attacker finds for each figure it protects."""
     _primary(table)
     cache: dict = {}
+    shown_again: set = set()  # worked out from the rest: withholding them protects nothing
     while True:
+        shown_again |= _show_what_follows(table)
         ranges = feasible_ranges(table, cache=cache)
         exposed = [cell for cell, bounds in ranges.items() if not wide_enough(table, cell, bounds)]
-        added = [_withhold_cheapest(table, cell, links) for cell in exposed]
+        added = [_withhold_cheapest(table, cell, links, shown_again) for cell in exposed]
         if not any(added):
-            _show_what_follows(table)
             return ranges
 
 
-def _show_what_follows(table: Table) -> None:
-    """Show again a figure withheld to protect another that the rest give exactly, as the only unknown of a sum
-    (within a row, or over a partition): showing it tells a reader nothing they cannot work out."""
+def _show_what_follows(table: Table) -> set:
+    """Show again each figure withheld to protect another that the rest give exactly, as the only unknown of a sum
+    (within a row, over a partition, or a group's number enrolled in any measure): showing it tells a reader nothing
+    they cannot work out, and the attacker, which takes each measure alone, is not misled by it. Returns them."""
     family = table.family
     index = {(table.group(row), table.layer(row)): r for r, row in enumerate(table.rows)}
     sums = [  # (row, column) cells: the total first
@@ -175,6 +177,7 @@ def _show_what_follows(table: Table) -> None:
             rows = [index.get((group, layer)) for group in (parent, *children)]
             if None not in rows:
                 sums += [[(r, column) for r in rows] for column in family.counts]
+    shown: set = set()
     changed = True
     while changed:
         changed = False
@@ -189,7 +192,9 @@ def _show_what_follows(table: Table) -> None:
                 for j, row in enumerate(table.rows):
                     if j == r or (alike and table.group(row) == table.group(table.rows[r])):
                         table.states.pop((j, column), None)
+                        shown.add((j, column))
                 changed = True
+    return shown
 
 
 def _primary(table: Table) -> None:
@@ -220,13 +225,15 @@ def _primary(table: Table) -> None:
                 table.states[(r, column)] = WITHHELD
 
 
-def _withhold_cheapest(table: Table, cell, links: dict[Group, set[Group]]) -> bool:
-    """Withhold the cheapest shown figure linked to an exposed one; False when there is none left."""
+def _withhold_cheapest(table: Table, cell, links: dict[Group, set[Group]], shown_again: set) -> bool:
+    """Withhold the cheapest shown figure linked to an exposed one (not one a reader works out from the rest:
+    `shown_again`); False when there is none left."""
     r, column = cell
     candidates = sorted(
         (_cost(table, i, c), i, c)
         for i, c in _linked_figures(table, cell, links)
         if (i, c) not in table.states
+        and (i, c) not in shown_again
         and table.rows[i].get(c) is not None
         and table.members.get(table.group(table.rows[i]))
         and (c in table.family.ratios or table.rows[i][c] >= table.min_cell)

@@ -33,7 +33,7 @@ MEANS = ["mean_baseline", "mean_change"]
 def outcomes(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     """Every measure's group outcomes as this viewer is shown them."""
     if hasattr(queries, "release"):
-        return getattr(queries.release, "__wrapped__", queries.release)(warehouse, viewer).outcomes
+        return queries._release.__wrapped__(warehouse, viewer).outcomes  # uncached
     measures = queries._read(warehouse, "SELECT DISTINCT instrument, subscale FROM marts.cohort_outcomes").rows()
     return pl.concat(queries.group_outcomes(warehouse, viewer, *measure) for measure in measures)
 

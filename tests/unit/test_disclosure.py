@@ -171,6 +171,30 @@ def test_the_program_keeps_its_flow(case):
     assert None not in [everyone[c] for c in ("n_enrolled", "n_complete", "n_no_baseline", "n_no_endpoint")]
 
 
+def test_a_small_status_of_the_program_in_one_measure_is_protected_across_measures():
+    # GAD-7: 2 of 78 without a baseline (and a small site, whose protection withholds other numbers enrolled).
+    # Every other status of the program shown would give the 2 away; withholding the number enrolled would not,
+    # since ECR-R's statuses give it: one of the other statuses is withheld instead.
+    anxiety = program(("north", "n1", "cbt", 40), ("south", "s1", "ipt", 35), ("tiny", "t1", "eft", 3))
+    lacking = pl.col("participant_id").is_in(["north-n1-0", "north-n1-1"])
+    gad = anxiety.with_columns(
+        instrument=pl.lit("GAD-7"),
+        subscale=pl.lit("total"),
+        outcome_status=pl.when(lacking).then(pl.lit("no_baseline")).otherwise("outcome_status"),
+        **{c: pl.when(~lacking).then(c) for c in ("baseline_score", "reliable_change", "jt_category")},
+    )
+    participants = pl.concat([anxiety, gad])
+    members = group_members(participants.select("site_id", "cohort_id", "modality").unique())
+    ranges = RANGES | {("GAD-7", "total"): (0.0, 21.0)}
+    shown = suppress_outcomes(cohort_outcomes(participants), 5, members, None, ranges)
+    everyone = {row["instrument"]: row for row in shown.filter(pl.col("grouping") == "program").iter_rows(named=True)}
+    assert everyone["GAD-7"]["small_counts"] == ["n_no_baseline"] and everyone["GAD-7"]["n_enrolled"] == 78
+    statuses = ("n_complete", "n_no_endpoint", "n_not_yet_due")
+    assert sum(everyone["GAD-7"][c] is None for c in statuses) == 1
+    assert None not in [everyone["ECR-R"][c] for c in ("n_enrolled", *statuses)]
+    assert exposed(as_read(shown.to_dicts(), OUTCOMES, members, 5, None, ranges)) == []
+
+
 def test_a_small_site_shows_as_small_and_loses_its_statistics():
     shown, _ = release_for(program(*CRAFTED["a small site alone"][0]))
     tiny = shown_row(shown, "site", "tiny")
