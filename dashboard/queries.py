@@ -190,7 +190,9 @@ def release(warehouse: Warehouse, viewer: Viewer) -> Release:
     return _release(warehouse, scope)
 
 
-@st.cache_data(ttl=24 * 3600, show_spinner=False)  # keyed on the warehouse's version: a publish is read at once
+# Keyed on the warehouse's version: a publish is read at once. A program of many small groups takes seconds to
+# protect (bench/README.md, "Releases"), once per scope after each refresh: the page says so while it waits.
+@st.cache_data(ttl=24 * 3600, show_spinner="Preparing the figures you may see (once after each refresh)…")
 def _release(warehouse: Warehouse, viewer: Viewer) -> Release:
     outcomes = _read(
         warehouse,

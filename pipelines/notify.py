@@ -2,9 +2,9 @@
 
 It is sent when a refresh fails and, with `on_success = true`, when it publishes. It carries the outcome, a reason and
 the refresh's counts, never a value from the data: the reason of a failure securebase foresaw (a held lock, a mart
-that failed its checks, a missing inbox) names a rule, a column or a path, and any other failure is named by its kind
-only (its details are in the run's log). A webhook that fails or times out never changes the refresh: the failure
-is returned to be logged, and recorded in `<warehouse>-reports/notifications.jsonl`.
+that failed its checks, a missing inbox, an unusable pseudonymisation key) names a rule, a column or a path, and any
+other failure is named by its kind only (its details are in the run's log). A webhook that fails or times out never
+changes the refresh: the failure is returned to be logged, and recorded in `<warehouse>-reports/notifications.jsonl`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from pathlib import Path
 
 from pipelines.report import reports_folder
 from pipelines.settings import Settings
+from pipelines.sources import KeyFileError
 from pipelines.warehouse import MartCheckFailed, WarehouseLocked
 
-FORESEEN_FAILURES = (WarehouseLocked, MartCheckFailed, FileNotFoundError)  # messages that name no data value
+# Failures whose messages name no data value (a lock, a mart check, a path, the pseudonymisation key's file).
+FORESEEN_FAILURES = (WarehouseLocked, MartCheckFailed, FileNotFoundError, KeyFileError)
 
 
 def failure_reason(error: BaseException) -> str:

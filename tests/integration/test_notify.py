@@ -12,7 +12,9 @@ import pytest
 
 from pipelines.flows import refresh
 from pipelines.generate import SAMPLE_AS_OF, generate
+from pipelines.notify import failure_reason
 from pipelines.settings import SettingsError, load_settings
+from pipelines.sources import KeyFileError
 from pipelines.warehouse import WarehouseLocked
 
 MESSAGE_KEYS = {"source", "outcome", "reason", "warehouse", "host", "refresh_id", "as_of_date", "counts", "sent_at"}
@@ -124,3 +126,9 @@ def test_a_notify_slip_is_a_settings_error(tmp_path, section, message):
     (tmp_path / "program.toml").write_text(f"[notify]\n{section}\n")
     with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace("]", r"\]")):
         load_settings(tmp_path / "program.toml")
+
+
+def test_an_unusable_pseudonymisation_key_is_named_in_the_reason():
+    error = KeyFileError("pseudonymisation.key_file /etc/securebase/key is readable by other users: chmod 600 it")
+    assert failure_reason(error) == str(error)
+    assert failure_reason(ValueError("P0001 scored 9")) == "unexpected ValueError: see the run's log"
