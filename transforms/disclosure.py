@@ -105,6 +105,7 @@ COLUMN_COST = {
     "n_with_both": 7,
 }
 KEPT = 1000  # the cost of the program's flow and headline
+TRIED = 3  # candidates tried in turn for one exposed cell before the cheapest is taken blind
 RATIO_COST = 50  # a mean or a rate is what a reader reads: the counts beside it go first
 GROUPING_COST = {"cohort": 0, "site": 3, "modality": 3, "program": 10}
 # The program's flow and headline, withheld only when nothing else will do.
@@ -228,7 +229,6 @@ def _primary(table: Table) -> None:
 def _withhold_cheapest(table: Table, cell, links: dict[Group, set[Group]], shown_again: set) -> bool:
     """Withhold the cheapest shown figure linked to an exposed one (not one a reader works out from the rest:
     `shown_again`); False when there is none left."""
-    r, column = cell
     candidates = sorted(
         (_cost(table, i, c), i, c)
         for i, c in _linked_figures(table, cell, links)
@@ -252,15 +252,12 @@ def _withhold_cheapest(table: Table, cell, links: dict[Group, set[Group]], shown
     return True
 
 
-TRIED = 3  # candidates tried in turn for one exposed cell before the cheapest is taken blind
-
-
 def _width(bounds: tuple[float, float] | None) -> float:
     return -1.0 if bounds is None else bounds[1] - bounds[0]
 
 
 def _withhold(table: Table, r: int, column: str) -> None:
-    """Withhold a figure, and a count the same in every measure in every measure."""
+    """Withhold a figure (a count the same in every measure, in every measure)."""
     table.states[(r, column)] = WITHHELD
     if column in table.family.same_in_every_layer:
         for j, other in enumerate(table.rows):

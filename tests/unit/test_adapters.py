@@ -220,3 +220,12 @@ def test_source_sections_are_checked_when_the_settings_load(tmp_path, text, mess
     config.write_text(text)
     with pytest.raises(SettingsError, match=message.replace(".", r"\.")):
         load_settings(config)
+
+
+@pytest.mark.parametrize("site_id", ["North clinic", "north.1", "", "x" * 65])
+def test_a_fhir_site_mapped_to_anything_but_a_code_is_refused_when_the_config_is_read(site_id):
+    with pytest.raises(SourceRejected, match=r'fhir\.sites\."Organization/org-7" must be a site code'):
+        fhir_config({"sites": {"Organization/org-7": site_id}}, registry())
+    assert fhir_config({"sites": {"Organization/org-7": "north_1"}}, registry()).sites == {
+        "Organization/org-7": "north_1"
+    }

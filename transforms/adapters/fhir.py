@@ -19,7 +19,7 @@ import polars as pl
 from pydantic import ValidationError
 
 from transforms.adapters import Part, SourceRejected, failures_frame
-from transforms.datasets import DATASETS
+from transforms.datasets import DATASETS, ID_PATTERN
 from transforms.instruments import Instrument
 from transforms.pseudonyms import pseudonym
 
@@ -59,6 +59,11 @@ def fhir_config(section: dict | None, instruments: dict[str, Instrument]) -> Fhi
         tables[key] = section.get(key, {})
         if not isinstance(tables[key], dict):
             raise SourceRejected(f"config key fhir.{key} must be a table")
+    for reference, site_id in tables["sites"].items():
+        if not ID_PATTERN.fullmatch(str(site_id)):
+            raise SourceRejected(
+                f'config key fhir.sites."{reference}" must be a site code: 1 to 64 letters, digits, "_" or "-"'
+            )
     questionnaires = dict(BUILT_IN_QUESTIONNAIRES)
     for url, table in tables["questionnaires"].items():
         path = f'fhir.questionnaires."{url}"'
