@@ -293,9 +293,8 @@ def cohort_trajectories(
     """Mean score per cohort (per cohort and site, for a cohort taught at several) and week of the chosen measure;
     outside the viewer's sites, a cohort is shown only when its release shows its people and completers (a week's
     count would give away one withheld to protect another), and cells under min_cell are withheld. A cohort's row
-    is shown whole or not at all: only
-    when all of its people are within the chosen sites and modalities, so that no choice of filters gives away a few
-    of them by subtraction."""
+    is shown whole or not at all: only when all of its people are within the chosen sites and modalities, so that no
+    choice of filters gives away a few of them by subtraction."""
     chosen, parameters = filters.where()
     frame = _read(
         warehouse,
@@ -314,11 +313,16 @@ def cohort_trajectories(
     if viewer.role == "admin":
         return frame
     own = pl.col("site_id").is_in(list(viewer.sites)) if viewer.role == "clinician" else pl.lit(False)
-    shown = group_outcomes(warehouse, viewer, filters.instrument, filters.subscale).filter(
-        (pl.col("grouping") == "cohort") & pl.col("n_enrolled").is_not_null() & pl.col("n_complete").is_not_null()
-    )
-    released = pl.col("cohort_id").is_in(shown["group_id"].implode())
+    released = pl.col("cohort_id").is_in(shown_cohorts(warehouse, viewer, filters, "n_enrolled", "n_complete"))
     return frame.filter(own | (released & (pl.col("n") >= viewer.min_cell)))
+
+
+def shown_cohorts(warehouse: Warehouse, viewer: Viewer, filters: Filters, *figures: str) -> list[str]:
+    """The cohorts whose `figures` of the chosen measure this viewer's release shows."""
+    rows = group_outcomes(warehouse, viewer, filters.instrument, filters.subscale).filter(
+        pl.col("grouping") == "cohort"
+    )
+    return rows.filter(pl.all_horizontal(pl.col(figure).is_not_null() for figure in figures))["group_id"].to_list()
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -366,10 +370,10 @@ def intake_trend(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filter
     """Mean change of the chosen measure among completers by intake month, with a t-based 95% CI.
 
     A month is made of whole cohorts, each counted in the month its first participant enrolled: the cohorts wholly
-    within the chosen sites and modalities whose mean and completers this viewer is shown (`group_outcomes`; a
-    month's interval tells how many people it has). A month then adds
-    nothing to the cohorts' own rows (their counts, means and intervals) that could be subtracted from a site's or
-    another month's to give away a withheld cohort, whatever the filters."""
+    within the chosen sites and modalities whose mean and completers this viewer is shown (`shown_cohorts`; a
+    month's interval tells how many people it has). A month then adds nothing to the cohorts' own rows (their
+    counts, means and intervals) that could be subtracted from a site's or another month's to give away a withheld
+    cohort, whatever the filters."""
     chosen, parameters = filters.where()
     cohorts = _read(
         warehouse,
@@ -388,10 +392,8 @@ def intake_trend(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filter
         [*parameters, filters.instrument, filters.subscale],
     )
     if viewer.role != "admin":
-        shown = group_outcomes(warehouse, viewer, filters.instrument, filters.subscale).filter(
-            (pl.col("grouping") == "cohort") & pl.col("mean_change").is_not_null() & pl.col("n_complete").is_not_null()
-        )
-        cohorts = cohorts.filter(pl.col("cohort_id").is_in(shown["group_id"].implode()))
+        shown = shown_cohorts(warehouse, viewer, filters, "mean_change", "n_complete")
+        cohorts = cohorts.filter(pl.col("cohort_id").is_in(shown))
     n, total = pl.col("people").sum(), pl.col("total").sum()
     frame = (
         cohorts.group_by("intake_month")

@@ -203,9 +203,10 @@ def as_displayed(table: pl.DataFrame, min_cell: int) -> pl.DataFrame:
     """A release's table as a page shows it: every figure as text, a count withheld for being small as "<5" (the
     row's `small_counts`), any other withheld figure as "withheld" (METHODS.md, "Small numbers and privacy")."""
     small = table["small_counts"].to_list() if "small_counts" in table.columns else [[]] * table.height
-    figures = [c for c in table.columns if table[c].dtype.is_numeric() or c.startswith("n_")]
+    plain = table.drop("small_counts", strict=False)
+    figures = [c for c in plain.columns if plain[c].dtype.is_numeric() or c.startswith("n_")]
     rows = []
-    for row, small_here in zip(table.drop("small_counts", strict=False).to_dicts(), small, strict=True):
+    for row, small_here in zip(plain.to_dicts(), small, strict=True):
         for column in figures:
             value = row[column]
             if value is None:
@@ -217,12 +218,7 @@ def as_displayed(table: pl.DataFrame, min_cell: int) -> pl.DataFrame:
             else:
                 row[column] = str(value)
         rows.append(row)
-    return pl.DataFrame(
-        rows,
-        schema={
-            c: pl.String if c in figures else t for c, t in table.drop("small_counts", strict=False).schema.items()
-        },
-    )
+    return pl.DataFrame(rows, schema={c: pl.String if c in figures else t for c, t in plain.schema.items()})
 
 
 def suppression_note(min_cell: int) -> str:
