@@ -23,6 +23,8 @@ import streamlit as st
 from dashboard.access import ROLES
 from transforms.disclosure import group_members, suppress_outcomes, suppress_talking_therapies, with_totals
 from transforms.effect_sizes import t_interval
+from transforms.engagement import exercise_effects as exercise_effects_of
+from transforms.engagement import practice_and_change
 from transforms.instruments import registry
 from transforms.outcomes import GROUPINGS, cohort_outcomes
 from transforms.talking_therapies import talking_therapies as talking_therapies_of
@@ -84,9 +86,25 @@ def _read(warehouse: Warehouse, sql: str, parameters: list | None = None) -> pl.
         return con.sql(sql, params=parameters).pl()
 
 
-def _without_small_groups(frame: pl.DataFrame, viewer: Viewer, people: str) -> pl.DataFrame:
-    """Rows about fewer than min_cell people (counted in column `people`) are dropped, except for an admin."""
-    return frame if viewer.role == "admin" else frame.filter(pl.col(people) >= viewer.min_cell)
+def _beyond_own(frame: pl.DataFrame, viewer: Viewer, people: str) -> pl.DataFrame:
+    """Rows about at least min_cell people (column `people`), of whom none or at least min_cell are beyond the
+    viewer's own sites (column `own`: a clinician knows their own participants one by one, so the rest of a row
+    is a group of its own to them). An admin keeps every row."""
+    if viewer.role != "admin":
+        beyond = pl.col(people) - pl.col("own")
+        frame = frame.filter((pl.col(people) >= viewer.min_cell) & ((beyond == 0) | (beyond >= viewer.min_cell)))
+    return frame.drop("own")
+
+
+def _own_rows(warehouse: Warehouse, viewer: Viewer, table: str) -> pl.DataFrame:
+    """The rows of a participant-level mart about a clinician's own participants (none for any other role)."""
+    sites = list(viewer.sites) if viewer.role == "clinician" else []
+    return _read(
+        warehouse,
+        f"SELECT t.* FROM {table} AS t JOIN marts.participants AS p USING (participant_id) "
+        "WHERE list_contains(?, p.site_id)",
+        [sites],
+    )
 
 
 def _without_small_cells(frame: pl.DataFrame, viewer: Viewer, people: str) -> pl.DataFrame:
@@ -290,31 +308,49 @@ def talking_therapies(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
 def cohort_trajectories(
     warehouse: Warehouse, viewer: Viewer, filters: Filters = Filters(), weeks: tuple[int, int] = (0, 10)
 ) -> pl.DataFrame:
-    """Mean score per cohort (per cohort and site, for a cohort taught at several) and week of the chosen measure;
-    outside the viewer's sites, a cohort is shown only when its release shows its people and completers (a week's
-    count would give away one withheld to protect another), and cells under min_cell are withheld. A cohort's row
-    is shown whole or not at all: only when all of its people are within the chosen sites and modalities, so that no
-    choice of filters gives away a few of them by subtraction."""
+    """Mean score of the chosen measure per cohort and week, with how many people were scored.
+
+    A clinician's own participants are shown by cohort and site, in full. Beyond them a cohort is shown whole
+    (its sites listed in `site_id`), and only when it has no one in the viewer's sites and its release shows
+    its people, completers and both means: a part of a cohort, or a cohort with a figure withheld, would give away
+    by subtraction what the release withholds. A week of fewer than min_cell people is withheld. A row is shown
+    only when all of its people are within the chosen sites and modalities, so that no choice of filters gives
+    away a few of them by subtraction. An admin sees every cohort by site."""
     chosen, parameters = filters.where()
+    own, own_parameters = {
+        "admin": ("TRUE", []),
+        "clinician": ("list_contains(?, p.site_id)", [list(viewer.sites)]),
+    }.get(viewer.role, ("FALSE", []))
     frame = _read(
         warehouse,
         f"""
-        WITH chosen AS (
-            SELECT cohort_id, site_id FROM marts.participants AS p GROUP BY ALL HAVING bool_and({chosen})
+        WITH people AS (
+            SELECT p.participant_id, p.cohort_id, p.site_id, {own} AS is_own, {chosen} AS is_chosen
+            FROM marts.participants AS p
+        ), cohorts AS (
+            SELECT cohort_id, bool_or(is_own) AS has_own,
+                string_agg(DISTINCT site_id, ', ' ORDER BY site_id) AS sites
+            FROM people GROUP BY cohort_id
+        ), rows AS (  -- own people by site, the others by whole cohort
+            SELECT participant_id, cohort_id, is_own, has_own, is_chosen,
+                CASE WHEN is_own THEN site_id ELSE sites END AS site_id
+            FROM people JOIN cohorts USING (cohort_id)
+        ), chosen AS (
+            SELECT cohort_id, site_id FROM rows GROUP BY ALL HAVING bool_and(is_chosen)
         )
-        SELECT p.cohort_id, p.site_id, a.week, count(DISTINCT a.participant_id) AS n, avg(a.score) AS mean_score
-        FROM marts.assessments AS a JOIN marts.participants AS p USING (participant_id)
-            JOIN chosen USING (cohort_id, site_id)
+        SELECT r.cohort_id, r.site_id, a.week, bool_and(r.is_own) AS is_own, bool_and(r.has_own) AS has_own,
+            count(DISTINCT a.participant_id) AS n, avg(a.score) AS mean_score
+        FROM marts.assessments AS a JOIN rows AS r USING (participant_id) JOIN chosen USING (cohort_id, site_id)
         WHERE a.instrument = ? AND a.subscale = ? AND a.score IS NOT NULL AND a.week BETWEEN ? AND ?
-        GROUP BY ALL ORDER BY p.cohort_id, a.week
+        GROUP BY ALL ORDER BY r.cohort_id, r.site_id, a.week
         """,
-        [*parameters, filters.instrument, filters.subscale, *weeks],
+        [*own_parameters, *parameters, filters.instrument, filters.subscale, *weeks],
     )
-    if viewer.role == "admin":
-        return frame
-    own = pl.col("site_id").is_in(list(viewer.sites)) if viewer.role == "clinician" else pl.lit(False)
-    released = pl.col("cohort_id").is_in(shown_cohorts(warehouse, viewer, filters, "n_enrolled", "n_complete"))
-    return frame.filter(own | (released & (pl.col("n") >= viewer.min_cell)))
+    if viewer.role != "admin":
+        whole = shown_cohorts(warehouse, viewer, filters, "n_enrolled", "n_complete", "mean_baseline", "mean_change")
+        released = ~pl.col("has_own") & pl.col("cohort_id").is_in(whole) & (pl.col("n") >= viewer.min_cell)
+        frame = frame.filter(pl.col("is_own") | released)
+    return frame.drop("is_own", "has_own")
 
 
 def shown_cohorts(warehouse: Warehouse, viewer: Viewer, filters: Filters, *figures: str) -> list[str]:
@@ -327,8 +363,11 @@ def shown_cohorts(warehouse: Warehouse, viewer: Viewer, filters: Filters, *figur
 
 @st.cache_data(ttl=300, show_spinner=False)
 def exercise_effects(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
+    """The distress drop per exercise type, of the exercises whose people `_beyond_own` lets the viewer see."""
     frame = _read(warehouse, "SELECT * FROM marts.exercise_effects ORDER BY mean_distress_drop DESC")
-    return _without_small_groups(frame, viewer, "participants")
+    own = exercise_effects_of(_own_rows(warehouse, viewer, "marts.practices")).select("exercise", own="participants")
+    frame = frame.join(own, on="exercise", how="left").with_columns(pl.col("own").fill_null(0))
+    return _beyond_own(frame, viewer, "participants")
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -357,12 +396,19 @@ def practice_by_week(warehouse: Warehouse, viewer: Viewer, filters: Filters = Fi
 
 @st.cache_data(ttl=300, show_spinner=False)
 def dose_response(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
-    """The dose–response rows (tertiles and `all`). Outside an admin's view the tertiles go together: withheld one
-    alone, it would be `all` less the other two."""
+    """The dose–response rows (tertiles and `all`) whose people `_beyond_own` lets the viewer see. Outside an
+    admin's view the tertiles go together: withheld one alone, it would be `all` less the other two. A tertile's
+    range of minutes is left out: its ends are one person's minutes each."""
     frame = _read(warehouse, "SELECT * FROM marts.dose_response ORDER BY practice_group")
-    if viewer.role != "admin" and (frame["n"] < viewer.min_cell).any():
-        frame = frame.filter(pl.col("practice_group") == "all")
-    return _without_small_groups(frame, viewer, "n")
+    own = practice_and_change(
+        _own_rows(warehouse, viewer, "marts.exercise_engagement"),
+        _own_rows(warehouse, viewer, "marts.participant_outcomes"),
+    )["practice_minutes"]
+    within = [int(own.is_between(low, high).sum()) for low, high in frame.select("minutes_min", "minutes_max").rows()]
+    shown = _beyond_own(frame.with_columns(own=pl.Series(within, dtype=pl.Int64)), viewer, "n")
+    if viewer.role != "admin" and shown.height < frame.height:
+        shown = shown.filter(pl.col("practice_group") == "all")
+    return shown.drop("minutes_min", "minutes_max")
 
 
 @st.cache_data(ttl=300, show_spinner=False)

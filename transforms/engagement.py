@@ -52,17 +52,14 @@ def spearman_with_interval(x: np.ndarray, y: np.ndarray) -> tuple[float | None, 
     return rho, math.tanh(z - half_width), math.tanh(z + half_width)
 
 
-def dose_response(minutes: pl.DataFrame, outcomes: pl.DataFrame, last_week: int = 10) -> pl.DataFrame:
-    """`marts.dose_response`: 10-week ECR-R anxiety change against practice minutes in weeks 0–10, by tertile
-    of minutes (n, minutes range, mean change with CI) and overall (Spearman's rho with CI).
-
-    `minutes`: marts.exercise_engagement; `outcomes`: marts.participant_outcomes."""
+def practice_and_change(minutes: pl.DataFrame, outcomes: pl.DataFrame, last_week: int = 10) -> pl.DataFrame:
+    """Each ECR-R anxiety completer's change and practice minutes in weeks 0 to `last_week` (0 if none logged)."""
     practice = (
         minutes.filter(pl.col("week").is_between(0, last_week))
         .group_by("participant_id")
         .agg(practice_minutes=pl.col("minutes").sum())
     )
-    changes = (
+    return (
         outcomes.filter(
             (pl.col("instrument") == "ECR-R")
             & (pl.col("subscale") == "anxiety")
@@ -73,6 +70,14 @@ def dose_response(minutes: pl.DataFrame, outcomes: pl.DataFrame, last_week: int 
         .with_columns(pl.col("practice_minutes").fill_null(0.0))
         .sort("practice_minutes", "participant_id")
     )
+
+
+def dose_response(minutes: pl.DataFrame, outcomes: pl.DataFrame, last_week: int = 10) -> pl.DataFrame:
+    """`marts.dose_response`: 10-week ECR-R anxiety change against practice minutes in weeks 0–10, by tertile
+    of minutes (n, minutes range, mean change with CI) and overall (Spearman's rho with CI).
+
+    `minutes`: marts.exercise_engagement; `outcomes`: marts.participant_outcomes."""
+    changes = practice_and_change(minutes, outcomes, last_week)
     if changes.height < 6:
         return pl.DataFrame(schema=DOSE_SCHEMA)
     # by rank, ties sharing the lowest: equal minutes are always in the same tertile, whoever they are (so with

@@ -31,6 +31,8 @@ if dose.height:
             help=f"95% CI {row['spearman_rho_ci_low']:+.2f} to {row['spearman_rho_ci_high']:+.2f}, n = {row['n']}",
         )
 st.caption(
-    f"An association among completers, not proof that practice causes change. "
+    f"An association among completers, not proof that practice causes change. The tertiles are shown together or "
+    f"not at all, each with at least {viewer.min_cell} people (and none or at least {viewer.min_cell} beyond your "
+    f"own sites). "
     f"{methods_link('exercises-between-sessions')}"
 )

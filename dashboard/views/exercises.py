@@ -27,7 +27,7 @@ if effects.height:
     )
     st.dataframe(effects, hide_index=True)
 st.caption(
-    f"Distress (SUDS 0–10) before minus after each practice where both were logged; exercises practised by fewer "
-    f"than {viewer.min_cell} people are withheld. Dose–response has a page of its own. "
-    + methods_link("exercises-between-sessions")
+    f"Distress (SUDS 0–10) before minus after each practice where both were logged. An exercise practised by fewer "
+    f"than {viewer.min_cell} people, or by 1 to {viewer.min_cell - 1} beyond your own sites, is withheld. "
+    f"Dose–response has a page of its own. " + methods_link("exercises-between-sessions")
 )

@@ -39,5 +39,6 @@ else:
 st.caption(
     f"Each row is a cohort and each column a week since enrolment, coloured by the cohort's mean score that week; "
     f"a week with fewer than {viewer.min_cell} people is withheld (blank). A cohort is shown only when all of its "
-    f"people are within the chosen sites and modalities."
+    f"people are within the chosen sites and modalities; beyond your own sites, only whole and only when its figures "
+    f"on Comparisons are all shown. {methods_link('small-numbers-and-privacy')}"
 )

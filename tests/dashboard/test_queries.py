@@ -173,7 +173,7 @@ def test_filters_narrow_every_query_and_travel_as_parameters(warehouse):
     from dashboard.queries import Filters
 
     north = Filters(sites=("north",))
-    assert set(queries.cohort_trajectories(warehouse, LEAD, north)["site_id"]) == {"north"}
+    assert set(queries.cohort_trajectories(warehouse, Viewer("program_lead"), north)["site_id"]) == {"north"}
     assert all(c.startswith("north") for c in queries.cohorts_matching(warehouse, north))
     assert (
         queries.practice_by_week(warehouse, LEAD, north)["practices"].sum()
@@ -235,6 +235,79 @@ def test_dose_response_tertiles_are_shown_together_or_not_at_all(warehouse):
     assert queries.dose_response(warehouse, Viewer("program_lead", min_cell=smallest)).height == 4
     strict = queries.dose_response(warehouse, Viewer("program_lead", min_cell=smallest + 1))
     assert strict["practice_group"].to_list() == ["all"]  # else the withheld tertile is `all` less the other two
+
+
+def own_and_beyond(sample_warehouse, sql: str) -> dict[str, tuple[int, int]]:
+    """Per row of a program-wide page, north's people in it and the others (from `sql`: key, people, north's)."""
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        return {key: (own, people - own) for key, people, own in con.execute(sql).fetchall()}
+
+
+def test_a_clinician_is_shown_no_exercise_whose_other_people_are_few(warehouse, sample_warehouse):
+    rows = own_and_beyond(
+        sample_warehouse,
+        """
+        SELECT e.exercise, any_value(e.participants), count(DISTINCT x.participant_id) FILTER (
+            WHERE p.site_id = 'north' AND x.distress_before IS NOT NULL AND x.distress_after IS NOT NULL)
+        FROM marts.exercise_effects AS e JOIN marts.practices AS x USING (exercise)
+            JOIN marts.participants AS p USING (participant_id)
+        GROUP BY 1
+        """,
+    )
+    exercise, (own, fewest) = min(rows.items(), key=lambda row: row[1][1])
+    assert own > 0  # north's people are there: a clinician who knows them would see the others' drop
+    min_cell = fewest + 1  # the exercise has enough people, but too few beyond north
+    lead = queries.exercise_effects(warehouse, Viewer("program_lead", min_cell=min_cell))
+    assert exercise in lead["exercise"].to_list() and lead.height == len(rows)
+    north = queries.exercise_effects(warehouse, Viewer("clinician", ("north",), min_cell=min_cell))
+    assert exercise not in north["exercise"].to_list()
+    assert set(north["exercise"]) == {e for e, (_, beyond) in rows.items() if beyond >= min_cell}
+
+
+def test_a_clinician_is_shown_no_tertile_whose_other_people_are_few(warehouse, sample_warehouse):
+    rows = own_and_beyond(
+        sample_warehouse,
+        """
+        WITH own AS (  -- north's completers and their practice minutes in weeks 0-10
+            SELECT o.participant_id, coalesce(sum(e.minutes) FILTER (WHERE e.week BETWEEN 0 AND 10), 0) AS minutes
+            FROM marts.participant_outcomes AS o LEFT JOIN marts.exercise_engagement AS e USING (participant_id)
+            WHERE o.site_id = 'north' AND o.instrument = 'ECR-R' AND o.subscale = 'anxiety'
+                AND o.outcome_status = 'complete'
+            GROUP BY 1
+        )
+        SELECT d.practice_group, d.n, count(own.participant_id)
+        FROM marts.dose_response AS d LEFT JOIN own ON own.minutes BETWEEN d.minutes_min AND d.minutes_max
+        GROUP BY ALL
+        """,
+    )
+    fewest = min(beyond for group, (_, beyond) in rows.items() if group != "all")
+    min_cell = fewest + 1
+    assert queries.dose_response(warehouse, Viewer("program_lead", min_cell=min_cell)).height == 4
+    north = queries.dose_response(warehouse, Viewer("clinician", ("north",), min_cell=min_cell))
+    assert north["practice_group"].to_list() == ["all"] and rows["all"][1] >= min_cell
+    assert "minutes_max" not in north.columns  # the ends of a range of minutes are one person's minutes each
+
+
+def test_a_trajectory_beyond_ones_own_sites_is_a_whole_cohort_its_release_shows(shared_cohort):
+    path, cohort = shared_cohort
+    warehouse, lead = Warehouse.at(path), Viewer("program_lead")
+    with duckdb.connect(str(path), read_only=True) as con:
+        sites = dict(
+            con.execute(
+                "SELECT cohort_id, string_agg(DISTINCT site_id, ', ' ORDER BY site_id) FROM marts.participants "
+                "GROUP BY 1"
+            ).fetchall()
+        )
+    assert sites[cohort] == "north, south"
+    cohorts = queries.group_outcomes(warehouse, lead, "ECR-R", "anxiety").filter(pl.col("grouping") == "cohort")
+    whole = cohorts.drop_nulls(["n_enrolled", "n_complete", "mean_baseline", "mean_change"])["group_id"].to_list()
+    shown = queries.cohort_trajectories(warehouse, lead)
+    assert shown.height > 0 and set(shown["cohort_id"]) <= set(whole)
+    assert all(sites[c] == s for c, s in shown.select("cohort_id", "site_id").unique().rows())  # no part alone
+    north = queries.cohort_trajectories(warehouse, NORTH).filter(pl.col("cohort_id") == cohort)
+    assert north.height > 0 and set(north["site_id"]) == {"north"}  # their own part, never the cohort whole
+    admin = queries.cohort_trajectories(warehouse, Viewer("admin")).filter(pl.col("cohort_id") == cohort)
+    assert set(admin["site_id"]) == {"north", "south"}
 
 
 @pytest.mark.parametrize("role", ["", "nobody", "Admin", "lead"])
