@@ -9,6 +9,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard.glossary import words
+
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
 
@@ -147,7 +149,7 @@ def practice_by_week(frame: pl.DataFrame) -> go.Figure:
             go.Bar(
                 x=rows["week"].to_list(),
                 y=rows["practices"].to_list(),
-                name=str(exercise),
+                name=words(str(exercise)),
                 marker={
                     "color": OKABE_ITO[index % len(OKABE_ITO)],
                     "pattern": {"shape": ["", "/", ".", "x", "-", "|", "+", "\\"][index % 8]},

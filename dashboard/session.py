@@ -18,6 +18,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard.access import load_roles
+from dashboard.glossary import WORDS
 from dashboard.queries import Filters, Viewer, Warehouse, filter_choices, freshness, schema_version
 from pipelines.settings import SettingsError, load_settings
 from pipelines.warehouse import SCHEMA_VERSION
@@ -199,26 +200,17 @@ def download_link(label: str, data: str | bytes, file_name: str, mime: str) -> N
     )
 
 
-def as_displayed(table: pl.DataFrame, min_cell: int) -> pl.DataFrame:
-    """A release's table as a page shows it: every figure as text, a count withheld for being small as "<5" (the
-    row's `small_counts`), any other withheld figure as "withheld" (METHODS.md, "Small numbers and privacy")."""
-    small = table["small_counts"].to_list() if "small_counts" in table.columns else [[]] * table.height
-    plain = table.drop("small_counts", strict=False)
-    figures = [c for c in plain.columns if plain[c].dtype.is_numeric() or c.startswith("n_")]
-    rows = []
-    for row, small_here in zip(plain.to_dicts(), small, strict=True):
-        for column in figures:
-            value = row[column]
-            if value is None:
-                row[column] = f"<{min_cell}" if column in (small_here or []) else "withheld"
-            elif column.endswith("_rate"):
-                row[column] = f"{value:.0%}"
-            elif isinstance(value, float):
-                row[column] = f"{value:+.2f}"
-            else:
-                row[column] = str(value)
-        rows.append(row)
-    return pl.DataFrame(rows, schema={c: pl.String if c in figures else t for c, t in plain.schema.items()})
+def with_group_names(groups: pl.DataFrame) -> pl.DataFrame:
+    """A release's rows with each group as people read it: a site by its display name, a modality in words."""
+    grouping, group = pl.col("grouping"), pl.col("group_id")
+    return groups.with_columns(
+        pl.when(grouping == "site")
+        .then(group.replace(site_names()))
+        .when(grouping == "modality")
+        .then(group.replace(WORDS))
+        .otherwise(group)
+        .alias("group_id")
+    )
 
 
 def suppression_note(min_cell: int) -> str:

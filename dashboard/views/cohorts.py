@@ -4,6 +4,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, queries
+from dashboard.glossary import for_download, for_screen
 from dashboard.session import current_filters, download_link, methods_link, page_header, show_chart, site_names
 
 warehouse, viewer = page_header("Cohort outcomes")
@@ -34,15 +35,24 @@ st.caption(
 
 st.subheader("Outcome status and category")
 outcomes = queries.participant_outcomes(warehouse, viewer, cohort).with_columns(pl.col("site_id").replace(site_names()))
-st.dataframe(outcomes, hide_index=True)
-download_link("Download this table (CSV)", outcomes.write_csv(), f"{cohort}_outcomes.csv", "text/csv")
+st.dataframe(for_screen(outcomes, viewer.min_cell, missing="—"), hide_index=True)
+download_link(
+    "Download this table (CSV)",
+    for_download(outcomes, viewer.min_cell, missing="").write_csv(),
+    f"{cohort}_outcomes.csv",
+    "text/csv",
+)
+st.caption(
+    "ECR-R anxiety (1–7; lower is better). —: not measured yet, or no category without both scores. "
+    + methods_link("baseline-endpoint-and-who-counts-as-complete")
+)
 
 st.subheader("Not-on-track alerts")
 flagged = queries.alerts(warehouse, viewer, cohort)
 if flagged.is_empty():
     st.success("No alerts in this cohort.")
 else:
-    st.dataframe(flagged, hide_index=True)
+    st.dataframe(for_screen(flagged, viewer.min_cell, missing="—"), hide_index=True)
 st.caption(
     f"Reliable deterioration from baseline, or a score above the program's expected trajectory for the "
     f"same intake by more than 1.645 prediction SDs. {methods_link('not-on-track-alerts')}"

@@ -5,16 +5,16 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, queries
+from dashboard.glossary import for_download, for_screen
 from dashboard.program_report import exported
 from dashboard.session import (
-    as_displayed,
     current_filters,
     download_link,
     page_header,
     publication_rule,
     show_chart,
-    site_names,
     suppression_note,
+    with_group_names,
 )
 
 warehouse, viewer = page_header("Comparisons")
@@ -31,8 +31,7 @@ if grouping == "modality" and filters.modalities:
     groups = groups.filter(pl.col("group_id").is_in(list(filters.modalities)))
 if grouping == "cohort" and (filters.sites or filters.modalities):
     groups = groups.filter(pl.col("group_id").is_in(queries.cohorts_matching(warehouse, filters)))
-if grouping == "site":
-    groups = groups.with_columns(pl.col("group_id").replace(site_names()))
+groups = with_group_names(groups)
 show_chart(
     charts.forest_plot(
         groups,
@@ -59,10 +58,10 @@ table = groups.select(
     ),
     "small_counts",
 )
-st.dataframe(as_displayed(table, viewer.min_cell), hide_index=True)
+st.dataframe(for_screen(table, viewer.min_cell), hide_index=True)
 download_link(
     "Download this table (CSV)",
-    as_displayed(exported(table, publication_rule()), viewer.min_cell).write_csv(),
+    for_download(exported(table, publication_rule()), viewer.min_cell).write_csv(),
     f"outcomes_by_{grouping}.csv",
     "text/csv",
 )

@@ -1,8 +1,10 @@
 """Exercises between sessions: practice by week and type, and the distress drop per exercise."""
 
+import polars as pl
 import streamlit as st
 
 from dashboard import charts, queries
+from dashboard.glossary import WORDS, for_screen
 from dashboard.session import current_filters, methods_link, page_header, show_chart
 
 warehouse, viewer = page_header("Exercises")
@@ -16,7 +18,7 @@ effects = queries.exercise_effects(warehouse, viewer)
 if effects.height:
     show_chart(
         charts.forest_plot(
-            effects,
+            effects.with_columns(pl.col("exercise").replace(WORDS)),
             "exercise",
             "mean_distress_drop",
             "mean_distress_drop_ci_low",
@@ -25,7 +27,7 @@ if effects.height:
             "mean drop in distress, before − after",
         )
     )
-    st.dataframe(effects, hide_index=True)
+    st.dataframe(for_screen(effects, viewer.min_cell), hide_index=True)
 st.caption(
     f"Distress (SUDS 0–10) before minus after each practice where both were logged. An exercise practised by fewer "
     f"than {viewer.min_cell} people, or by 1 to {viewer.min_cell - 1} beyond your own sites, is withheld. "

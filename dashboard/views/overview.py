@@ -6,16 +6,16 @@ import polars as pl
 import streamlit as st
 
 from dashboard import queries
+from dashboard.glossary import for_screen
 from dashboard.program_report import program_report_for_funders, share
 from dashboard.session import (
-    as_displayed,
     current_filters,
     download_link,
     methods_link,
     page_header,
     publication_rule,
-    site_names,
     suppression_note,
+    with_group_names,
 )
 
 warehouse, viewer = page_header("Program overview")
@@ -53,19 +53,20 @@ else:
 
     st.subheader("Who is counted")
     stages = {
-        "enrolled": "n_enrolled",
-        "without a baseline": "n_no_baseline",
-        "not yet due": "n_not_yet_due",
-        "no endpoint": "n_no_endpoint",
-        "complete": "n_complete",
+        "Enrolled": "n_enrolled",
+        "Without a baseline": "n_no_baseline",
+        "Not yet due": "n_not_yet_due",
+        "No endpoint": "n_no_endpoint",
+        "Complete": "n_complete",
     }
-    counted = [
-        str(headline[c])
-        if headline[c] is not None
-        else (f"<{viewer.min_cell}" if c in headline["small_counts"] else "withheld")
-        for c in stages.values()
-    ]
-    st.dataframe(pl.DataFrame({"stage": list(stages), "participants": counted}), hide_index=True)
+    flow = pl.DataFrame(
+        {
+            "stage": list(stages),
+            "participants": [headline[c] for c in stages.values()],
+            "small_counts": [["participants"] if c in headline["small_counts"] else [] for c in stages.values()],
+        }
+    )
+    st.dataframe(for_screen(flow, viewer.min_cell), hide_index=True)
     st.caption(
         f"Every enrolled participant is in exactly one status. "
         f"{methods_link('baseline-endpoint-and-who-counts-as-complete')}"
@@ -84,10 +85,8 @@ if headline.get("itt_change") is not None:
     )
 
 st.subheader("NHS Talking Therapies indicators (PHQ-9 with GAD-7)")
-nhs = queries.talking_therapies(warehouse, viewer)
-is_site = pl.col("grouping") == "site"
-nhs = nhs.with_columns(pl.when(is_site).then(pl.col("group_id").replace(site_names())).otherwise("group_id"))
-st.dataframe(as_displayed(nhs.drop("is_suppressed"), viewer.min_cell), hide_index=True)
+nhs = with_group_names(queries.talking_therapies(warehouse, viewer))
+st.dataframe(for_screen(nhs.drop("is_suppressed"), viewer.min_cell), hide_index=True)
 st.caption(suppression_note(viewer.min_cell))
 
 st.subheader("Program report")

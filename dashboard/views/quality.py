@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import queries
+from dashboard.glossary import for_screen
 from dashboard.session import download_link, page_header
 from pipelines.report import reports_folder
 
@@ -13,14 +14,14 @@ warehouse, viewer = page_header("Data quality")
 report = queries.quality(warehouse)
 
 st.subheader("Recent refreshes")
-st.dataframe(report["refreshes"], hide_index=True)
+st.dataframe(for_screen(report["refreshes"], viewer.min_cell, missing="—"), hide_index=True)
 
 st.subheader("Files of the last refresh")
 files = report["files"]
 rejected = files.filter(pl.col("status") == "rejected")
 if rejected.height:
     st.error(f"{rejected.height} file(s) rejected whole: nothing of them was loaded.")
-st.dataframe(files, hide_index=True)
+st.dataframe(for_screen(files, viewer.min_cell, missing="—"), hide_index=True)
 
 st.subheader("Quarantined rows, by rule and column")
 quarantine = report["quarantine"]
@@ -30,10 +31,10 @@ st.metric(
     held,
     help="Retried on every refresh; they load as soon as the participant is in a participants file.",
 )
-st.dataframe(quarantine, hide_index=True)
+st.dataframe(for_screen(quarantine, viewer.min_cell, missing="—"), hide_index=True)
 
 st.subheader("Validation results of the last refresh")
-st.dataframe(report["validations"], hide_index=True)
+st.dataframe(for_screen(report["validations"], viewer.min_cell, missing="—"), hide_index=True)
 refresh_id = queries.freshness(warehouse).get("refresh_id")
 page = reports_folder(Path(warehouse.path)) / f"refresh-{refresh_id or 0:04d}.html"
 if page.exists():
