@@ -28,6 +28,8 @@ navigation = st.navigation(
         st.Page(PAGES / "comparisons.py", title="Comparisons", url_path="comparisons"),
         st.Page(PAGES / "trends.py", title="Trends", url_path="trends"),
         st.Page(PAGES / "cohorts.py", title="Cohort outcomes", url_path="cohorts"),
+        st.Page(PAGES / "alerts.py", title="Alerts", url_path="alerts"),
+        st.Page(PAGES / "participant.py", title="Participant", url_path="participant"),
         st.Page(PAGES / "exercises.py", title="Exercises", url_path="exercises"),
         st.Page(PAGES / "dose_response.py", title="Dose–response", url_path="dose-response"),
         st.Page(PAGES / "quality.py", title="Data quality", url_path="quality"),

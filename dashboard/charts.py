@@ -165,3 +165,63 @@ def practice_by_week(frame: pl.DataFrame) -> go.Figure:
         legend_title_text="exercise",
     )
     return figure
+
+
+def participant_measure(
+    scores: pl.DataFrame, baseline: float | None, band: float | None, cutoff: float | None, title: str
+) -> go.Figure:
+    """One participant's scores of one measure by week since enrolment, with their baseline (solid), the band of
+    no reliable change around it (shaded; a score outside it has changed reliably) and the cutoff (dashed)."""
+    figure = go.Figure(
+        go.Scatter(
+            x=scores["week"].to_list(),
+            y=scores["score"].to_list(),
+            mode="lines+markers",
+            line={"color": OKABE_ITO[0], "width": 3},
+            name="score",
+            hovertemplate="week %{x:.1f}: %{y:.2f}<extra></extra>",
+        )
+    )
+    if baseline is not None:
+        figure.add_hline(y=baseline, line={"color": "#000000", "width": 1}, annotation_text="baseline")
+        if band is not None:
+            figure.add_hrect(y0=baseline - band, y1=baseline + band, fillcolor=OKABE_ITO[1], opacity=0.15, line_width=0)
+    if cutoff is not None:
+        figure.add_hline(
+            y=cutoff,
+            line={"color": OKABE_ITO[5], "dash": "dash", "width": 2},
+            annotation_text="cutoff",
+            annotation_position="bottom right",
+        )
+    figure.update_layout(
+        title=title,
+        xaxis_title="week since enrolment",
+        yaxis_title="score",
+        showlegend=False,
+        template="simple_white",
+        height=280,
+        margin={"t": 50, "l": 60, "r": 20, "b": 45},
+    )
+    return figure
+
+
+def weekly_practice(practice: pl.DataFrame) -> go.Figure:
+    """Minutes of practice per week since enrolment (hover: how many practices)."""
+    figure = go.Figure(
+        go.Bar(
+            x=practice["week"].to_list(),
+            y=practice["minutes"].to_list(),
+            customdata=practice["practices"].to_list(),
+            marker_color=OKABE_ITO[2],
+            hovertemplate="week %{x}: %{y:.0f} minutes, %{customdata} practices<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title="Practice between sessions",
+        xaxis_title="week since enrolment",
+        yaxis_title="minutes",
+        template="simple_white",
+        height=280,
+        margin={"t": 50, "l": 60, "r": 20, "b": 45},
+    )
+    return figure

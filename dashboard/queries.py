@@ -479,6 +479,15 @@ def filter_choices(warehouse: Warehouse) -> dict[str, list]:
 
 
 @st.cache_data(ttl=300, show_spinner=False)
+def participants_in_scope(warehouse: Warehouse, viewer: Viewer) -> list[str]:
+    """The participants of the viewer's sites (a clinician's; an admin's are everyone)."""
+    scope, parameters = _site_scope(viewer)
+    return _read(warehouse, f"SELECT participant_id FROM marts.participants WHERE {scope} ORDER BY 1", parameters)[
+        "participant_id"
+    ].to_list()
+
+
+@st.cache_data(ttl=300, show_spinner=False)
 def cohorts_in_scope(warehouse: Warehouse, viewer: Viewer) -> list[str]:
     scope, parameters = _site_scope(viewer)
     return _read(warehouse, f"SELECT DISTINCT cohort_id FROM marts.participants WHERE {scope} ORDER BY 1", parameters)[
@@ -540,4 +549,107 @@ def alerts(warehouse: Warehouse, viewer: Viewer, cohort_id: str) -> pl.DataFrame
         FROM marts.alerts WHERE cohort_id = ? AND {scope} ORDER BY completed_date DESC, participant_id
         """,
         [cohort_id, *parameters],
+    )
+
+
+# -- alerts and one participant's picture --------------------------------------------------------------------
+
+# Each participant's latest day with a score of a measure (parameters: instrument, subscale).
+LATEST_SCORE = """latest AS (
+    SELECT participant_id, max(completed_date) AS completed_date FROM marts.assessments
+    WHERE instrument = ? AND subscale = ? AND score IS NOT NULL GROUP BY participant_id
+)"""
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def alert_worklist(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
+    """The participants of the viewer's sites whose latest score of the headline measure trips a not-on-track rule,
+    newest first: one row each, with its rules and whether the alert first appeared in the latest refresh."""
+    scope, parameters = _site_scope(viewer, "a.site_id")
+    return _read(
+        warehouse,
+        f"""
+        WITH {LATEST_SCORE}
+        SELECT bool_or(s.first_refresh_id = (SELECT max(refresh_id) FROM ops.refreshes)) AS is_new,
+            a.participant_id, a.site_id, a.cohort_id, a.completed_date, a.week,
+            list(a.rule ORDER BY a.rule) AS rules, max(a.observed_score) AS observed_score
+        FROM marts.alerts AS a JOIN latest USING (participant_id, completed_date)
+            LEFT JOIN ops.alerts_seen AS s USING (participant_id, completed_date, rule)
+        WHERE {scope}
+        GROUP BY a.participant_id, a.site_id, a.cohort_id, a.completed_date, a.week
+        ORDER BY a.completed_date DESC, a.participant_id
+        """,
+        [*HEADLINE, *parameters],
+    )
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def alert_counts(warehouse: Warehouse, viewer: Viewer, weeks: int = 12) -> pl.DataFrame:
+    """How many participants of each site are on the alerts worklist, by the week (from Monday) of their latest
+    score, over the last `weeks` weeks of data; 1 to min_cell − 1 is withheld as small. No totals are shown: a
+    total beside its parts would give a withheld part away."""
+    frame = _read(
+        warehouse,
+        f"""
+        WITH {LATEST_SCORE}, listed AS (
+            SELECT DISTINCT a.participant_id, a.site_id, date_trunc('week', a.completed_date)::DATE AS week_of
+            FROM marts.alerts AS a JOIN latest USING (participant_id, completed_date)
+        )
+        SELECT week_of, site_id, count(*) AS participants FROM listed
+        WHERE week_of > (SELECT max(week_of) FROM listed) - INTERVAL {int(weeks)} WEEK
+        GROUP BY ALL ORDER BY week_of DESC, site_id
+        """,
+        list(HEADLINE),
+    )
+    if viewer.role == "admin":
+        return frame.with_columns(small_counts=pl.lit([], pl.List(pl.String)))
+    small = pl.col("participants") < viewer.min_cell
+    return frame.with_columns(
+        participants=pl.when(small).then(None).otherwise(pl.col("participants")),
+        small_counts=pl.when(small).then(pl.lit(["participants"])).otherwise(pl.lit([], pl.List(pl.String))),
+    )
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One participant's whole picture; every frame is empty for a participant beyond the viewer's sites."""
+
+    scores: pl.DataFrame  # every score: instrument, subscale, week (exact), completed_date, score
+    outcomes: pl.DataFrame  # per measure: baseline, endpoint, change, category and status, with its thresholds
+    alerts: pl.DataFrame  # not-on-track alerts, newest first
+    practice: pl.DataFrame  # per week since enrolment: practices and minutes
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def participant_picture(warehouse: Warehouse, viewer: Viewer, participant_id: str) -> Picture:
+    """Every measure's scores and outcome, the alerts and the weekly practice of one participant of the viewer's
+    sites."""
+    scope, parameters = _site_scope(viewer, "p.site_id")
+    mine = f"p.participant_id = ? AND {scope}"
+
+    def read(sql: str) -> pl.DataFrame:
+        return _read(warehouse, sql, [participant_id, *parameters])
+
+    return Picture(
+        scores=read(
+            "SELECT a.instrument, a.subscale, a.days_since_enrolment / 7 AS week, a.completed_date, a.score "
+            "FROM marts.assessments AS a JOIN marts.participants AS p USING (participant_id) "
+            f"WHERE {mine} AND a.score IS NOT NULL ORDER BY a.instrument, a.subscale, week"
+        ),
+        outcomes=read(
+            "SELECT o.instrument, o.subscale, o.baseline_score, o.endpoint_score, o.change_score, o.reliable_change, "
+            "o.jt_category, o.outcome_status, m.min_reliable_change, m.cutoff "
+            "FROM marts.participant_outcomes AS o JOIN marts.participants AS p USING (participant_id) "
+            "LEFT JOIN marts.outcome_parameters AS m USING (instrument, subscale) "
+            f"WHERE {mine} ORDER BY o.instrument, o.subscale"
+        ),
+        alerts=read(
+            "SELECT a.completed_date, a.week, a.rule, a.observed_score, a.expected_score, a.threshold "
+            "FROM marts.alerts AS a JOIN marts.participants AS p USING (participant_id) "
+            f"WHERE {mine} ORDER BY a.completed_date DESC, a.rule"
+        ),
+        practice=read(
+            "SELECT e.week, e.practices, e.minutes FROM marts.exercise_engagement AS e "
+            f"JOIN marts.participants AS p USING (participant_id) WHERE {mine} ORDER BY e.week"
+        ),
     )

@@ -345,6 +345,7 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
     )
     build.write_table("marts.itt_outcomes", intent_to_treat(headline_scores, participants, *headline, settings.windows))
     build.write_table("marts.alerts", program_alerts(headline_scores, outcomes, parameters, *headline))
+    build.note_alerts_seen()
 
     practices = build.frame("SELECT * FROM marts.practices")
     build.write_table("marts.exercise_effects", exercise_effects(practices))

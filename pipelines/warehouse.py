@@ -28,7 +28,7 @@ SQL_DIR = resources.files("transforms") / "sql"  # package data: wherever secure
 # The version of the warehouse's tables as this code builds them: raise it when a table or column that readers (the
 # dashboard, CONTRACT §5) use changes. Each refresh records it, so a dashboard meeting a warehouse built by another
 # version says "run a refresh to upgrade" instead of failing on a missing column.
-SCHEMA_VERSION = 2  # 1: every warehouse before the version was recorded
+SCHEMA_VERSION = 3  # 1: every warehouse before the version was recorded; 3: ops.alerts_seen
 
 SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -52,6 +52,10 @@ ALTER TABLE ops.refreshes ADD COLUMN IF NOT EXISTS marts_digest VARCHAR;
 ALTER TABLE ops.files ADD COLUMN IF NOT EXISTS adapted_as VARCHAR;
 ALTER TABLE ops.refreshes ADD COLUMN IF NOT EXISTS participants_rebuilt BIGINT;
 ALTER TABLE ops.refreshes ADD COLUMN IF NOT EXISTS schema_version INTEGER;
+CREATE TABLE IF NOT EXISTS ops.alerts_seen (  -- when each alert of marts.alerts first appeared
+    participant_id VARCHAR NOT NULL, completed_date DATE NOT NULL, rule VARCHAR NOT NULL,
+    first_refresh_id INTEGER NOT NULL, PRIMARY KEY (participant_id, completed_date, rule)
+);
 CREATE TABLE IF NOT EXISTS quality.quarantine (
     file_number INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_row BIGINT NOT NULL, dataset VARCHAR NOT NULL,
     rule VARCHAR NOT NULL, column_name VARCHAR, detail VARCHAR, first_seen_at TIMESTAMPTZ NOT NULL,
@@ -410,6 +414,15 @@ class WarehouseBuild:
     def write_table(self, table: str, frame: pl.DataFrame) -> None:
         """Materialise `schema.table` from a frame computed by a transform."""
         self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM frame")
+
+    def note_alerts_seen(self) -> None:
+        """Record the refresh in which each alert of marts.alerts first appeared (an alert seen before keeps its
+        first refresh), so that readers can tell the alerts that are new since the last refresh."""
+        self.con.execute(
+            "INSERT INTO ops.alerts_seen SELECT DISTINCT participant_id, completed_date, rule, ? FROM marts.alerts "
+            "ON CONFLICT DO NOTHING",
+            [self.refresh_id],
+        )
 
     def record_refresh(self, **row) -> None:
         row = {

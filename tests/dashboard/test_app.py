@@ -11,7 +11,18 @@ from dashboard.session import DEMO_IDENTITIES
 from pipelines.generate import SAMPLE_AS_OF
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-PAGES = ["overview", "comparisons", "trends", "cohorts", "exercises", "dose_response", "quality", "methods"]
+PAGES = [
+    "overview",
+    "comparisons",
+    "trends",
+    "cohorts",
+    "alerts",
+    "participant",
+    "exercises",
+    "dose_response",
+    "quality",
+    "methods",
+]
 
 
 def open_page(page: str, identity: str) -> AppTest:
