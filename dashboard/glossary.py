@@ -151,6 +151,10 @@ WORDS = {
     # alert rules
     "reliable_deterioration": "Reliably worse than at baseline",
     "above_expected_trajectory": "Above the expected trajectory",
+    # practice tertiles (dose–response)
+    "tertile 1": "Least practice (tertile 1)",
+    "tertile 2": "Middle tertile",
+    "tertile 3": "Most practice (tertile 3)",
     # exercises
     "thought_record": "Thought record",
     "grounding_54321": "5-4-3-2-1 grounding",

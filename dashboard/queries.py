@@ -23,13 +23,12 @@ import streamlit as st
 from dashboard.access import ROLES
 from transforms.disclosure import group_members, suppress_outcomes, suppress_talking_therapies, with_totals
 from transforms.effect_sizes import t_interval
+from transforms.engagement import dose_response as dose_response_of
 from transforms.engagement import exercise_effects as exercise_effects_of
 from transforms.engagement import practice_and_change
 from transforms.instruments import registry
-from transforms.outcomes import GROUPINGS, cohort_outcomes
+from transforms.outcomes import GROUPINGS, HEADLINE, cohort_outcomes
 from transforms.talking_therapies import talking_therapies as talking_therapies_of
-
-HEADLINE = ("ECR-R", "anxiety")
 
 
 @dataclass(frozen=True)
@@ -395,14 +394,28 @@ def practice_by_week(warehouse: Warehouse, viewer: Viewer, filters: Filters = Fi
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def dose_response(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
-    """The dose–response rows (tertiles and `all`) whose people `_beyond_own` lets the viewer see. Outside an
-    admin's view the tertiles go together: withheld one alone, it would be `all` less the other two. A tertile's
-    range of minutes is left out: its ends are one person's minutes each."""
-    frame = _read(warehouse, "SELECT * FROM marts.dose_response ORDER BY practice_group")
+def dose_response(warehouse: Warehouse, viewer: Viewer, measure: tuple[str, str] = HEADLINE) -> pl.DataFrame:
+    """The dose–response rows of `measure` (tertiles and `all`) whose people `_beyond_own` lets the viewer see.
+    Outside an admin's view the tertiles go together: withheld one alone, it would be `all` less the other two. A
+    tertile's range of minutes is left out: its ends are one person's minutes each."""
+    frame = (
+        _read(warehouse, "SELECT * FROM marts.dose_response")
+        if measure == HEADLINE  # the mart holds the headline measure's
+        else dose_response_of(
+            _read(warehouse, "SELECT participant_id, week, minutes FROM marts.exercise_engagement"),
+            _read(
+                warehouse,
+                "SELECT participant_id, instrument, subscale, outcome_status, change_score "
+                "FROM marts.participant_outcomes WHERE instrument = ? AND subscale = ?",
+                list(measure),
+            ),
+            measure=measure,
+        )
+    ).sort("practice_group")
     own = practice_and_change(
         _own_rows(warehouse, viewer, "marts.exercise_engagement"),
         _own_rows(warehouse, viewer, "marts.participant_outcomes"),
+        measure=measure,
     )["practice_minutes"]
     within = [int(own.is_between(low, high).sum()) for low, high in frame.select("minutes_min", "minutes_max").rows()]
     shown = _beyond_own(frame.with_columns(own=pl.Series(within, dtype=pl.Int64)), viewer, "n")

@@ -31,13 +31,12 @@ from transforms.adapters import SOURCES, Part, SourceRejected
 from transforms.alerts import program_alerts
 from transforms.datasets import DATASETS
 from transforms.engagement import dose_response, exercise_effects
-from transforms.outcomes import cohort_outcomes, intent_to_treat, measures_in_use, participant_outcomes
+from transforms.outcomes import HEADLINE, cohort_outcomes, intent_to_treat, measures_in_use, participant_outcomes
 from transforms.scoring import assessments
 from transforms.screening import rejection_reason
 from transforms.talking_therapies import talking_therapies
 from transforms.windows import select_baseline_and_endpoint
 
-HEADLINE_INSTRUMENT, HEADLINE_SUBSCALE = "ECR-R", "anxiety"  # the program's headline outcome (OUTCOMES.md §1)
 # What the marts are built by, besides the settings (`marts_digest`): package and file pattern
 MART_SOURCES = (
     ("transforms", "**/*.py"),
@@ -337,14 +336,13 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
     build.write_table("marts.cohort_outcomes", cohort_outcomes(outcomes))
     build.write_table("marts.talking_therapies", talking_therapies(outcomes))
 
-    headline = (HEADLINE_INSTRUMENT, HEADLINE_SUBSCALE)
     headline_scores = build.frame(
         "SELECT * FROM marts.assessments WHERE instrument = ? AND subscale = ? "
         "ORDER BY participant_id, completed_at, score",
-        list(headline),
+        list(HEADLINE),
     )
-    build.write_table("marts.itt_outcomes", intent_to_treat(headline_scores, participants, *headline, settings.windows))
-    build.write_table("marts.alerts", program_alerts(headline_scores, outcomes, parameters, *headline))
+    build.write_table("marts.itt_outcomes", intent_to_treat(headline_scores, participants, *HEADLINE, settings.windows))
+    build.write_table("marts.alerts", program_alerts(headline_scores, outcomes, parameters, *HEADLINE))
     build.note_alerts_seen()
 
     practices = build.frame("SELECT * FROM marts.practices")

@@ -9,6 +9,7 @@ import polars as pl
 from scipy import stats
 
 from transforms.effect_sizes import t_interval
+from transforms.outcomes import HEADLINE
 
 
 def exercise_effects(practices: pl.DataFrame) -> pl.DataFrame:
@@ -52,8 +53,11 @@ def spearman_with_interval(x: np.ndarray, y: np.ndarray) -> tuple[float | None, 
     return rho, math.tanh(z - half_width), math.tanh(z + half_width)
 
 
-def practice_and_change(minutes: pl.DataFrame, outcomes: pl.DataFrame, last_week: int = 10) -> pl.DataFrame:
-    """Each ECR-R anxiety completer's change and practice minutes in weeks 0 to `last_week` (0 if none logged)."""
+def practice_and_change(
+    minutes: pl.DataFrame, outcomes: pl.DataFrame, last_week: int = 10, measure: tuple[str, str] = HEADLINE
+) -> pl.DataFrame:
+    """Each completer's change in `measure` (instrument, subscale) and practice minutes in weeks 0 to `last_week`
+    (0 if none logged)."""
     practice = (
         minutes.filter(pl.col("week").is_between(0, last_week))
         .group_by("participant_id")
@@ -61,8 +65,8 @@ def practice_and_change(minutes: pl.DataFrame, outcomes: pl.DataFrame, last_week
     )
     return (
         outcomes.filter(
-            (pl.col("instrument") == "ECR-R")
-            & (pl.col("subscale") == "anxiety")
+            (pl.col("instrument") == measure[0])
+            & (pl.col("subscale") == measure[1])
             & (pl.col("outcome_status") == "complete")
         )
         .select("participant_id", "change_score")
@@ -72,12 +76,14 @@ def practice_and_change(minutes: pl.DataFrame, outcomes: pl.DataFrame, last_week
     )
 
 
-def dose_response(minutes: pl.DataFrame, outcomes: pl.DataFrame, last_week: int = 10) -> pl.DataFrame:
-    """`marts.dose_response`: 10-week ECR-R anxiety change against practice minutes in weeks 0–10, by tertile
-    of minutes (n, minutes range, mean change with CI) and overall (Spearman's rho with CI).
+def dose_response(
+    minutes: pl.DataFrame, outcomes: pl.DataFrame, last_week: int = 10, measure: tuple[str, str] = HEADLINE
+) -> pl.DataFrame:
+    """`marts.dose_response` (of ECR-R anxiety): the 10-week change in `measure` against practice minutes in weeks
+    0–10, by tertile of minutes (n, minutes range, mean change with CI) and overall (Spearman's rho with CI).
 
     `minutes`: marts.exercise_engagement; `outcomes`: marts.participant_outcomes."""
-    changes = practice_and_change(minutes, outcomes, last_week)
+    changes = practice_and_change(minutes, outcomes, last_week, measure)
     if changes.height < 6:
         return pl.DataFrame(schema=DOSE_SCHEMA)
     # by rank, ties sharing the lowest: equal minutes are always in the same tertile, whoever they are (so with

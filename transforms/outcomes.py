@@ -12,6 +12,7 @@ from transforms.mixed_models import change_by_group, fit_variance_components, pe
 from transforms.reliable_change import classify_change, outcome_parameters
 from transforms.windows import KEYS, Windows, outcome_status
 
+HEADLINE = ("ECR-R", "anxiety")  # the program's headline outcome: instrument, subscale (METHODS.md)
 GROUPINGS = {"program": None, "site": "site_id", "cohort": "cohort_id", "modality": "modality"}
 # The column groups of marts.cohort_outcomes (CONTRACT.md §5).
 STATUS_COUNTS = ["n_enrolled", "n_complete", "n_no_baseline", "n_no_endpoint", "n_not_yet_due"]

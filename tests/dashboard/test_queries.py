@@ -367,3 +367,21 @@ def test_a_group_shared_with_another_site_never_gives_a_clinician_a_few_of_its_p
             if row["grouping"] == "cohort" and row["group_id"] == cohort:
                 assert row["mean_change"] is None or row["n_complete"] - own >= NORTH.min_cell
     assert checked > 0
+
+
+def test_dose_response_follows_the_chosen_measure(warehouse, sample_warehouse):
+    admin = Viewer("admin")
+    gad = queries.dose_response(warehouse, admin, ("GAD-7", "total"))
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        (completers,) = con.execute(
+            "SELECT count(*) FROM marts.participant_outcomes "
+            "WHERE instrument = 'GAD-7' AND subscale = 'total' AND outcome_status = 'complete'"
+        ).fetchone()
+        (gad_mean,) = con.execute(
+            "SELECT avg(change_score) FROM marts.participant_outcomes "
+            "WHERE instrument = 'GAD-7' AND subscale = 'total' AND outcome_status = 'complete'"
+        ).fetchone()
+    overall = gad.filter(pl.col("practice_group") == "all").row(0, named=True)
+    assert overall["n"] == completers and overall["mean_change"] == pytest.approx(gad_mean)
+    assert gad.filter(pl.col("practice_group") != "all")["n"].sum() == completers
+    assert queries.dose_response(warehouse, admin)["n"].to_list() != gad["n"].to_list()  # not the headline's
