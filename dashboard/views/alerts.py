@@ -45,7 +45,8 @@ if viewer.sees_participants:
     )
     st.dataframe(for_screen(shown, viewer.min_cell), hide_index=True)
     st.caption(
-        "Newest first. New: the alert first appeared in the latest refresh; before: it was there already. "
+        "Newest first. New: the alert first appeared in the latest refresh; before: it was there already. Alerts "
+        "are on ECR-R anxiety, whatever measure is chosen; the site filter applies. "
         + methods_link("not-on-track-alerts")
     )
     chosen = st.selectbox("Open a participant", worklist["participant_id"].to_list())

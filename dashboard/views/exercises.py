@@ -12,7 +12,10 @@ warehouse, viewer = page_header("Exercises")
 practice = queries.practice_by_week(warehouse, viewer, current_filters())
 if practice.height:
     show_chart(charts.practice_by_week(practice))
-st.caption(f"Logged practices in weeks 0–10 since enrolment. {methods_link('exercises-between-sessions')}")
+st.caption(
+    f"Logged practices in weeks 0–10 since enrolment, of the chosen sites and modalities (the measure filter does not "
+    f"apply: practice is not a questionnaire). {methods_link('exercises-between-sessions')}"
+)
 
 effects = queries.exercise_effects(warehouse, viewer)
 if effects.height:
@@ -31,5 +34,6 @@ if effects.height:
 st.caption(
     f"Distress (SUDS 0–10) before minus after each practice where both were logged. An exercise practised by fewer "
     f"than {viewer.min_cell} people, or by 1 to {viewer.min_cell - 1} beyond your own sites, is withheld. "
-    f"Dose–response has a page of its own. " + methods_link("exercises-between-sessions")
+    f"The distress drop is always the whole program's: per exercise of a chosen part, beside the whole, it could "
+    f"give a few people away. Dose–response has a page of its own. " + methods_link("exercises-between-sessions")
 )
