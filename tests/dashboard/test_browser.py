@@ -84,11 +84,30 @@ PAGE_HEADINGS = {
     "Comparisons": "Comparisons",
     "Trends": "Trends",
     "Cohort outcomes": "Cohort outcomes",
+    "Alerts": "Alerts",
+    "Participant": "Participant",
     "Exercises": "Exercises",
     "Dose–response": "Dose–response",
     "Data quality": "Data quality",
     "Methods": "How securebase computes outcomes",
 }
+
+
+def assert_tables_read_in_words(page, identity: str, link: str) -> None:
+    """Every table as the browser draws it: human headers, no None or nan, rates as percentages; and the alerts
+    worklist of a clinician holds their own site only."""
+    for table in page.locator('[data-testid="stDataFrame"]').all():
+        table.locator('[role="columnheader"]').first.wait_for(state="attached", timeout=30_000)  # drawn after the page
+        headers = table.locator('[role="columnheader"]').all_inner_texts()
+        rows = [row.locator('[role="gridcell"]').all_inner_texts() for row in table.locator('[role="row"]').all()]
+        rows = [row for row in rows if row]
+        assert headers and not [h for h in headers if "_" in h], (identity, link, headers)
+        assert not {"None", "nan", "null", ""} & {cell for row in rows for cell in row}, (identity, link)
+        for column, header in enumerate(headers):
+            if header.endswith("(%)"):
+                assert all(row[column].endswith("%") or row[column] == "withheld" for row in rows), header
+        if link == "Alerts" and identity.startswith("Clinician"):
+            assert {row[headers.index("Site")] for row in rows} == {"north"}
 
 
 @pytest.mark.parametrize("identity", ["Program lead (demo)", "Clinician, north site (demo)", "Administrator (demo)"])
@@ -114,6 +133,7 @@ def test_each_demo_identity_visits_every_page_without_an_exception(dashboard_url
             assert "anyone who can reach this address sees everything" in body  # every page, Methods too
             if link != "Methods":
                 assert f"You are viewing as {identity}" in body
+            assert_tables_read_in_words(page, identity, link)
             page.screenshot(
                 path=str(tmp_path / f"{identity.split()[0].lower()}-{link.split()[0].lower()}.png"), full_page=True
             )
