@@ -208,9 +208,15 @@ def freshness(warehouse: Warehouse) -> dict:
     return frame.row(0, named=True) if frame.height else {}
 
 
+# The Data quality page lists the files of the refreshes that finished within this many days of the last one (of the
+# warehouse, not of today: a warehouse whose refreshes stopped still shows what its last ones read).
+FILES_DAYS = 30
+
+
 @st.cache_data(ttl=300, show_spinner=False)
 def quality(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
-    """Files of the last refresh, open quarantine by rule and column, and the last refresh's validations."""
+    """Files of the refreshes of the last FILES_DAYS days, each with its refresh, open quarantine by rule and column,
+    and the last refresh's validations. A file's reason names a rule or a column by position, never a value."""
     last = "(SELECT max(refresh_id) FROM ops.refreshes)"
     return {
         "refreshes": _read(
@@ -221,8 +227,12 @@ def quality(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
         ),
         "files": _read(
             warehouse,
-            f"SELECT file_name, dataset, status, reason, rows_read, rows_loaded, "
-            f"rows_quarantined FROM ops.files WHERE refresh_id = {last} ORDER BY file_name",
+            "SELECT f.refresh_id, r.finished_at AS refreshed_at, f.file_name, f.dataset, f.status, f.reason, "
+            "f.rows_read, f.rows_loaded, f.rows_quarantined "
+            "FROM ops.files AS f JOIN ops.refreshes AS r USING (refresh_id) "
+            "WHERE r.finished_at >= (SELECT max(finished_at) FROM ops.refreshes) - to_days(?) "
+            "ORDER BY f.refresh_id DESC, f.file_name",
+            [FILES_DAYS],
         ),
         "quarantine": _read(
             warehouse,

@@ -224,3 +224,40 @@ def test_old_data_are_announced_on_every_page_with_their_age_in_days(sample_ware
     monkeypatch.setenv("SECUREBASE_CONFIG", str(config))
     app = open_page("overview", "Clinician, north site (demo)")
     assert not [w.value for w in app.warning if w.value.startswith("Data are")]
+
+
+def test_the_quality_page_lists_the_files_of_the_refreshes_of_the_last_30_days(
+    prefect_server, sample_warehouse, tmp_path, monkeypatch
+):
+    from pipelines.flows import refresh
+
+    warehouse, inbox = tmp_path / "w.duckdb", tmp_path / "inbox"
+    shutil.copyfile(sample_warehouse, warehouse)  # refresh 1: the sample's five files
+    inbox.mkdir()
+    roster = "participant_id,site_id,cohort_id,modality,enrolled_date"
+    for name, text in (
+        ("participants_june.csv", f"{roster}\nP9001,north,c9,cbt,2026-07-01\n"),
+        ("participants_july.csv", f"{roster},jane_doe_dob_1990\nP9002,north,c9,cbt,2026-07-01,x\n"),  # rejected
+    ):
+        (inbox / name).write_text(text)
+        refresh(inbox=inbox, warehouse=warehouse, as_of=SAMPLE_AS_OF)  # refreshes 2 and 3, one new file each
+    with duckdb.connect(str(warehouse)) as con:
+        last = con.execute("SELECT finished_at FROM ops.refreshes WHERE refresh_id = 3").fetchall()[0][0]
+        for refresh_id, days in ((1, 31), (2, 29)):
+            con.execute(
+                "UPDATE ops.refreshes SET finished_at = ? WHERE refresh_id = ?",
+                [last - timedelta(days=days), refresh_id],
+            )
+    monkeypatch.setenv("SECUREBASE_WAREHOUSE", str(warehouse))
+    app = open_page("quality", "Administrator (demo)")
+    assert not app.exception
+    assert "Files of the last 30 days of refreshes" in [s.value for s in app.subheader]
+    [files] = [frame.value.fillna("") for frame in app.dataframe if "file_name" in frame.value.columns]
+    identifier = "column 6 is named like a direct identifier or free text (date of birth)"
+    assert list(zip(files["refresh_id"], files["file_name"], files["status"], files["reason"], strict=True)) == [
+        (3, "participants_july.csv", "rejected", identifier),
+        (2, "participants_june.csv", "loaded", ""),  # 29 days before the last refresh; the sample's, 31, are not
+    ]
+    assert "1 file(s) rejected whole" in app.error[0].value
+    shown = " ".join(str(frame.value.to_dict()) for frame in app.dataframe)
+    assert "jane_doe" not in shown and "P9002" not in shown  # a rejected column by its position, no value
