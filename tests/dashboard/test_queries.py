@@ -1,11 +1,16 @@
 """Scope and suppression are enforced in the data layer (dashboard/queries.py), whatever a page asks for."""
 
+import shutil
+from datetime import UTC, date, datetime
+
 import duckdb
 import polars as pl
 import pytest
 
 from dashboard import queries
 from dashboard.queries import Filters, NotInScope, Viewer, Warehouse
+from pipelines.attempts import attempts_file
+from pipelines.generate import SAMPLE_AS_OF
 from transforms.attack import as_read, feasible_ranges, wide_enough
 from transforms.disclosure import OUTCOME_COUNTS, OUTCOME_STATISTICS, OUTCOMES, TALKING_THERAPIES, group_members
 from transforms.talking_therapies import talking_therapies
@@ -367,3 +372,39 @@ def test_a_group_shared_with_another_site_never_gives_a_clinician_a_few_of_its_p
             if row["grouping"] == "cohort" and row["group_id"] == cohort:
                 assert row["mean_change"] is None or row["n_complete"] - own >= NORTH.min_cell
     assert checked > 0
+
+
+LONDON_SUMMER = queries.Operations(date(2026, 7, 20), "Europe/London", None)  # the as-of day began 2026-07-19 23:00 UTC
+
+
+@pytest.mark.parametrize(
+    ("now", "is_stale", "days_old"),
+    [
+        (datetime(2026, 7, 21, 10, 59, tzinfo=UTC), False, 1),  # 35 h 59 min after the day began
+        (datetime(2026, 7, 21, 11, 1, tzinfo=UTC), True, 1),  # 36 h 1 min
+        (datetime(2026, 7, 22, 22, 59, tzinfo=UTC), True, 2),  # 23:59 BST on the 22nd
+        (datetime(2026, 7, 22, 23, 30, tzinfo=UTC), True, 3),  # 00:30 BST on the 23rd
+    ],
+)
+def test_data_are_stale_once_the_as_of_day_began_longer_ago_than_allowed(now, is_stale, days_old):
+    assert LONDON_SUMMER.is_stale(now, 36) is is_stale
+    assert LONDON_SUMMER.days_old(now) == days_old
+    assert not queries.Operations(None, "UTC", None).is_stale(now, 36)  # nothing published yet
+
+
+def test_a_failure_after_the_last_publish_is_the_one_reported(sample_warehouse, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copyfile(sample_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("UPDATE ops.refreshes SET finished_at = '2026-07-20 02:00:00+00', timezone = 'Europe/London'")
+    assert queries.operations(Warehouse.at(warehouse)).failure is None
+    lines = [
+        '{"failed_at": "2026-07-19T02:00:00+00:00", "as_of_date": "2026-07-19", "kind": "crash", "reason": "before"}',
+        '{"failed_at": "2026-07-21T01:05:00+00:00", "kind": "lock_held", "reason": "after"}',
+    ]
+    for count, expected in ((1, None), (2, "after")):
+        attempts_file(warehouse).write_text("".join(f"{line}\n" for line in lines[:count]))
+        status = queries.operations(Warehouse.at(warehouse))  # the attempts file's change is read at once
+        assert (status.as_of_date, status.timezone) == (SAMPLE_AS_OF, "Europe/London")
+        assert (status.failure and status.failure.reason) == expected
+    assert f"{status.failed_at():%Y-%m-%d %H:%M %Z}" == "2026-07-21 02:05 BST"
