@@ -32,7 +32,10 @@ st.metric(
     held,
     help="Retried on every refresh; they load as soon as the participant is in a participants file.",
 )
-st.dataframe(for_screen(quarantine, viewer.min_cell, missing="—"), hide_index=True)
+if quarantine.is_empty():
+    st.success("No row is quarantined.")
+else:
+    st.dataframe(for_screen(quarantine, viewer.min_cell, missing="—"), hide_index=True)
 
 st.subheader("Validation results of the last refresh")
 st.dataframe(for_screen(report["validations"], viewer.min_cell, missing="—"), hide_index=True)
