@@ -1,5 +1,6 @@
 """Every page in each role, driven by Streamlit's AppTest against a real sample warehouse."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.glossary import WORDS
 from dashboard.session import DEMO_IDENTITIES
 from pipelines.generate import SAMPLE_AS_OF
 
@@ -82,6 +84,30 @@ def test_a_clinician_sees_only_participants_of_their_site(sample_warehouse):
     assert len(table) > 0 and set(table["Site"]) == {"north"}
     [cohort_picker] = [box for box in app.selectbox if box.label == "Cohort"]
     assert all(option.startswith("north") for option in cohort_picker.options)
+
+
+def charts_on(app: AppTest) -> dict[str, dict]:
+    """The page's Plotly figures by title, as the browser receives them."""
+    figures = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    return {figure["layout"]["title"]["text"]: figure for figure in figures}
+
+
+def test_a_clinician_sees_the_jacobson_truax_scatter_of_their_own_completers(sample_warehouse):
+    app = open_page("cohorts", "Clinician, north site (demo)")
+    [cohort_picker] = [box for box in app.selectbox if box.label == "Cohort"]
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        expected = con.execute(
+            "SELECT participant_id, jt_category FROM marts.participant_outcomes WHERE cohort_id = ? "
+            "AND site_id = 'north' AND instrument = 'ECR-R' AND subscale = 'anxiety' AND outcome_status = 'complete'",
+            [cohort_picker.value],
+        ).fetchall()
+    assert any(s.value == "Clinically significant change in ECR-R anxiety" for s in app.subheader)
+    scatter = charts_on(app)[f"ECR-R anxiety in {cohort_picker.value}: completers"]
+    points = [trace for trace in scatter["data"] if trace["mode"] == "markers"]
+    shown = {(participant, trace["name"]) for trace in points for participant in trace["customdata"]}
+    assert len(expected) >= 5 and shown == {(participant, WORDS[category]) for participant, category in expected}
+    band, diagonal = scatter["data"][:2]
+    assert band["fill"] == "toself" and diagonal["name"] == "no change" and len(scatter["layout"]["shapes"]) == 2
 
 
 def test_the_quality_page_counts_held_rows():
