@@ -311,7 +311,7 @@ def category_distribution(groups: pl.DataFrame, min_cell: int, title: str) -> go
         template="simple_white",
         legend={"title": {"text": "category"}, "traceorder": "normal"},
         uniformtext={"minsize": 9, "mode": "hide"},
-        height=max(240, 110 + 30 * len(labels)),
+        height=max(320, 120 + 30 * len(labels)),  # the legend needs 320
         margin={"t": 60, "l": 140, "r": 20, "b": 50},
     )
     return figure
