@@ -584,13 +584,35 @@ def participant_scores(warehouse: Warehouse, viewer: Viewer, cohort_id: str) -> 
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def minimum_reliable_change(warehouse: Warehouse) -> float | None:
+def cohort_completers(
+    warehouse: Warehouse, viewer: Viewer, cohort_id: str, instrument: str, subscale: str
+) -> pl.DataFrame:
+    """The completers of a cohort in the viewer's sites on one measure: both scores and the Jacobson–Truax
+    category (null where the measure has none)."""
+    scope, parameters = _site_scope(viewer)
+    return _read(
+        warehouse,
+        f"""
+        SELECT participant_id, baseline_score, endpoint_score, jt_category
+        FROM marts.participant_outcomes
+        WHERE cohort_id = ? AND instrument = ? AND subscale = ? AND outcome_status = 'complete' AND {scope}
+        ORDER BY participant_id
+        """,
+        [cohort_id, instrument, subscale, *parameters],
+    )
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def measure_parameters(warehouse: Warehouse, instrument: str, subscale: str) -> dict:
+    """A measure's min_reliable_change, cutoff and direction (None when it has none), and its score_range."""
     frame = _read(
         warehouse,
-        "SELECT min_reliable_change FROM marts.outcome_parameters WHERE instrument = ? AND subscale = ?",
-        list(HEADLINE),
+        "SELECT min_reliable_change, cutoff, direction FROM marts.outcome_parameters "
+        "WHERE instrument = ? AND subscale = ?",
+        [instrument, subscale],
     )
-    return frame.item() if frame.height else None
+    found = frame.row(0, named=True) if frame.height else dict.fromkeys(frame.columns)
+    return found | {"score_range": score_ranges(warehouse).get((instrument, subscale))}
 
 
 @st.cache_data(ttl=300, show_spinner=False)

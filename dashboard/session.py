@@ -250,5 +250,13 @@ def suppression_note(min_cell: int) -> str:
     )
 
 
+def category_note(min_cell: int) -> str:
+    """The caption beside a chart of Jacobson–Truax categories by group (charts.category_distribution)."""
+    return (
+        "Each bar is a group's completers by Jacobson–Truax category; a blank segment holds the categories withheld "
+        f"from your view, and a group without a bar says why. {suppression_note(min_cell)}"
+    )
+
+
 def methods_link(anchor: str) -> str:
     return f"[How this is computed](/methods#{anchor})"

@@ -9,6 +9,9 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import queries
+from dashboard.glossary import WORDS
+from dashboard.queries import Viewer, Warehouse
 from dashboard.session import DEMO_IDENTITIES
 from pipelines.attempts import attempts_file
 from pipelines.generate import SAMPLE_AS_OF
@@ -85,6 +88,52 @@ def test_a_clinician_sees_only_participants_of_their_site(sample_warehouse):
     assert len(table) > 0 and set(table["Site"]) == {"north"}
     [cohort_picker] = [box for box in app.selectbox if box.label == "Cohort"]
     assert all(option.startswith("north") for option in cohort_picker.options)
+
+
+def charts_on(app: AppTest) -> dict[str, dict]:
+    """The page's Plotly figures by title, as the browser receives them."""
+    figures = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    return {figure["layout"]["title"]["text"]: figure for figure in figures}
+
+
+def test_a_clinician_sees_the_jacobson_truax_scatter_of_their_own_completers(sample_warehouse):
+    app = open_page("cohorts", "Clinician, north site (demo)")
+    [cohort_picker] = [box for box in app.selectbox if box.label == "Cohort"]
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        expected = con.execute(
+            "SELECT participant_id, jt_category FROM marts.participant_outcomes WHERE cohort_id = ? "
+            "AND site_id = 'north' AND instrument = 'ECR-R' AND subscale = 'anxiety' AND outcome_status = 'complete'",
+            [cohort_picker.value],
+        ).fetchall()
+    assert any(s.value == "Clinically significant change in ECR-R anxiety" for s in app.subheader)
+    scatter = charts_on(app)[f"ECR-R anxiety in {cohort_picker.value}: completers"]
+    points = [trace for trace in scatter["data"] if trace["mode"] == "markers"]
+    shown = {(participant, trace["name"]) for trace in points for participant in trace["customdata"]}
+    assert len(expected) >= 5 and shown == {(participant, WORDS[category]) for participant, category in expected}
+    band, diagonal = scatter["data"][:2]
+    assert band["fill"] == "toself" and diagonal["name"] == "no change" and len(scatter["layout"]["shapes"]) == 2
+
+
+def test_the_overview_and_comparisons_chart_the_categories_of_the_release_never_a_withheld_one_as_0(sample_warehouse):
+    title = "ECR-R anxiety: completers by Jacobson–Truax category"
+    release = queries.group_outcomes(Warehouse.at(sample_warehouse), Viewer("program_lead"), "ECR-R", "anxiety")
+    rows = {row["group_id"]: row for row in release.iter_rows(named=True)}
+    rows["Whole program"] = rows.pop("all")
+    for page in ("overview", "comparisons"):  # comparisons by site at first
+        figure = charts_on(open_page(page, "Program lead (demo)"))[title]
+        recovered, improved = figure["data"][:2]
+        assert recovered["name"] == "Recovered" and improved["name"] == "Reliably improved"
+        expected_groups = ["Whole program", "east", "north", "south", "west"][page == "comparisons" :]
+        assert recovered["y"] == expected_groups
+        for trace, count in ((recovered, "n_recovered"), (improved, "n_improved")):
+            for group, share in zip(trace["y"], trace["x"], strict=True):
+                row = rows[group]
+                assert share == (None if row[count] is None else row[count] / row["n_complete"]), (page, group)
+        assert None in recovered["x"]  # the sample withholds some, and they are not drawn
+        withheld = next(trace for trace in figure["data"] if trace.get("name") == "withheld")
+        assert [group for group, text in zip(withheld["y"], withheld["text"], strict=True) if text] == [
+            group for group in recovered["y"] if rows[group]["n_recovered"] is None
+        ]
 
 
 def test_the_quality_page_counts_held_rows():

@@ -53,6 +53,55 @@ def test_a_program_lead_gets_no_participant_rows(warehouse, sample_warehouse):
         queries.cohorts_in_scope(warehouse, LEAD)
 
 
+def completers_in(path, cohort, site, instrument="ECR-R", subscale="anxiety") -> pl.DataFrame:
+    """What the Jacobson–Truax scatter may show of one site's part of a cohort, read straight from the mart."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.sql(
+            "SELECT participant_id, baseline_score, endpoint_score, jt_category FROM marts.participant_outcomes "
+            "WHERE cohort_id = $1 AND site_id = $2 AND instrument = $3 AND subscale = $4 "
+            "AND outcome_status = 'complete' ORDER BY participant_id",
+            params=[cohort, site, instrument, subscale],
+        ).pl()
+
+
+def test_the_scatter_gets_a_clinicians_own_completers_with_their_measures_parameters(warehouse, sample_warehouse):
+    north_cohort, south_cohort = cohorts_of(sample_warehouse, "north")[-2], cohorts_of(sample_warehouse, "south")[-2]
+    own = queries.cohort_completers(warehouse, NORTH, north_cohort, "ECR-R", "anxiety")
+    expected = completers_in(sample_warehouse, north_cohort, "north")
+    assert own.height >= 5 and own.equals(expected)  # the real scores and categories, every completer
+    assert set(own["jt_category"]) <= {"recovered", "improved", "unchanged", "deteriorated", "harmed"}
+    assert queries.cohort_completers(warehouse, NORTH, south_cohort, "ECR-R", "anxiety").is_empty()
+    south = queries.cohort_completers(warehouse, Viewer("admin"), south_cohort, "GAD-7", "total")
+    assert south.equals(completers_in(sample_warehouse, south_cohort, "south", "GAD-7", "total"))
+    with pytest.raises(NotInScope):
+        queries.cohort_completers(warehouse, LEAD, north_cohort, "ECR-R", "anxiety")
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        [(band, cutoff)] = con.execute(
+            "SELECT min_reliable_change, cutoff FROM marts.outcome_parameters WHERE instrument = 'ECR-R' "
+            "AND subscale = 'anxiety'"
+        ).fetchall()
+    ecr = queries.measure_parameters(warehouse, "ECR-R", "anxiety")
+    assert (ecr["min_reliable_change"], ecr["cutoff"], ecr["score_range"]) == (band, cutoff, (1, 7))
+    assert ecr["direction"] == "lower_is_better" and 0 < band < 6
+    gad = queries.measure_parameters(warehouse, "GAD-7", "total")
+    assert (gad["min_reliable_change"], gad["cutoff"], gad["score_range"]) == (4, 8, (0, 21))
+    assert queries.measure_parameters(warehouse, "GAD-7", "nothing") == dict.fromkeys(
+        ["min_reliable_change", "cutoff", "direction", "score_range"]
+    )
+
+
+def test_the_scatter_of_a_cohort_taught_at_two_sites_shows_a_clinician_their_own_part(shared_cohort):
+    path, cohort = shared_cohort
+    warehouse = Warehouse.at(path)
+    north = queries.cohort_completers(warehouse, NORTH, cohort, "ECR-R", "anxiety")
+    assert north.height > 0 and north.equals(completers_in(path, cohort, "north"))
+    south = queries.cohort_completers(warehouse, Viewer("clinician", ("south",)), cohort, "ECR-R", "anxiety")
+    assert south.equals(completers_in(path, cohort, "south"))
+    assert not set(north["participant_id"]) & set(south["participant_id"])
+    every = queries.cohort_completers(warehouse, Viewer("admin"), cohort, "ECR-R", "anxiety")
+    assert sorted(every["participant_id"]) == sorted([*north["participant_id"], *south["participant_id"]])
+
+
 def test_a_program_lead_never_receives_a_figure_about_fewer_than_min_cell_people(warehouse, sample_warehouse):
     with duckdb.connect(str(sample_warehouse), read_only=True) as con:
         true_sizes = con.sql(
