@@ -9,7 +9,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.session import choose_filters, choose_identity, current_warehouse, stop_unless_schema_is_current
+from dashboard.session import (
+    choose_filters,
+    choose_identity,
+    current_warehouse,
+    show_refresh_notices,
+    stop_unless_schema_is_current,
+)
 
 # Not "pages/": Streamlit treats a pages/ folder beside the entry script as its older multipage app, which
 # resets the sidebar's widgets (the demo identity) on every interaction, even under st.navigation (1.67).
@@ -20,6 +26,7 @@ if current_warehouse() is None:
     st.error("No warehouse to show: start the dashboard with `securebase dashboard --warehouse FILE`.")
     st.stop()
 choose_identity()
+show_refresh_notices(current_warehouse())
 stop_unless_schema_is_current(current_warehouse())
 choose_filters(current_warehouse())
 navigation = st.navigation(

@@ -9,9 +9,29 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.glossary import words
+from dashboard.glossary import label, words
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+
+# The Jacobson–Truax categories from best to worst, each with its own colour (greens and blues better, a neutral grey,
+# oranges worse), marker and bar pattern, so that they can be told apart in grey print too.
+CATEGORIES = ("recovered", "improved", "unchanged", "deteriorated", "harmed")
+CATEGORY_COLOURS = {
+    "recovered": "#009E73",
+    "improved": "#56B4E9",
+    "unchanged": "#999999",
+    "deteriorated": "#E69F00",
+    "harmed": "#D55E00",
+}
+CATEGORY_SYMBOLS = {
+    "recovered": "circle",
+    "improved": "diamond",
+    "unchanged": "square",
+    "deteriorated": "triangle-up",
+    "harmed": "x",
+}
+CATEGORY_PATTERNS = {"recovered": "", "improved": "/", "unchanged": ".", "deteriorated": "x", "harmed": "\\"}
+NOT_CLASSIFIED = "Not classified"
 
 
 def cohort_trajectories(frame: pl.DataFrame, title: str = "Mean ECR-R anxiety by week and cohort") -> go.Figure:
@@ -165,6 +185,190 @@ def practice_by_week(frame: pl.DataFrame) -> go.Figure:
         legend_title_text="exercise",
     )
     return figure
+
+
+def jacobson_truax(
+    completers: pl.DataFrame,
+    measure: str,
+    score_range: tuple[float, float],
+    min_reliable_change: float | None,
+    cutoff: float | None,
+    title: str,
+) -> go.Figure:
+    """Each completer's baseline (x) against endpoint (y), coloured and shaped by Jacobson–Truax category.
+
+    The diagonal is no change and the shaded band ± the minimum reliable change around it: a point outside the band
+    changed reliably. The dashed lines are the cutoff between the clinical and the functional range, at baseline
+    (vertical) and at the endpoint (horizontal). `completers` has participant_id, baseline_score, endpoint_score
+    and jt_category (null where no category can be given); hovering a point shows them."""
+    low, high = score_range
+    figure = go.Figure()
+    if min_reliable_change is not None:
+        band = min_reliable_change
+        figure.add_trace(
+            go.Scatter(
+                x=[low, high, high, low, low],
+                y=[low + band, high + band, high - band, low - band, low + band],
+                fill="toself",
+                fillcolor="rgba(0, 0, 0, 0.1)",
+                line={"width": 0},
+                mode="lines",
+                name=f"no reliable change (± {band:.2f})",
+                hoverinfo="skip",
+            )
+        )
+    figure.add_trace(
+        go.Scatter(x=[low, high], y=[low, high], mode="lines", line={"color": "#444", "width": 1}, name="no change")
+    )
+    for category in (*CATEGORIES, None):
+        rows = completers.filter(
+            pl.col("jt_category").is_null() if category is None else pl.col("jt_category") == category
+        )
+        if rows.is_empty():
+            continue
+        name = NOT_CLASSIFIED if category is None else words(category)
+        figure.add_trace(
+            go.Scatter(
+                x=rows["baseline_score"].to_list(),
+                y=rows["endpoint_score"].to_list(),
+                customdata=rows["participant_id"].to_list(),
+                mode="markers",
+                name=name,
+                marker={
+                    "color": CATEGORY_COLOURS.get(category, "#000000"),
+                    "symbol": CATEGORY_SYMBOLS.get(category, "circle-open"),
+                    "size": 10,
+                    "line": {"color": "#fff", "width": 0.5},
+                },
+                hovertemplate=f"%{{customdata}}: %{{x:.2f}} at baseline, %{{y:.2f}} at endpoint<br>{name}"
+                "<extra></extra>",
+            )
+        )
+    if cutoff is not None:
+        line = {"color": "#444", "dash": "dash", "width": 1}
+        figure.add_vline(x=cutoff, line=line, annotation_text="cutoff", annotation_position="top right")
+        figure.add_hline(y=cutoff, line=line, annotation_text="cutoff", annotation_position="bottom right")
+    if completers.is_empty():
+        figure.add_annotation(text="No completers yet", xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False)
+    margin = (high - low) * 0.03
+    scale = f"({low:g}–{high:g})"
+    figure.update_layout(
+        title=title,
+        xaxis={
+            "title": f"{measure} at baseline {scale}",
+            "range": [low - margin, high + margin],
+            "constrain": "domain",
+        },
+        yaxis={"title": f"{measure} at endpoint {scale}", "range": [low - margin, high + margin], "scaleanchor": "x"},
+        template="simple_white",
+        legend_title_text="category",
+        height=560,
+        margin={"t": 60, "l": 60, "r": 20, "b": 50},
+    )
+    return figure
+
+
+def category_distribution(groups: pl.DataFrame, min_cell: int, title: str) -> go.Figure:
+    """The share of each group's completers in each Jacobson–Truax category: one 100% bar per group, the first at
+    the top.
+
+    `groups` are rows of a release: group_id in words, n_complete, the category counts, small_counts and
+    unclassified_counts. A withheld count is never drawn, least of all as 0: the categories a release withholds
+    make one blank segment labelled "withheld" at the end of the bar, and a group none of whose categories can be
+    drawn is a row labelled with the reason (`row_gap`)."""
+    gaps = [row_gap(row, min_cell) for row in groups.iter_rows(named=True)]
+    drawn = groups.filter(pl.Series([gap is None for gap in gaps], dtype=pl.Boolean))
+    names, completers = drawn["group_id"].cast(pl.String).to_list(), drawn["n_complete"]
+    figure = go.Figure()
+    for category in CATEGORIES:
+        counts = drawn[f"n_{category}"]
+        figure.add_trace(
+            go.Bar(
+                x=(counts / completers).to_list(),  # a withheld count stays null: no bar at all
+                y=names,
+                orientation="h",
+                name=words(category),
+                customdata=list(zip(counts.to_list(), completers.to_list(), strict=True)),
+                texttemplate="%{x:.0%}",
+                textposition="inside",
+                insidetextanchor="middle",
+                marker={
+                    "color": CATEGORY_COLOURS[category],
+                    "pattern": {"shape": CATEGORY_PATTERNS[category], "fgcolor": "#333", "fgopacity": 0.4},
+                },
+                hovertemplate=f"%{{y}}: %{{x:.0%}} {words(category).lower()} "
+                "(%{customdata[0]} of %{customdata[1]})<extra></extra>",
+            )
+        )
+    figure.add_trace(_withheld_segments(drawn, min_cell))
+    labels = groups["group_id"].cast(pl.String).to_list()
+    figure.add_trace(_row_gaps([(group, gap) for group, gap in zip(labels, gaps, strict=True) if gap]))
+    figure.update_layout(
+        barmode="stack",
+        title=title,
+        xaxis={"title": "share of completers", "range": [0, 1], "tickformat": ".0%"},
+        yaxis={"type": "category", "categoryorder": "array", "categoryarray": labels[::-1]},
+        template="simple_white",
+        legend={"title": {"text": "category"}, "traceorder": "normal"},
+        uniformtext={"minsize": 9, "mode": "hide"},
+        height=max(320, 120 + 30 * len(labels)),  # the legend needs 320
+        margin={"t": 60, "l": 140, "r": 20, "b": 50},
+    )
+    return figure
+
+
+def _withheld_segments(drawn: pl.DataFrame, min_cell: int) -> go.Bar:
+    """A blank, outlined segment per group for the share of its completers in the categories its release withholds
+    (the release shows its completers and its other categories, so this share is no news), labelled "withheld"."""
+    counts = [f"n_{category}" for category in CATEGORIES]
+    shares, reasons = [], []
+    for row in drawn.iter_rows(named=True):
+        missing = [column for column in counts if row[column] is None]
+        shown = sum(row[column] for column in counts if row[column] is not None)
+        shares.append((row["n_complete"] - shown) / row["n_complete"] if missing else None)
+        small = set(row["small_counts"] or [])
+        reasons.append(", ".join(f"{label(c).lower()} {f'<{min_cell}' if c in small else 'withheld'}" for c in missing))
+    return go.Bar(
+        x=shares,
+        y=drawn["group_id"].cast(pl.String).to_list(),
+        orientation="h",
+        name="withheld",
+        showlegend=any(share is not None for share in shares),
+        text=["withheld" if share is not None else None for share in shares],
+        textposition="inside",
+        insidetextanchor="middle",
+        textfont={"color": "#555"},
+        customdata=reasons,
+        marker={"color": "rgba(0, 0, 0, 0)", "line": {"color": "#999", "width": 1}},
+        hovertemplate="%{y}: %{x:.0%} in categories withheld (%{customdata})<extra></extra>",
+    )
+
+
+def _row_gaps(gaps: list[tuple[str, str]]) -> go.Scatter:
+    """Text in place of the bar of each group that is not drawn at all: (group, why) pairs."""
+    return go.Scatter(
+        x=[0.01] * len(gaps),
+        y=[group for group, _ in gaps],
+        text=[gap for _, gap in gaps],
+        mode="text",
+        textposition="middle right",
+        textfont={"color": "#555"},
+        showlegend=False,
+        hovertemplate="%{y}: %{text}<extra></extra>",
+    )
+
+
+def row_gap(row: dict, min_cell: int) -> str | None:
+    """Why none of a release row's categories can be drawn ("<5 completers", "withheld", "no completers", "not
+    classified"), or None when some can."""
+    counts = [f"n_{category}" for category in CATEGORIES]
+    if row["n_complete"] is None:
+        return f"<{min_cell} completers" if "n_complete" in (row["small_counts"] or []) else "withheld"
+    if row["n_complete"] == 0:
+        return "no completers"
+    if set(row["unclassified_counts"] or []) & set(counts):
+        return "not classified"
+    return "withheld" if all(row[column] is None for column in counts) else None
 
 
 def participant_measure(

@@ -103,6 +103,7 @@ TERMS = {
     "status": Term("Status", "coded"),
     "started_at": Term("Started", "time"),
     "finished_at": Term("Finished", "time"),
+    "refreshed_at": Term("Refreshed", "time"),
     "files_loaded": Term("Files loaded", "count"),
     "files_rejected": Term("Files rejected", "count"),
     "rows_loaded": Term("Rows loaded", "count"),

@@ -14,13 +14,16 @@ Who sees what:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
 import streamlit as st
 
 from dashboard.access import ROLES
+from pipelines.attempts import FailedAttempt, attempts_file, failed_attempts
 from transforms.disclosure import group_members, suppress_outcomes, suppress_talking_therapies, with_totals
 from transforms.effect_sizes import t_interval
 from transforms.engagement import dose_response as dose_response_of
@@ -148,15 +151,71 @@ def schema_version(warehouse: Warehouse) -> int:
     return frame.item() if frame.height and frame.item() is not None else 1
 
 
+@dataclass(frozen=True)
+class Operations:
+    """How the refreshes are going: the as-of day of the data shown, and the latest refresh attempt that published
+    nothing since they were published (pipelines/attempts.py), if any."""
+
+    as_of_date: date | None  # of the last published refresh; None before the first
+    timezone: str  # the program's, as the last refresh recorded it
+    failure: FailedAttempt | None
+
+    def age(self, now: datetime) -> timedelta:
+        """How long ago the as-of day began, in the program's time zone."""
+        return now - datetime.combine(self.as_of_date, time(), ZoneInfo(self.timezone))
+
+    def is_stale(self, now: datetime, stale_after_hours: float) -> bool:
+        return self.as_of_date is not None and self.age(now) > timedelta(hours=stale_after_hours)
+
+    def days_old(self, now: datetime) -> int:
+        """Days from the as-of day to `now`'s day, in the program's time zone."""
+        return (now.astimezone(ZoneInfo(self.timezone)).date() - self.as_of_date).days
+
+    def failed_at(self) -> datetime:
+        """When the failure happened, in the program's time zone."""
+        return self.failure.failed_at.astimezone(ZoneInfo(self.timezone))
+
+
+def operations(warehouse: Warehouse) -> Operations:
+    """The warehouse's as-of day, and the latest failed refresh if it came after the last publish. Cached on the
+    versions of the warehouse and of the attempts file beside it: a new failure is read at once, as a publish is."""
+    try:
+        attempts_version = attempts_file(warehouse.path).stat().st_mtime_ns
+    except FileNotFoundError:
+        attempts_version = 0
+    return _operations(warehouse, attempts_version)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _operations(warehouse: Warehouse, attempts_version: int) -> Operations:
+    last = _read(
+        warehouse,
+        "SELECT (SELECT as_of_date FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1) AS as_of_date, "
+        "(SELECT timezone FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1) AS timezone, "
+        "max(finished_at) AS published_at FROM ops.refreshes",
+    ).row(0, named=True)
+    failures = failed_attempts(warehouse.path)
+    latest = failures[-1] if failures else None
+    if latest is not None and last["published_at"] is not None and latest.failed_at <= last["published_at"]:
+        latest = None  # a later refresh published
+    return Operations(last["as_of_date"], last["timezone"] or "UTC", latest)
+
+
 def freshness(warehouse: Warehouse) -> dict:
     """The last refresh: its as-of day, status, when it finished, and its counts."""
     frame = _read(warehouse, "SELECT * FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1")
     return frame.row(0, named=True) if frame.height else {}
 
 
+# The Data quality page lists the files of the refreshes that finished within this many days of the last one (of the
+# warehouse, not of today: a warehouse whose refreshes stopped still shows what its last ones read).
+FILES_DAYS = 30
+
+
 @st.cache_data(ttl=300, show_spinner=False)
 def quality(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
-    """Files of the last refresh, open quarantine by rule and column, and the last refresh's validations."""
+    """Files of the refreshes of the last FILES_DAYS days, each with its refresh, open quarantine by rule and column,
+    and the last refresh's validations. A file's reason names a rule or a column by position, never a value."""
     last = "(SELECT max(refresh_id) FROM ops.refreshes)"
     return {
         "refreshes": _read(
@@ -167,8 +226,12 @@ def quality(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
         ),
         "files": _read(
             warehouse,
-            f"SELECT file_name, dataset, status, reason, rows_read, rows_loaded, "
-            f"rows_quarantined FROM ops.files WHERE refresh_id = {last} ORDER BY file_name",
+            "SELECT f.refresh_id, r.finished_at AS refreshed_at, f.file_name, f.dataset, f.status, f.reason, "
+            "f.rows_read, f.rows_loaded, f.rows_quarantined "
+            "FROM ops.files AS f JOIN ops.refreshes AS r USING (refresh_id) "
+            "WHERE r.finished_at >= (SELECT max(finished_at) FROM ops.refreshes) - to_days(?) "
+            "ORDER BY f.refresh_id DESC, f.file_name",
+            [FILES_DAYS],
         ),
         "quarantine": _read(
             warehouse,
@@ -543,13 +606,35 @@ def participant_scores(warehouse: Warehouse, viewer: Viewer, cohort_id: str) -> 
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def minimum_reliable_change(warehouse: Warehouse) -> float | None:
+def cohort_completers(
+    warehouse: Warehouse, viewer: Viewer, cohort_id: str, instrument: str, subscale: str
+) -> pl.DataFrame:
+    """The completers of a cohort in the viewer's sites on one measure: both scores and the Jacobson–Truax
+    category (null where the measure has none)."""
+    scope, parameters = _site_scope(viewer)
+    return _read(
+        warehouse,
+        f"""
+        SELECT participant_id, baseline_score, endpoint_score, jt_category
+        FROM marts.participant_outcomes
+        WHERE cohort_id = ? AND instrument = ? AND subscale = ? AND outcome_status = 'complete' AND {scope}
+        ORDER BY participant_id
+        """,
+        [cohort_id, instrument, subscale, *parameters],
+    )
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def measure_parameters(warehouse: Warehouse, instrument: str, subscale: str) -> dict:
+    """A measure's min_reliable_change, cutoff and direction (None when it has none), and its score_range."""
     frame = _read(
         warehouse,
-        "SELECT min_reliable_change FROM marts.outcome_parameters WHERE instrument = ? AND subscale = ?",
-        list(HEADLINE),
+        "SELECT min_reliable_change, cutoff, direction FROM marts.outcome_parameters "
+        "WHERE instrument = ? AND subscale = ?",
+        [instrument, subscale],
     )
-    return frame.item() if frame.height else None
+    found = frame.row(0, named=True) if frame.height else dict.fromkeys(frame.columns)
+    return found | {"score_range": score_ranges(warehouse).get((instrument, subscale))}
 
 
 @st.cache_data(ttl=300, show_spinner=False)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import html
 import os
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -19,7 +21,7 @@ import streamlit as st
 
 from dashboard.access import load_roles
 from dashboard.glossary import WORDS
-from dashboard.queries import Filters, Viewer, Warehouse, filter_choices, freshness, schema_version
+from dashboard.queries import Filters, Viewer, Warehouse, filter_choices, freshness, operations, schema_version
 from pipelines.settings import SettingsError, load_settings
 from pipelines.warehouse import SCHEMA_VERSION
 
@@ -104,6 +106,33 @@ def stop_unless_schema_is_current(warehouse: Warehouse) -> None:
             f"{SCHEMA_VERSION}): {advice}."
         )
         st.stop()
+
+
+# An absolute path in a refresh's reason (the warehouse's lock, a report): the page shows only its last part.
+ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:[^\s/;:()'\"]+/)*([^\s/;:()'\"]+)")
+
+
+def without_folders(reason: str) -> str:
+    """A reason with each absolute path cut to its file name: a visitor is never shown a server path."""
+    return ABSOLUTE_PATH.sub(r"\1", reason)
+
+
+def show_refresh_notices(warehouse: Warehouse) -> None:
+    """Above every page: to an admin or a program lead, a refresh that failed after the last publish, and its
+    reason; to everyone, how old the data are once the as-of day began more than `dashboard.stale_after_hours`
+    ago. A clinician is told the age, which bears on what they read, not why a refresh failed."""
+    if schema_version(warehouse) == 0:  # not a securebase warehouse: stop_unless_schema_is_current says so
+        return
+    status, viewer, now = operations(warehouse), current_viewer(), datetime.now(UTC)
+    if status.failure is not None and viewer.role in ("admin", "program_lead"):
+        st.error(
+            f"The last refresh failed at {status.failed_at():%Y-%m-%d %H:%M %Z}: "
+            f"{without_folders(status.failure.reason)}"
+        )
+    if status.is_stale(now, _settings().stale_after_hours):
+        days = status.days_old(now)
+        age = f"{days} day{'s' * (days != 1)}" if days else f"{status.age(now) // timedelta(hours=1)} hours"
+        st.warning(f"Data are {age} old (as of {status.as_of_date}).")
 
 
 def choose_filters(warehouse: Warehouse) -> None:
@@ -218,6 +247,14 @@ def suppression_note(min_cell: int) -> str:
     return (
         f'"<{min_cell}": fewer than {min_cell} people outside your own scope. "withheld": hidden so that no '
         f'"<{min_cell}" can be worked out from the other figures. {methods_link("small-numbers-and-privacy")}'
+    )
+
+
+def category_note(min_cell: int) -> str:
+    """The caption beside a chart of Jacobson–Truax categories by group (charts.category_distribution)."""
+    return (
+        "Each bar is a group's completers by Jacobson–Truax category; a blank segment holds the categories withheld "
+        f"from your view, and a group without a bar says why. {suppression_note(min_cell)}"
     )
 
 

@@ -30,6 +30,18 @@ def fail(message: str) -> None:
     raise typer.Exit(1)
 
 
+def refused(warehouse: Path, kind: str, reason: str, as_of_date: date | None = None) -> None:
+    """A refresh that could not start: recorded beside the warehouse for the dashboard (pipelines/attempts.py), then
+    `fail`. The reasons given here name an option, a config key or a path, never a value from the data."""
+    from pipelines.attempts import record_failure
+
+    try:
+        record_failure(warehouse, kind, reason, as_of_date)
+    except OSError as problem:  # stdout: stderr keeps its one line
+        typer.echo(f"could not record the failed refresh beside the warehouse: {problem}")
+    fail(reason)
+
+
 @app.callback()
 def main() -> None:
     offline_environment()
@@ -79,20 +91,20 @@ def refresh(
     try:
         settings = load_settings(config)
     except SettingsError as error:
-        fail(str(error))
+        refused(warehouse, "config_error", str(error))
     try:
         as_of_date = date.fromisoformat(as_of) if as_of else None
     except ValueError:
-        fail(f"--as-of must be a date YYYY-MM-DD, got {as_of!r}")
+        refused(warehouse, "config_error", f"--as-of must be a date YYYY-MM-DD, got {as_of!r}")
     if not inbox.is_dir():
-        fail(f"inbox {inbox} is not a folder")
+        refused(warehouse, "config_error", f"inbox {inbox} is not a folder", as_of_date)
     from pipelines.inbox import list_inbox
     from pipelines.sources import source_settings
 
     try:
         source_settings(settings, list_inbox(inbox))  # REDCap or FHIR files need a usable key (ADAPTERS.md §4)
     except SettingsError as error:
-        fail(str(error))
+        refused(warehouse, "config_error", str(error), as_of_date)
 
     # The run's log is the command's output; stderr is kept for the one-line reason a refresh failed (CONTRACT §1).
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_STREAM", "ext://sys.stdout")
@@ -106,8 +118,11 @@ def refresh(
         batch_definition()
         try:
             api.ready()
+        except RuntimeError as error:
+            refused(warehouse, "crash", f"refresh failed, the published warehouse is unchanged: {error}", as_of_date)
+        try:
             summary = refresh_flow(inbox=inbox, warehouse=warehouse, config=config, as_of=as_of_date)
-        except Exception as error:  # the flow has logged the details; the user gets one line
+        except Exception as error:  # the flow has logged the details and recorded the attempt; the user gets one line
             fail(f"refresh failed, the published warehouse is unchanged: {error}")
     typer.echo(summary.one_line())
 

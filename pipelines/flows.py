@@ -22,10 +22,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipelines import stages
+from pipelines.attempts import record_failure
 from pipelines.inbox import list_inbox
-from pipelines.notify import notify
+from pipelines.notify import failure_kind, failure_reason, notify
 from pipelines.report import write_report
-from pipelines.settings import Settings, load_settings
+from pipelines.settings import Settings, SettingsError, load_settings
 from pipelines.sources import source_settings
 from pipelines.validation import RunParameters
 from pipelines.warehouse import MartCheckFailed, WarehouseBuild, refresh_lock
@@ -99,16 +100,31 @@ def refresh(
     failure, and of a publish when asked (pipelines/notify.py)."""
     if files_at_once < 1:
         raise ValueError(f"files_at_once must be at least 1, got {files_at_once}")
-    settings = load_settings(config)
     warehouse = Path(warehouse).resolve()  # one lock and one rename target, whatever name the file is reached by
+    try:
+        settings = load_settings(config)
+    except SettingsError as error:
+        record_attempt(warehouse, error, as_of)
+        raise
+    as_of = as_of or today_in(settings.timezone)
     try:
         summary = publish_refresh(Path(inbox), warehouse, settings, as_of, files_at_once)
     except Exception as error:
+        record_attempt(warehouse, error, as_of)
         tell_a_person(settings, warehouse, error=error)
         raise
     create_markdown_artifact(key="refresh-summary", markdown=summary.markdown(), description=summary.one_line())
     tell_a_person(settings, warehouse, summary=summary)
     return summary
+
+
+def record_attempt(warehouse: Path, error: BaseException, as_of: date | None) -> None:
+    """A refresh that published nothing, beside the warehouse for the dashboard (pipelines/attempts.py); a record
+    that cannot be written is logged, and the refresh's own failure is raised all the same."""
+    try:
+        record_failure(warehouse, failure_kind(error), failure_reason(error), as_of)
+    except OSError as problem:
+        get_run_logger().warning(f"could not record the failed refresh beside the warehouse: {problem}")
 
 
 def tell_a_person(settings: Settings, warehouse: Path, **outcome) -> None:
@@ -119,10 +135,9 @@ def tell_a_person(settings: Settings, warehouse: Path, **outcome) -> None:
 
 
 def publish_refresh(
-    inbox: Path, warehouse: Path, settings: Settings, as_of: date | None, files_at_once: int
+    inbox: Path, warehouse: Path, settings: Settings, as_of: date, files_at_once: int
 ) -> RefreshSummary:
     """The refresh itself, in the flow's run: ingest, build, check, and publish under the warehouse's lock."""
-    as_of = as_of or today_in(settings.timezone)
     run = RunParameters(as_of, settings.timezone, settings.instruments)
     if not inbox.is_dir():
         raise FileNotFoundError(f"inbox {inbox} is not a folder")

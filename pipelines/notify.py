@@ -2,9 +2,10 @@
 
 It is sent when a refresh fails and, with `on_success = true`, when it publishes. It carries the outcome, a reason and
 the refresh's counts, never a value from the data: the reason of a failure securebase foresaw (a held lock, a mart
-that failed its checks, a missing inbox, an unusable pseudonymisation key) names a rule, a column or a path, and any
-other failure is named by its kind only (its details are in the run's log). A webhook that fails or times out never
-changes the refresh: the failure is returned to be logged, and recorded in `<warehouse>-reports/notifications.jsonl`.
+that failed its checks, a missing inbox, an unusable config or pseudonymisation key) names a rule, a column, a key or
+a path, and any other failure is named by its kind only (its details are in the run's log). A webhook that fails or
+times out never changes the refresh: the failure is returned to be logged, and recorded in
+`<warehouse>-reports/notifications.jsonl`.
 """
 
 from __future__ import annotations
@@ -18,19 +19,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.report import reports_folder
-from pipelines.settings import Settings
-from pipelines.sources import KeyFileError
+from pipelines.settings import Settings, SettingsError
 from pipelines.warehouse import MartCheckFailed, WarehouseLocked
 
-# Failures whose messages name no data value (a lock, a mart check, a path, the pseudonymisation key's file).
-FORESEEN_FAILURES = (WarehouseLocked, MartCheckFailed, FileNotFoundError, KeyFileError)
+# Failures whose messages name no data value (a lock, a mart check, a path, a config key, the pseudonymisation key's
+# file), and the kind of failed attempt each is (pipelines/attempts.py): a missing inbox is a slip in the settings.
+FORESEEN_FAILURES = {
+    WarehouseLocked: "lock_held",
+    MartCheckFailed: "mart_check_failed",
+    FileNotFoundError: "config_error",
+    SettingsError: "config_error",  # KeyFileError among them
+}
 
 
 def failure_reason(error: BaseException) -> str:
     """The first line of a foreseen failure's message; for any other, only its kind."""
-    if isinstance(error, FORESEEN_FAILURES):
+    if isinstance(error, tuple(FORESEEN_FAILURES)):
         return (str(error).strip().splitlines() or [type(error).__name__])[0]
     return f"unexpected {type(error).__name__}: see the run's log"
+
+
+def failure_kind(error: BaseException) -> str:
+    """`lock_held`, `mart_check_failed`, `config_error`, or `crash` for a failure securebase did not foresee."""
+    return next((kind for foreseen, kind in FORESEEN_FAILURES.items() if isinstance(error, foreseen)), "crash")
 
 
 def message(warehouse: Path, summary=None, error: BaseException | None = None) -> dict:

@@ -38,6 +38,7 @@ class Settings:
     warehouse: Path | None = None
     roles: Path | None = None  # [dashboard] roles and secrets: sign-in through an OpenID Connect provider
     auth_secrets: Path | None = None
+    stale_after_hours: float = 36.0  # [dashboard]: "Data are N days old" once the as-of day began longer ago
     sites: dict[str, str] = field(default_factory=dict)  # [sites]: a site id's display name (`north` → `North clinic`)
     notify_webhook: str | None = None  # [notify]: a JSON POST when a refresh fails, and on success if asked
     notify_on_success: bool = False
@@ -54,7 +55,7 @@ SECTIONS = {
     "outcomes": None,
     "privacy": ("min_cell", "publication"),
     "refresh": ("inbox", "warehouse"),
-    "dashboard": ("roles", "secrets"),
+    "dashboard": ("roles", "secrets", "stale_after_hours"),
     "sites": None,
     "notify": ("webhook", "on_success", "timeout_seconds"),
     "redcap": None,
@@ -127,6 +128,17 @@ def _boolean(value, key: str) -> bool:
     if str(value).lower() not in ("true", "false"):
         raise SettingsError(f"{key} must be true or false, got {value!r}")
     return str(value).lower() == "true"
+
+
+def _hours(value, key: str) -> float:
+    """A positive number of hours, from TOML or from the text of an environment variable."""
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        hours = 0.0
+    if isinstance(value, bool) or not 0 < hours < float("inf"):
+        raise SettingsError(f"{key} must be a positive number of hours, got {value!r}")
+    return hours
 
 
 def _notify_settings(config: dict) -> dict:
@@ -221,6 +233,7 @@ def load_settings(config_file: Path | None = None) -> Settings:
         warehouse=warehouse,
         roles=roles,
         auth_secrets=auth_secrets,
+        stale_after_hours=_hours(_lookup(config, "dashboard", "stale_after_hours", 36), "dashboard.stale_after_hours"),
         sites=_site_names(config.get("sites", {})),
         sources=sources,
         key_file=Path(key_file) if key_file else None,

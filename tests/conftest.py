@@ -17,6 +17,9 @@ offline_environment()
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = ROOT / "sample_data"
+# The commands the tests start (the `securebase` script, `python -m ...`) import this checkout's code, as this process
+# does, even when the environment's editable install points at another checkout of the repository (a git worktree).
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
 
 def one_participant(enrolled_date: str = "2026-02-02"):

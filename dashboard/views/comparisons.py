@@ -1,5 +1,5 @@
 """Comparisons: the 10-week change of each site, cohort or modality, with its interval, counts and the
-intent-to-treat estimate."""
+intent-to-treat estimate, and the share of its completers in each Jacobson–Truax category."""
 
 import polars as pl
 import streamlit as st
@@ -8,6 +8,7 @@ from dashboard import charts, queries
 from dashboard.glossary import for_download, for_screen
 from dashboard.program_report import exported
 from dashboard.session import (
+    category_note,
     current_filters,
     download_link,
     page_header,
@@ -66,3 +67,13 @@ download_link(
     "text/csv",
 )
 st.caption(suppression_note(viewer.min_cell))
+
+st.subheader(f"Clinically significant change by {grouping}")
+show_chart(
+    charts.category_distribution(
+        groups,
+        viewer.min_cell,
+        f"{filters.instrument} {filters.subscale}: completers by Jacobson–Truax category",
+    )
+)
+st.caption(category_note(viewer.min_cell))

@@ -1,19 +1,21 @@
-"""Program overview: the headline change in attachment anxiety, its rates and denominators, the intent-to-treat
-estimate and the NHS Talking Therapies indicators. Groups are compared on the Comparisons page, and followed over
-time on the Trends page."""
+"""Program overview: the headline change in attachment anxiety, its rates and denominators, its Jacobson–Truax
+categories by site, the intent-to-treat estimate and the NHS Talking Therapies indicators. Groups are compared on the
+Comparisons page, and followed over time on the Trends page."""
 
 import polars as pl
 import streamlit as st
 
-from dashboard import queries
+from dashboard import charts, queries
 from dashboard.glossary import for_screen
 from dashboard.program_report import program_report_for_funders, share
 from dashboard.session import (
+    category_note,
     current_filters,
     download_link,
     methods_link,
     page_header,
     publication_rule,
+    show_chart,
     suppression_note,
     with_group_names,
 )
@@ -50,6 +52,20 @@ else:
     recovered.metric("Recovered", share(headline, "n_recovered"))
     deteriorated.metric("Reliably deteriorated", share(headline, "n_deteriorated"))
     st.caption(f"Shares of completers (Jacobson–Truax). {methods_link('reliable-change-jacobson-truax-1991')}")
+    program_and_sites = (
+        with_group_names(queries.group_outcomes(warehouse, viewer, *queries.HEADLINE))
+        .filter(pl.col("grouping").is_in(["program", "site"]))
+        .with_columns(
+            pl.when(pl.col("grouping") == "program")
+            .then(pl.lit("Whole program"))
+            .otherwise("group_id")
+            .alias("group_id")
+        )
+        .sort(pl.col("grouping") != "program", "group_id")
+    )
+    title = "ECR-R anxiety: completers by Jacobson–Truax category"
+    show_chart(charts.category_distribution(program_and_sites, viewer.min_cell, title))
+    st.caption(category_note(viewer.min_cell))
 
     st.subheader("Who is counted")
     stages = {

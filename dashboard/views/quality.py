@@ -1,4 +1,4 @@
-"""Data quality: freshness, files rejected, quarantine by rule, held rows, validation results."""
+"""Data quality: recent refreshes, their files of the last 30 days, quarantine by rule, held rows, validations."""
 
 from pathlib import Path
 
@@ -16,12 +16,13 @@ report = queries.quality(warehouse)
 st.subheader("Recent refreshes")
 st.dataframe(for_screen(report["refreshes"], viewer.min_cell, missing="—"), hide_index=True)
 
-st.subheader("Files of the last refresh")
+st.subheader(f"Files of the last {queries.FILES_DAYS} days of refreshes")
 files = report["files"]
 rejected = files.filter(pl.col("status") == "rejected")
 if rejected.height:
     st.error(f"{rejected.height} file(s) rejected whole: nothing of them was loaded.")
 st.dataframe(for_screen(files, viewer.min_cell, missing="—"), hide_index=True)
+st.caption("Each file with the refresh it came in; a rejected file's reason names its rule or column, never a value.")
 
 st.subheader("Quarantined rows, by rule and column")
 quarantine = report["quarantine"]
@@ -31,7 +32,10 @@ st.metric(
     held,
     help="Retried on every refresh; they load as soon as the participant is in a participants file.",
 )
-st.dataframe(for_screen(quarantine, viewer.min_cell, missing="—"), hide_index=True)
+if quarantine.is_empty():
+    st.success("No row is quarantined.")
+else:
+    st.dataframe(for_screen(quarantine, viewer.min_cell, missing="—"), hide_index=True)
 
 st.subheader("Validation results of the last refresh")
 st.dataframe(for_screen(report["validations"], viewer.min_cell, missing="—"), hide_index=True)

@@ -1,11 +1,15 @@
 """The real dashboard in headless Chromium: served by `securebase dashboard`, read by a browser."""
 
+import fcntl
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,12 +34,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+SECUREBASE = Path(sys.executable).with_name("securebase")
+
+
 @pytest.fixture
 def dashboard_url(sample_warehouse):
+    with dashboard_on(sample_warehouse) as url:
+        yield url
+
+
+@contextmanager
+def dashboard_on(warehouse: Path) -> Iterator[str]:
+    """`securebase dashboard --demo` serving `warehouse`, until the block ends; its address."""
     port = free_port()
-    securebase = Path(sys.executable).with_name("securebase")
     server = subprocess.Popen(
-        [str(securebase), "dashboard", "--warehouse", str(sample_warehouse), "--port", str(port), "--demo"],
+        [str(SECUREBASE), "dashboard", "--warehouse", str(warehouse), "--port", str(port), "--demo"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env={**os.environ},
@@ -139,3 +152,48 @@ def test_each_demo_identity_visits_every_page_without_an_exception(dashboard_url
             )
         browser.close()
     assert len(list(tmp_path.glob("*.png"))) == len(PAGE_HEADINGS)
+
+
+def test_a_refresh_that_exits_non_zero_is_announced_to_the_program_lead_in_a_browser(
+    prefect_server, sample_warehouse, tmp_path
+):
+    from playwright.sync_api import sync_playwright
+    from prefect.settings import PREFECT_API_URL
+
+    from pipelines.attempts import failed_attempts
+    from pipelines.generate import SAMPLE_AS_OF
+    from tests.conftest import SAMPLE_DATA
+
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copyfile(sample_warehouse, warehouse)
+    with (tmp_path / "w.duckdb.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the nightly refresh finds another one running
+        refresh = subprocess.run(
+            [SECUREBASE, "refresh", "--inbox", SAMPLE_DATA, "--warehouse", warehouse, "--as-of", str(SAMPLE_AS_OF)],
+            env={**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert refresh.returncode == 1, refresh.stderr
+    [attempt] = failed_attempts(warehouse)
+    banner = (
+        f"The last refresh failed at {attempt.failed_at:%Y-%m-%d %H:%M} UTC: another refresh of w.duckdb is running "
+        "(lock held on w.duckdb.lock); try again when it ends"  # the sample's time zone is UTC
+    )
+
+    with dashboard_on(warehouse) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        page.get_by_text("You are viewing as Program lead (demo)").wait_for(timeout=60_000)
+        page.get_by_text(banner).wait_for(timeout=30_000)
+        page.screenshot(path=str(tmp_path / "failed-refresh.png"), full_page=True)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        sidebar.locator('[data-testid="stSelectbox"]').filter(has_text="Demo identity").click()
+        page.get_by_role("option", name="Clinician, north site (demo)").click()
+        page.get_by_text("You are viewing as Clinician, north site (demo)").wait_for(timeout=30_000)
+        clinician = page.inner_text("body")
+        browser.close()
+    assert "The last refresh failed" not in clinician and "Data are" in clinician  # the age, not the failure

@@ -1,11 +1,16 @@
 """Scope and suppression are enforced in the data layer (dashboard/queries.py), whatever a page asks for."""
 
+import shutil
+from datetime import UTC, date, datetime
+
 import duckdb
 import polars as pl
 import pytest
 
 from dashboard import queries
 from dashboard.queries import Filters, NotInScope, Viewer, Warehouse
+from pipelines.attempts import attempts_file
+from pipelines.generate import SAMPLE_AS_OF
 from transforms.attack import as_read, feasible_ranges, wide_enough
 from transforms.disclosure import OUTCOME_COUNTS, OUTCOME_STATISTICS, OUTCOMES, TALKING_THERAPIES, group_members
 from transforms.talking_therapies import talking_therapies
@@ -46,6 +51,55 @@ def test_a_program_lead_gets_no_participant_rows(warehouse, sample_warehouse):
             query(warehouse, LEAD, cohort)
     with pytest.raises(NotInScope):
         queries.cohorts_in_scope(warehouse, LEAD)
+
+
+def completers_in(path, cohort, site, instrument="ECR-R", subscale="anxiety") -> pl.DataFrame:
+    """What the Jacobson–Truax scatter may show of one site's part of a cohort, read straight from the mart."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.sql(
+            "SELECT participant_id, baseline_score, endpoint_score, jt_category FROM marts.participant_outcomes "
+            "WHERE cohort_id = $1 AND site_id = $2 AND instrument = $3 AND subscale = $4 "
+            "AND outcome_status = 'complete' ORDER BY participant_id",
+            params=[cohort, site, instrument, subscale],
+        ).pl()
+
+
+def test_the_scatter_gets_a_clinicians_own_completers_with_their_measures_parameters(warehouse, sample_warehouse):
+    north_cohort, south_cohort = cohorts_of(sample_warehouse, "north")[-2], cohorts_of(sample_warehouse, "south")[-2]
+    own = queries.cohort_completers(warehouse, NORTH, north_cohort, "ECR-R", "anxiety")
+    expected = completers_in(sample_warehouse, north_cohort, "north")
+    assert own.height >= 5 and own.equals(expected)  # the real scores and categories, every completer
+    assert set(own["jt_category"]) <= {"recovered", "improved", "unchanged", "deteriorated", "harmed"}
+    assert queries.cohort_completers(warehouse, NORTH, south_cohort, "ECR-R", "anxiety").is_empty()
+    south = queries.cohort_completers(warehouse, Viewer("admin"), south_cohort, "GAD-7", "total")
+    assert south.equals(completers_in(sample_warehouse, south_cohort, "south", "GAD-7", "total"))
+    with pytest.raises(NotInScope):
+        queries.cohort_completers(warehouse, LEAD, north_cohort, "ECR-R", "anxiety")
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        [(band, cutoff)] = con.execute(
+            "SELECT min_reliable_change, cutoff FROM marts.outcome_parameters WHERE instrument = 'ECR-R' "
+            "AND subscale = 'anxiety'"
+        ).fetchall()
+    ecr = queries.measure_parameters(warehouse, "ECR-R", "anxiety")
+    assert (ecr["min_reliable_change"], ecr["cutoff"], ecr["score_range"]) == (band, cutoff, (1, 7))
+    assert ecr["direction"] == "lower_is_better" and 0 < band < 6
+    gad = queries.measure_parameters(warehouse, "GAD-7", "total")
+    assert (gad["min_reliable_change"], gad["cutoff"], gad["score_range"]) == (4, 8, (0, 21))
+    assert queries.measure_parameters(warehouse, "GAD-7", "nothing") == dict.fromkeys(
+        ["min_reliable_change", "cutoff", "direction", "score_range"]
+    )
+
+
+def test_the_scatter_of_a_cohort_taught_at_two_sites_shows_a_clinician_their_own_part(shared_cohort):
+    path, cohort = shared_cohort
+    warehouse = Warehouse.at(path)
+    north = queries.cohort_completers(warehouse, NORTH, cohort, "ECR-R", "anxiety")
+    assert north.height > 0 and north.equals(completers_in(path, cohort, "north"))
+    south = queries.cohort_completers(warehouse, Viewer("clinician", ("south",)), cohort, "ECR-R", "anxiety")
+    assert south.equals(completers_in(path, cohort, "south"))
+    assert not set(north["participant_id"]) & set(south["participant_id"])
+    every = queries.cohort_completers(warehouse, Viewer("admin"), cohort, "ECR-R", "anxiety")
+    assert sorted(every["participant_id"]) == sorted([*north["participant_id"], *south["participant_id"]])
 
 
 def test_a_program_lead_never_receives_a_figure_about_fewer_than_min_cell_people(warehouse, sample_warehouse):
@@ -367,6 +421,42 @@ def test_a_group_shared_with_another_site_never_gives_a_clinician_a_few_of_its_p
             if row["grouping"] == "cohort" and row["group_id"] == cohort:
                 assert row["mean_change"] is None or row["n_complete"] - own >= NORTH.min_cell
     assert checked > 0
+
+
+LONDON_SUMMER = queries.Operations(date(2026, 7, 20), "Europe/London", None)  # the as-of day began 2026-07-19 23:00 UTC
+
+
+@pytest.mark.parametrize(
+    ("now", "is_stale", "days_old"),
+    [
+        (datetime(2026, 7, 21, 10, 59, tzinfo=UTC), False, 1),  # 35 h 59 min after the day began
+        (datetime(2026, 7, 21, 11, 1, tzinfo=UTC), True, 1),  # 36 h 1 min
+        (datetime(2026, 7, 22, 22, 59, tzinfo=UTC), True, 2),  # 23:59 BST on the 22nd
+        (datetime(2026, 7, 22, 23, 30, tzinfo=UTC), True, 3),  # 00:30 BST on the 23rd
+    ],
+)
+def test_data_are_stale_once_the_as_of_day_began_longer_ago_than_allowed(now, is_stale, days_old):
+    assert LONDON_SUMMER.is_stale(now, 36) is is_stale
+    assert LONDON_SUMMER.days_old(now) == days_old
+    assert not queries.Operations(None, "UTC", None).is_stale(now, 36)  # nothing published yet
+
+
+def test_a_failure_after_the_last_publish_is_the_one_reported(sample_warehouse, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copyfile(sample_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("UPDATE ops.refreshes SET finished_at = '2026-07-20 02:00:00+00', timezone = 'Europe/London'")
+    assert queries.operations(Warehouse.at(warehouse)).failure is None
+    lines = [
+        '{"failed_at": "2026-07-19T02:00:00+00:00", "as_of_date": "2026-07-19", "kind": "crash", "reason": "before"}',
+        '{"failed_at": "2026-07-21T01:05:00+00:00", "kind": "lock_held", "reason": "after"}',
+    ]
+    for count, expected in ((1, None), (2, "after")):
+        attempts_file(warehouse).write_text("".join(f"{line}\n" for line in lines[:count]))
+        status = queries.operations(Warehouse.at(warehouse))  # the attempts file's change is read at once
+        assert (status.as_of_date, status.timezone) == (SAMPLE_AS_OF, "Europe/London")
+        assert (status.failure and status.failure.reason) == expected
+    assert f"{status.failed_at():%Y-%m-%d %H:%M %Z}" == "2026-07-21 02:05 BST"
 
 
 def test_dose_response_follows_the_chosen_measure(warehouse, sample_warehouse):

@@ -3,12 +3,14 @@ stderr (CONTRACT.md §1)."""
 
 import fcntl
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 
+from pipelines.attempts import failed_attempts
 from pipelines.generate import SAMPLE_AS_OF
 
 SECUREBASE = Path(sys.executable).with_name("securebase")
@@ -39,6 +41,40 @@ def test_a_refresh_that_cannot_publish_says_why_in_one_line_on_stderr(prefect_se
     ]
     assert "Traceback" in result.stdout  # the run's log, for whoever investigates
     assert not warehouse.exists()
+
+
+def test_a_failed_refresh_leaves_the_warehouse_byte_for_byte_and_records_its_kind_and_reason(
+    prefect_server, sample_warehouse, tmp_path
+):
+    from prefect.settings import PREFECT_API_URL
+
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copyfile(sample_warehouse, warehouse)
+    before = warehouse.read_bytes()
+    (tmp_path / "bad.toml").write_text('[program]\ntimezone = "Mars/Olympus_Mons"\n')
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    common = ("--inbox", SAMPLE_DATA, "--warehouse", warehouse, "--as-of", str(SAMPLE_AS_OF))
+    config_error = securebase_refresh(*common, "--config", tmp_path / "bad.toml", env=env)
+    with (tmp_path / "w.duckdb.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another refresh is running
+        lock_held = securebase_refresh(*common, env=env)
+
+    assert (config_error.returncode, lock_held.returncode) == (1, 1)
+    assert warehouse.read_bytes() == before
+    timezone = "program.timezone 'Mars/Olympus_Mons' is not a known time zone"
+    lock = f"another refresh of {warehouse} is running (lock held on {warehouse}.lock); try again when it ends"
+    assert [(a.kind, a.reason, a.as_of_date) for a in failed_attempts(warehouse)] == [
+        ("config_error", timezone, None),  # refused before the day was worked out
+        ("lock_held", lock, SAMPLE_AS_OF),
+    ]
+    assert config_error.stderr == f"securebase: {timezone}\n"  # the reason recorded is the one printed
+    assert lock_held.stderr == f"securebase: refresh failed, the published warehouse is unchanged: {lock}\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "bad.toml",
+        "w.duckdb",
+        "w.duckdb.attempts.jsonl",
+        "w.duckdb.lock",
+    ]
 
 
 def test_arguments_that_cannot_work_are_refused_in_one_line_before_anything_runs(tmp_path):

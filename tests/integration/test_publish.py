@@ -6,6 +6,7 @@ import duckdb
 import pytest
 
 from pipelines import stages
+from pipelines.attempts import failed_attempts
 from pipelines.flows import refresh
 from pipelines.generate import SAMPLE_AS_OF, generate
 from pipelines.warehouse import WarehouseLocked, refresh_lock
@@ -53,3 +54,9 @@ def test_a_refresh_that_fails_leaves_the_published_warehouse_untouched(
         refresh(inbox=inbox, warehouse=warehouse, as_of=SAMPLE_AS_OF)
     assert warehouse.read_bytes() == before
     assert not warehouse.with_name("warehouse.duckdb.next").exists()
+    [attempt] = failed_attempts(warehouse)  # an unforeseen failure is named by its kind only
+    assert (attempt.kind, attempt.reason, attempt.as_of_date) == (
+        "crash",
+        "unexpected OSError: see the run's log",
+        SAMPLE_AS_OF,
+    )

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from pipelines import stages
+from pipelines.attempts import failed_attempts
 from pipelines.flows import MartCheckFailed, refresh
 from pipelines.generate import SAMPLE_AS_OF, generate
 from pipelines.report import reports_folder
@@ -114,6 +115,10 @@ def test_a_mart_failing_its_suite_blocks_publishing(prefect_server, sample_wareh
     assert warehouse.read_bytes() == before
     [report] = reports_folder(warehouse).iterdir()
     assert "Not published" in report.read_text()
+    [attempt] = failed_attempts(warehouse)
+    assert attempt.kind == "mart_check_failed"
+    assert attempt.reason.startswith("marts.cohort_outcomes failed interval_out_of_order")
+    assert attempt.reason.endswith(f"report: {report}")
 
 
 @pytest.fixture(scope="module")

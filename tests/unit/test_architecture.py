@@ -29,3 +29,13 @@ def test_sql_models_are_select_only():
         assert body.lstrip().upper().startswith(("SELECT", "WITH")), path
         for verb in ("INSERT ", "UPDATE ", "DELETE ", "CREATE ", "DROP ", "ATTACH ", "INSTALL "):
             assert verb not in body.upper(), (path, verb)
+
+
+def test_the_attempts_record_needs_only_the_standard_library():
+    """pipelines/attempts.py is read by the refresh and by the dashboard: it stays small and self-contained."""
+    import sys
+
+    tree = ast.parse((TRANSFORMS.parent / "pipelines" / "attempts.py").read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported and {name.split(".")[0] for name in imported} <= set(sys.stdlib_module_names) | {"__future__"}

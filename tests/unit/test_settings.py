@@ -80,12 +80,14 @@ def test_the_readme_config_loads(tmp_path):
     assert settings.windows.baseline == (-14, 7) and settings.windows.endpoint_target == 70
     assert set(settings.instruments) >= {"BDI-II", "SAS-6"}
     assert settings.sites == {"north": "North clinic"}
+    assert settings.stale_after_hours == 36
 
 
 def test_no_config_gives_the_defaults():
     settings = load_settings(None)
     assert (settings.timezone, settings.min_cell, settings.publication) == ("UTC", 5, False)
     assert settings.windows.baseline == (-14, 7) and settings.windows.endpoint == (56, 84)
+    assert settings.stale_after_hours == 36
 
 
 def test_environment_values_arrive_as_text_and_still_work(monkeypatch):
@@ -96,6 +98,7 @@ def test_environment_values_arrive_as_text_and_still_work(monkeypatch):
     monkeypatch.setenv("SECUREBASE_PRIVACY_MIN_CELL", "10")
     monkeypatch.setenv("SECUREBASE_PRIVACY_PUBLICATION", "True")
     monkeypatch.setenv("SECUREBASE_REFRESH_INBOX", "/data/inbox")
+    monkeypatch.setenv("SECUREBASE_DASHBOARD_STALE_AFTER_HOURS", "48.5")
     settings = load_settings(None)
     assert settings.timezone == "Europe/London"
     assert (settings.windows.baseline, settings.windows.endpoint, settings.windows.endpoint_target) == (
@@ -104,6 +107,7 @@ def test_environment_values_arrive_as_text_and_still_work(monkeypatch):
         60,
     )
     assert (settings.min_cell, settings.publication, settings.inbox) == (10, True, Path("/data/inbox"))
+    assert settings.stale_after_hours == 48.5
 
 
 @pytest.mark.parametrize(
@@ -112,6 +116,11 @@ def test_environment_values_arrive_as_text_and_still_work(monkeypatch):
         ("SECUREBASE_PRIVACY_MIN_CELL", "five", "privacy.min_cell must be a positive integer, got 'five'"),
         ("SECUREBASE_WINDOWS_BASELINE", "a,3", "windows.baseline must be two day offsets [first, last], got 'a,3'"),
         ("SECUREBASE_PRIVACY_PUBLICATION", "yes", "privacy.publication must be true or false, got 'yes'"),
+        (
+            "SECUREBASE_DASHBOARD_STALE_AFTER_HOURS",
+            "a day",
+            "dashboard.stale_after_hours must be a positive number of hours, got 'a day'",
+        ),
     ],
 )
 def test_environment_slips_are_refused_with_the_key(monkeypatch, variable, value, message):
@@ -140,7 +149,10 @@ def test_environment_slips_are_refused_with_the_key(monkeypatch, variable, value
         ),
         ("[privacy]\nmincell = 3\n", "privacy.mincell: unknown key ([privacy] takes min_cell, publication)"),
         ('[refresh]\ninbx = "in"\n', "refresh.inbx: unknown key ([refresh] takes inbox, warehouse)"),
-        ('[dashboard]\nrole = "r.toml"\n', "dashboard.role: unknown key ([dashboard] takes roles, secrets)"),
+        (
+            '[dashboard]\nrole = "r.toml"\n',
+            "dashboard.role: unknown key ([dashboard] takes roles, secrets, stale_after_hours)",
+        ),
         ('program = "UTC"\n', "program must be a table [program], got 'UTC'"),
         ('[instruments]\nid = "BDI-II"\n', 'instruments must be [[instruments]] tables, each with id = "..."'),
         (
@@ -281,6 +293,14 @@ def test_environment_slips_are_refused_with_the_key(monkeypatch, variable, value
         (
             '[program]\ntimezone = "Mars/Olympus_Mons"\n',
             "program.timezone 'Mars/Olympus_Mons' is not a known time zone",
+        ),
+        (
+            "[dashboard]\nstale_after_hours = 0\n",
+            "dashboard.stale_after_hours must be a positive number of hours, got 0",
+        ),
+        (
+            "[dashboard]\nstale_after_hours = true\n",
+            "dashboard.stale_after_hours must be a positive number of hours, got True",
         ),
     ],
 )
