@@ -146,10 +146,12 @@ def stage_seconds(warehouse: Path, refresh_id: int) -> dict:
 # Each dashboard page as the benchmark's program lead sees it: (page, sidebar link, the text of its last element, how
 # many Plotly charts it draws); the page is drawn once that text shows and every chart has drawn.
 PAGES = [
-    ("overview", "Program overview", "One self-contained page with the charts", 0),
-    ("comparisons", "Comparisons", "completers are withheld outside your own scope", 1),
+    ("overview", "Program overview", "One self-contained page with the charts", 1),
+    ("comparisons", "Comparisons", "can be worked out from the other figures", 2),
     ("trends", "Trends", "Each row is a cohort", 2),
     ("cohorts", "Cohort outcomes", "Participant-level views are for clinicians", 0),
+    ("alerts", "Alerts", "counted in the week (from Monday)", 0),
+    ("participant", "Participant", "Program leads see aggregates on the other pages", 0),
     ("exercises", "Exercises", "Dose–response has a page of its own", 2),
     ("dose_response", "Dose–response", "An association among completers", 1),
     ("quality", "Data quality", "Reports name files, rules, columns and rows", 0),

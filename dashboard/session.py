@@ -230,10 +230,13 @@ def download_link(label: str, data: str | bytes, file_name: str, mime: str) -> N
 
 
 def with_group_names(groups: pl.DataFrame) -> pl.DataFrame:
-    """A release's rows with each group as people read it: a site by its display name, a modality in words."""
+    """A release's rows with each group as people read it: the program as "Whole program", a site by its display
+    name, a modality in words."""
     grouping, group = pl.col("grouping"), pl.col("group_id")
     return groups.with_columns(
-        pl.when(grouping == "site")
+        pl.when(grouping == "program")
+        .then(pl.lit("Whole program"))
+        .when(grouping == "site")
         .then(group.replace(site_names()))
         .when(grouping == "modality")
         .then(group.replace(WORDS))

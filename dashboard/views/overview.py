@@ -55,12 +55,6 @@ else:
     program_and_sites = (
         with_group_names(queries.group_outcomes(warehouse, viewer, *queries.HEADLINE))
         .filter(pl.col("grouping").is_in(["program", "site"]))
-        .with_columns(
-            pl.when(pl.col("grouping") == "program")
-            .then(pl.lit("Whole program"))
-            .otherwise("group_id")
-            .alias("group_id")
-        )
         .sort(pl.col("grouping") != "program", "group_id")
     )
     title = "ECR-R anxiety: completers by Jacobson–Truax category"
