@@ -16,6 +16,7 @@ from dashboard.session import (
     page_header,
     publication_rule,
     show_chart,
+    site_names,
     suppression_note,
     with_group_names,
 )
@@ -104,8 +105,13 @@ st.subheader("Program report")
 if st.button("Prepare the program report (HTML)"):
     download_link(
         "Download the program report (HTML)",
-        program_report_for_funders(warehouse, viewer, filters, publication_rule()),
+        program_report_for_funders(warehouse, viewer, publication_rule(), site_names()),
         "program_report.html",
         "text/html",
     )
-st.caption("One self-contained page with the charts, for funders: the figures of your own release, as on these pages.")
+st.caption(
+    "One self-contained page with the charts, for funders, that prints on A4 a section to a page: who was counted, "
+    "the headline with its intent-to-treat estimate, every measure, reliable change and recovery, the Talking "
+    "Therapies indicators, sites and modalities, and the methods in plain words. The figures of your own release, "
+    "as on these pages."
+)
