@@ -112,9 +112,12 @@ def forest_plot(
     return figure
 
 
-def spaghetti(scores: pl.DataFrame, band: float | None, title: str) -> go.Figure:
+def spaghetti(
+    scores: pl.DataFrame, band: float | None, title: str, measure: str = "ECR-R anxiety", score_range=(1, 7)
+) -> go.Figure:
     """Each participant's scores (thin grey), the cohort's weekly mean (bold), and ± the minimum reliable
-    change around the mean baseline (shaded): a line leaving the band has changed reliably."""
+    change around the mean baseline (shaded): a line leaving the band has changed reliably. The y axis is the
+    measure's whole range."""
     figure = go.Figure()
     for (participant_id,), person in scores.group_by("participant_id", maintain_order=True):
         figure.add_trace(
@@ -152,8 +155,8 @@ def spaghetti(scores: pl.DataFrame, band: float | None, title: str) -> go.Figure
     figure.update_layout(
         title=title,
         xaxis_title="week since enrolment",
-        yaxis_title="ECR-R anxiety (1–7)",
-        yaxis_range=[1, 7],
+        yaxis_title=f"{measure} ({score_range[0]:g}–{score_range[1]:g})",
+        yaxis_range=list(score_range),
         template="simple_white",
         margin={"t": 60, "l": 60, "r": 20, "b": 50},
     )

@@ -355,9 +355,10 @@ def score_ranges(warehouse: Warehouse) -> dict[tuple[str, str], tuple[float, flo
     }
 
 
-def program_headline(warehouse: Warehouse, viewer: Viewer) -> dict:
-    """The program's row for the headline measure (withheld figures are None)."""
-    rows = group_outcomes(warehouse, viewer, *HEADLINE).filter(pl.col("grouping") == "program")
+def program_headline(warehouse: Warehouse, viewer: Viewer, measure: tuple[str, str] = HEADLINE) -> dict:
+    """The program's row for `measure`, the headline measure unless another is asked for (withheld figures are
+    None)."""
+    rows = group_outcomes(warehouse, viewer, *measure).filter(pl.col("grouping") == "program")
     return rows.row(0, named=True) if rows.height else {}
 
 
@@ -579,8 +580,10 @@ def cohorts_in_scope(warehouse: Warehouse, viewer: Viewer) -> list[str]:
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def participant_outcomes(warehouse: Warehouse, viewer: Viewer, cohort_id: str) -> pl.DataFrame:
-    """Each participant of a cohort in the viewer's sites: headline outcome status and category."""
+def participant_outcomes(
+    warehouse: Warehouse, viewer: Viewer, cohort_id: str, measure: tuple[str, str] = HEADLINE
+) -> pl.DataFrame:
+    """Each participant of a cohort in the viewer's sites: their outcome status and category on `measure`."""
     scope, parameters = _site_scope(viewer)
     return _read(
         warehouse,
@@ -591,13 +594,15 @@ def participant_outcomes(warehouse: Warehouse, viewer: Viewer, cohort_id: str) -
         WHERE cohort_id = ? AND instrument = ? AND subscale = ? AND {scope}
         ORDER BY participant_id
         """,
-        [cohort_id, *HEADLINE, *parameters],
+        [cohort_id, *measure, *parameters],
     )
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def participant_scores(warehouse: Warehouse, viewer: Viewer, cohort_id: str) -> pl.DataFrame:
-    """Each participant's headline scores by week, for a cohort in the viewer's sites."""
+def participant_scores(
+    warehouse: Warehouse, viewer: Viewer, cohort_id: str, measure: tuple[str, str] = HEADLINE
+) -> pl.DataFrame:
+    """Each participant's scores of `measure` by week, for a cohort in the viewer's sites."""
     scope, parameters = _site_scope(viewer, "p.site_id")
     return _read(
         warehouse,
@@ -608,7 +613,7 @@ def participant_scores(warehouse: Warehouse, viewer: Viewer, cohort_id: str) -> 
           AND a.days_since_enrolment BETWEEN -14 AND 84 AND {scope}
         ORDER BY a.participant_id, week
         """,
-        [cohort_id, *HEADLINE, *parameters],
+        [cohort_id, *measure, *parameters],
     )
 
 

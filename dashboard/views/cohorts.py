@@ -25,21 +25,25 @@ if not cohorts:
     st.stop()
 cohort = st.selectbox("Cohort", cohorts)
 
-scores = queries.participant_scores(warehouse, viewer, cohort)
-headline = queries.measure_parameters(warehouse, *queries.HEADLINE)
-show_chart(charts.spaghetti(scores, headline["min_reliable_change"], f"ECR-R anxiety in {cohort}"))
+chosen = (filters.instrument, filters.subscale)
+measure = f"{filters.instrument} {filters.subscale}"
+parameters = queries.measure_parameters(warehouse, *chosen)
+scores = queries.participant_scores(warehouse, viewer, cohort, chosen)
+show_chart(
+    charts.spaghetti(
+        scores, parameters["min_reliable_change"], f"{measure} in {cohort}", measure, parameters["score_range"]
+    )
+)
 st.caption(
     f"Thin lines: each participant; bold: the cohort's weekly mean; shaded: ± the minimum reliable change "
     f"around the mean baseline. {methods_link('reliable-change-jacobson-truax-1991')}"
 )
 
-measure = f"{filters.instrument} {filters.subscale}"
 st.subheader(f"Clinically significant change in {measure}")
 completers = queries.cohort_completers(warehouse, viewer, cohort, filters.instrument, filters.subscale)
 if completers.is_empty():
     st.info(f"No one in {cohort} has completed {measure} yet: the chart appears with the first completer.")
 else:
-    parameters = queries.measure_parameters(warehouse, filters.instrument, filters.subscale)
     band, cutoff = parameters["min_reliable_change"], parameters["cutoff"]
     title = f"{measure} in {cohort}: completers"
     show_chart(charts.jacobson_truax(completers, measure, parameters["score_range"], band, cutoff, title))
@@ -55,7 +59,9 @@ else:
     st.caption(" ".join([*notes, methods_link("clinically-significant-change-jacobson-truax-1991")]))
 
 st.subheader("Outcome status and category")
-outcomes = queries.participant_outcomes(warehouse, viewer, cohort).with_columns(pl.col("site_id").replace(site_names()))
+outcomes = queries.participant_outcomes(warehouse, viewer, cohort, chosen).with_columns(
+    pl.col("site_id").replace(site_names())
+)
 st.dataframe(for_screen(outcomes, viewer.min_cell, missing="—"), hide_index=True)
 download_link(
     "Download this table (CSV)",
@@ -64,7 +70,7 @@ download_link(
     "text/csv",
 )
 st.caption(
-    "ECR-R anxiety (1–7; lower is better). —: not measured yet, or no category without both scores. "
+    f"{measure}. —: not measured yet, or no category without both scores. "
     + methods_link("baseline-endpoint-and-who-counts-as-complete")
 )
 
@@ -75,6 +81,7 @@ if flagged.is_empty():
 else:
     st.dataframe(for_screen(flagged, viewer.min_cell, missing="—"), hide_index=True)
 st.caption(
-    f"Reliable deterioration from baseline, or a score above the program's expected trajectory for the "
-    f"same intake by more than 1.645 prediction SDs. {methods_link('not-on-track-alerts')}"
+    f"On ECR-R anxiety, whatever measure is chosen: reliable deterioration from baseline, or a score above the "
+    f"program's expected trajectory for the same intake by more than 1.645 prediction SDs. "
+    f"{methods_link('not-on-track-alerts')}"
 )

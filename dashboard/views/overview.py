@@ -1,6 +1,6 @@
-"""Program overview: the headline change in attachment anxiety, its rates and denominators, its Jacobson–Truax
-categories by site, the intent-to-treat estimate and the NHS Talking Therapies indicators. Groups are compared on the
-Comparisons page, and followed over time on the Trends page."""
+"""Program overview: the whole program's change in the chosen measure (attachment anxiety unless another is chosen),
+its rates and denominators, its Jacobson–Truax categories by site, the intent-to-treat estimate and the NHS Talking
+Therapies indicators. Groups are compared on the Comparisons page, and followed over time on the Trends page."""
 
 import polars as pl
 import streamlit as st
@@ -23,12 +23,20 @@ from dashboard.session import (
 
 warehouse, viewer = page_header("Program overview")
 filters = current_filters()
+measure = (filters.instrument, filters.subscale)
+name = f"{filters.instrument} {filters.subscale}"
+st.caption(
+    "The whole program, on the measure chosen in the sidebar. The site and modality filters apply where the program "
+    "is taken apart: Comparisons, Trends and Exercises."
+)
 
-
-st.subheader("10-week change in ECR-R attachment anxiety")
-headline = queries.program_headline(warehouse, viewer)
+st.subheader(f"10-week change in {'ECR-R attachment anxiety' if measure == queries.HEADLINE else name}")
+headline = queries.program_headline(warehouse, viewer, measure)
+parameters = queries.measure_parameters(warehouse, *measure)
+low_score, high_score = parameters["score_range"] or (float("nan"), float("nan"))
+better = "a rise" if parameters["direction"] == "higher_is_better" else "a fall"
 if not headline:
-    st.warning("No ECR-R anxiety outcomes yet.")
+    st.warning(f"No {name} outcomes yet.")
 elif headline["mean_change"] is None:
     st.warning(f"Fewer than {viewer.min_cell} participants have completed: figures withheld.")
 else:
@@ -37,7 +45,7 @@ else:
     left.metric(
         "Mean change (completers)",
         f"{change:+.2f}",
-        help="Endpoint minus baseline, 1–7 scale; negative is a fall in anxiety.",
+        help=f"Endpoint minus baseline, scored {low_score:g} to {high_score:g}; {better} is an improvement.",
     )
     middle.metric("95% confidence interval", f"{low:+.2f} to {high:+.2f}")
     right.metric("Completers", f"{headline['n_complete']} of {headline['n_enrolled']}")
@@ -54,11 +62,11 @@ else:
     deteriorated.metric("Reliably deteriorated", share(headline, "n_deteriorated"))
     st.caption(f"Shares of completers (Jacobson–Truax). {methods_link('reliable-change-jacobson-truax-1991')}")
     program_and_sites = (
-        with_group_names(queries.group_outcomes(warehouse, viewer, *queries.HEADLINE))
+        with_group_names(queries.group_outcomes(warehouse, viewer, *measure))
         .filter(pl.col("grouping").is_in(["program", "site"]))
         .sort(pl.col("grouping") != "program", "group_id")
     )
-    title = "ECR-R anxiety: completers by Jacobson–Truax category"
+    title = f"{name}: completers by Jacobson–Truax category"
     show_chart(charts.category_distribution(program_and_sites, viewer.min_cell, title))
     st.caption(category_note(viewer.min_cell))
 
@@ -83,7 +91,9 @@ else:
         f"{methods_link('baseline-endpoint-and-who-counts-as-complete')}"
     )
 
-if headline.get("itt_change") is not None:
+if measure != queries.HEADLINE:
+    st.caption("The intent-to-treat estimate is computed for ECR-R anxiety, the headline measure, only.")
+elif headline.get("itt_change") is not None:
     st.subheader("Intent-to-treat estimate")
     st.metric(
         "10-week change, everyone enrolled (mixed model)",

@@ -126,7 +126,7 @@ def test_a_clinician_sees_the_jacobson_truax_scatter_of_their_own_completers(sam
 
 
 def test_the_overview_and_comparisons_chart_the_categories_of_the_release_never_a_withheld_one_as_0(sample_warehouse):
-    title = "ECR-R anxiety: completers by Jacobson–Truax category"
+    title = "ECR-R anxiety: completers by Jacobson–Truax category"  # the overview follows the chosen measure
     release = queries.group_outcomes(Warehouse.at(sample_warehouse), Viewer("program_lead"), "ECR-R", "anxiety")
     rows = {row["group_id"]: row for row in release.iter_rows(named=True)}
     rows["Whole program"] = rows.pop("all")
@@ -326,3 +326,41 @@ def test_the_quality_page_lists_the_files_of_the_refreshes_of_the_last_30_days(
     assert "1 file(s) rejected whole" in app.error[0].value
     shown = " ".join(str(frame.value.to_dict()) for frame in app.dataframe)
     assert "jane_doe" not in shown and "P9002" not in shown  # a rejected column by its position, no value
+
+
+def test_the_overview_follows_the_chosen_measure_and_says_which_filters_it_does_not(sample_warehouse):
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.session_state["demo_identity"] = "Program lead (demo)"
+    app.session_state["filter_measure"] = "GAD-7 · total"
+    app.session_state["filter_sites"] = ["north"]
+    app.switch_page(str(APP.parent / "views" / "overview.py")).run()
+    assert not app.exception
+    program = queries.program_headline(Warehouse.at(sample_warehouse), Viewer("program_lead"), ("GAD-7", "total"))
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Mean change (completers)"] == f"{program['mean_change']:+.2f}"  # the program's, not north's
+    assert metrics["Completers"] == f"{program['n_complete']} of {program['n_enrolled']}"
+    assert "10-week change in GAD-7 total" in [s.value for s in app.subheader]
+    captions = " ".join(c.value for c in app.caption)
+    assert "The whole program, on the measure chosen" in captions and "ECR-R anxiety, the headline" in captions
+
+
+def test_the_cohort_page_follows_the_chosen_measure(sample_warehouse):
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.session_state["demo_identity"] = "Clinician, north site (demo)"
+    app.session_state["filter_measure"] = "PHQ-9 · total"
+    app.switch_page(str(APP.parent / "views" / "cohorts.py")).run()
+    assert not app.exception
+    [cohort_picker] = [box for box in app.selectbox if box.label == "Cohort"]
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        expected = dict(
+            con.execute(
+                "SELECT participant_id, baseline_score FROM marts.participant_outcomes "
+                "WHERE cohort_id = ? AND instrument = 'PHQ-9' AND subscale = 'total'",
+                [cohort_picker.value],
+            ).fetchall()
+        )
+    table = app.dataframe[0].value
+    shown = dict(zip(table["Participant"], table["Baseline score"], strict=True))
+    assert shown == {p: "—" if b is None else f"{b:.2f}" for p, b in expected.items()}
+    spaghetti = charts_on(app)[f"PHQ-9 total in {cohort_picker.value}"]
+    assert spaghetti["layout"]["yaxis"]["range"] == [0, 27]  # PHQ-9's range, not ECR-R's 1–7
