@@ -181,10 +181,10 @@ def test_a_download_comes_inside_the_signed_in_page_and_no_address_serves_it_wit
     assert table_name == f"{cohort}_outcomes.csv" and report_name == "program_report.html"
     assert csv.splitlines()[0].startswith("participant_id,site_id,baseline_date")
     assert [line.split(",")[0] for line in csv.splitlines()[1:]] == participants
-    assert "<h2>By site and modality</h2>" in report_page
+    assert "<h2>6. Sites and modalities compared</h2>" in report_page
     # No address the browser asked the server for gives a participant or the report to a client without the session
     assert answers and not [url for url, body in answers if any(p in body for p in participants)]
-    assert not [url for url, body in answers if "By site and modality" in body]
+    assert not [url for url, body in answers if "Sites and modalities compared" in body]
     # ... since each file came inside the page (a data: link), and the server has no address for it.
     assert table_url.startswith("data:text/csv;base64,") and report_url.startswith("data:text/html;base64,")
     assert [url for url in requested if "/media/" in url and "/static/" not in url] == []
