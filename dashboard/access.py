@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pipelines.settings import Settings, SettingsError, check_private_file
 
-ROLES = ("admin", "program_lead", "clinician")  # what each sees: dashboard/queries.py
+ROLES = ("admin", "program_lead", "clinician")  # what each sees: dashboard/scope.py
 CLAIM_KINDS = ("emails", "subjects")
 AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
 

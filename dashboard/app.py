@@ -1,6 +1,6 @@
 """securebase dashboard: routes the pages (`securebase dashboard --warehouse FILE`).
 
-The viewer is chosen once per session, and every page reads data through dashboard/queries.py with it.
+The viewer is chosen once per session, and every page reads data through dashboard/queries.py and scope.py with it.
 """
 
 from __future__ import annotations

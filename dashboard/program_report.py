@@ -1,6 +1,6 @@
 """The program report for funders: one self-contained HTML page that prints on A4, a section to a page.
 
-Every figure is selected from the downloader's own release (`queries.release`), so nothing in it differs from what
+Every figure is selected from the downloader's own release (`scope.release`), so nothing in it differs from what
 their pages show. With `privacy.publication` set, counts follow NHS Digital's rule for sub-national figures (1–7
 shown as "*", others rounded to the nearest 5) and the shares are computed from the rounded counts. The methods are
 written out in the page: a funder has no copy of METHODS.md.
@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard import charts, queries
+from dashboard import charts, queries, scope
 from dashboard.glossary import label, reads, words
-from dashboard.queries import Viewer, Warehouse
+from dashboard.scope import Viewer, Warehouse
 from transforms.disclosure import publication_count
+from transforms.outcomes import HEADLINE
 from transforms.windows import Windows
 
 SECTIONS = {
@@ -61,7 +62,7 @@ class Report:
     @property
     def headline(self) -> dict:
         """The program's row of the headline measure (empty before there is one)."""
-        return _row(self.outcomes, "program", *queries.HEADLINE)
+        return _row(self.outcomes, "program", *HEADLINE)
 
 
 def _row(outcomes: pl.DataFrame, grouping: str, instrument: str, subscale: str) -> dict:
@@ -297,9 +298,7 @@ def _talking_therapies(report: Report) -> str:
 
 
 def _comparisons(report: Report) -> str:
-    headline = report.outcomes.filter(
-        (pl.col("instrument") == queries.HEADLINE[0]) & (pl.col("subscale") == queries.HEADLINE[1])
-    )
+    headline = report.outcomes.filter((pl.col("instrument") == HEADLINE[0]) & (pl.col("subscale") == HEADLINE[1]))
     rows = [
         [
             _group(r, report.site_names),
@@ -398,9 +397,7 @@ def _caution(report: Report) -> str:
 def _forest(outcomes: pl.DataFrame, grouping: str, site_names: dict[str, str]) -> go.Figure:
     """The headline's mean change by site or by modality with its 95% intervals, as wide as a printed page."""
     rows = outcomes.filter(
-        (pl.col("grouping") == grouping)
-        & (pl.col("instrument") == queries.HEADLINE[0])
-        & (pl.col("subscale") == queries.HEADLINE[1])
+        (pl.col("grouping") == grouping) & (pl.col("instrument") == HEADLINE[0]) & (pl.col("subscale") == HEADLINE[1])
     )
     names = [_group(r, site_names).split(": ", 1)[1] for r in rows.iter_rows(named=True)]
     figure = charts.forest_plot(
@@ -497,17 +494,17 @@ def program_report_for_funders(
     site_names: dict[str, str] | None = None,
     windows: Windows | None = None,
 ) -> str:
-    """The report of the figures of the viewer's own release (`queries.release`): nothing in it differs from what
+    """The report of the figures of the viewer's own release (`scope.release`): nothing in it differs from what
     their pages show, so the two cannot be set against each other. Sites read by `site_names` where given."""
     names = site_names or {}
-    measures = queries.filter_choices(warehouse)["measures"] or [queries.HEADLINE]
+    measures = queries.filter_choices(warehouse)["measures"] or [HEADLINE]
     order = {"program": 0, "site": 1, "modality": 2}
     outcomes = (
-        pl.concat(queries.group_outcomes(warehouse, viewer, *measure) for measure in measures)
+        pl.concat(scope.group_outcomes(warehouse, viewer, *measure) for measure in measures)
         .filter(pl.col("grouping").is_in(list(order)))
         .sort(pl.col("grouping").replace_strict(order), "group_id", maintain_order=True)
     )
-    talking = queries.talking_therapies(warehouse, viewer).sort(pl.col("grouping").replace_strict(order), "group_id")
+    talking = scope.talking_therapies(warehouse, viewer).sort(pl.col("grouping").replace_strict(order), "group_id")
     report = Report(
         as_of=str(queries.freshness(warehouse).get("as_of_date")),
         readers=_readers(viewer, names),

@@ -1,139 +1,39 @@
-"""The only place the dashboard touches data: read-only, parameterised, scoped to the viewer.
+"""The SQL of the dashboard's pages: read-only, parameterised, and scoped to the viewer by dashboard/scope.py.
 
-Every function opens a short-lived read-only connection to the published warehouse (a connection held open
-would block the nightly publish) and reads marts only. Cached functions take the viewer and the warehouse's
-version as arguments, so a cache entry never crosses viewers and a new publish is read at once.
-
-Who sees what:
-- an `admin` sees everything;
-- a `program_lead` sees aggregates only, with small cells withheld (transforms/disclosure.py);
-- a `clinician` sees the participants and groups of their own sites in full, and aggregates beyond them
-  withheld like a program lead's.
+Group figures come from the viewer's release (`scope.release`); the figures here that it has no row for are
+scoped and suppressed with scope's rules. Reads are short-lived and read-only, and cached functions take the viewer
+and the warehouse's version, so a cache entry never crosses viewers and a new publish is read at once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboard.access import ROLES
+from dashboard.scope import (
+    Filters,
+    Viewer,
+    Warehouse,
+    beyond_own,
+    cells_outside,
+    own_rows,
+    read,
+    score_ranges,
+    shown_cohorts,
+    site_scope,
+    without_small_cells,
+)
 from pipelines.attempts import FailedAttempt, attempts_file, failed_attempts
-from transforms.disclosure import group_members, suppress_outcomes, suppress_talking_therapies, with_totals
-from transforms.effect_sizes import t_interval
+from transforms.effect_sizes import pooled_mean_change
 from transforms.engagement import dose_response as dose_response_of
 from transforms.engagement import exercise_effects as exercise_effects_of
 from transforms.engagement import practice_and_change
-from transforms.instruments import registry
-from transforms.outcomes import GROUPINGS, HEADLINE, cohort_outcomes
-from transforms.talking_therapies import talking_therapies as talking_therapies_of
-
-
-@dataclass(frozen=True)
-class Viewer:
-    role: str  # one of ROLES: any other is refused here, so that no query can mistake it for a program lead's
-    sites: tuple[str, ...] = field(default=())
-    min_cell: int = 5
-    name: str = ""
-
-    def __post_init__(self) -> None:
-        if self.role not in ROLES:
-            raise NotInScope(f"unknown role {self.role!r}: one of {', '.join(ROLES)}")
-
-    @property
-    def sees_participants(self) -> bool:
-        return self.role in ("admin", "clinician")
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What the viewer narrowed the pages to; empty sites or modalities mean all of them."""
-
-    instrument: str = HEADLINE[0]
-    subscale: str = HEADLINE[1]
-    sites: tuple[str, ...] = ()
-    modalities: tuple[str, ...] = ()
-
-    def where(self, site: str = "p.site_id", modality: str = "p.modality") -> tuple[str, list]:
-        """A WHERE clause for the chosen sites and modalities, with its parameters (never the values as text)."""
-        clauses, parameters = [], []
-        for column, chosen in ((site, self.sites), (modality, self.modalities)):
-            if chosen:
-                clauses.append(f"list_contains(?, {column})")
-                parameters.append(list(chosen))
-        return " AND ".join(clauses) or "TRUE", parameters
-
-
-@dataclass(frozen=True)
-class Warehouse:
-    path: str
-    version: float  # modification time: part of every cache key, so a new publish is seen at once
-
-    @classmethod
-    def at(cls, path: str | Path) -> Warehouse:
-        return cls(str(path), Path(path).stat().st_mtime)
-
-
-class NotInScope(PermissionError):
-    """The viewer may not see these rows."""
-
-
-def _read(warehouse: Warehouse, sql: str, parameters: list | None = None) -> pl.DataFrame:
-    with duckdb.connect(warehouse.path, read_only=True) as con:
-        return con.sql(sql, params=parameters).pl()
-
-
-def _beyond_own(frame: pl.DataFrame, viewer: Viewer, people: str) -> pl.DataFrame:
-    """Rows about at least min_cell people (column `people`), of whom none or at least min_cell are beyond the
-    viewer's own sites (column `own`: a clinician knows their own participants one by one, so the rest of a row
-    is a group of its own to them). An admin keeps every row."""
-    if viewer.role != "admin":
-        beyond = pl.col(people) - pl.col("own")
-        frame = frame.filter((pl.col(people) >= viewer.min_cell) & ((beyond == 0) | (beyond >= viewer.min_cell)))
-    return frame.drop("own")
-
-
-def _own_rows(warehouse: Warehouse, viewer: Viewer, table: str) -> pl.DataFrame:
-    """The rows of a participant-level mart about a clinician's own participants (none for any other role)."""
-    sites = list(viewer.sites) if viewer.role == "clinician" else []
-    return _read(
-        warehouse,
-        f"SELECT t.* FROM {table} AS t JOIN marts.participants AS p USING (participant_id) "
-        "WHERE list_contains(?, p.site_id)",
-        [sites],
-    )
-
-
-def _without_small_cells(frame: pl.DataFrame, viewer: Viewer, people: str) -> pl.DataFrame:
-    """Figures that the sidebar's filters could take apart are dropped, except for an admin: those about fewer than
-    min_cell people (column `people`), and those resting on a site × modality cell of 1 to min_cell − 1 people
-    outside the viewer's own sites (`smallest_cell`), since choosing the sites or modalities with and without that
-    cell would give it away by subtraction."""
-    if viewer.role == "admin":
-        return frame.drop("smallest_cell")
-    return frame.filter(
-        (pl.col(people) >= viewer.min_cell) & (pl.col("smallest_cell").fill_null(viewer.min_cell) >= viewer.min_cell)
-    ).drop("smallest_cell")
-
-
-def _cells_outside(viewer: Viewer) -> tuple[str, list]:
-    """SQL for a site × modality cell's people when it lies outside the viewer's own sites, else NULL."""
-    return "CASE WHEN list_contains(?, site_id) THEN NULL ELSE people END", [list(viewer.sites)]
-
-
-def _site_scope(viewer: Viewer, column: str = "site_id") -> tuple[str, list]:
-    """A WHERE clause restricting rows to the viewer's sites (none for an admin), with its parameters."""
-    if viewer.role == "admin":
-        return "TRUE", []
-    if viewer.role == "clinician":
-        return f"list_contains(?, {column})", [list(viewer.sites)]
-    raise NotInScope(f"a {viewer.role} sees aggregates only")
-
+from transforms.outcomes import HEADLINE
 
 # -- freshness and quality (no personal data) ----------------------------------------------------------------
 
@@ -143,7 +43,7 @@ def schema_version(warehouse: Warehouse) -> int:
     """The schema version of the code that published the warehouse (pipelines/warehouse.py); 1 for a warehouse
     published before versions were recorded, 0 for a file that is not a securebase warehouse."""
     try:
-        frame = _read(warehouse, "SELECT schema_version FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1")
+        frame = read(warehouse, "SELECT schema_version FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1")
     except duckdb.BinderException:  # no schema_version column yet
         return 1
     except duckdb.CatalogException:  # no ops.refreshes table
@@ -188,7 +88,7 @@ def operations(warehouse: Warehouse) -> Operations:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _operations(warehouse: Warehouse, attempts_version: int) -> Operations:
-    last = _read(
+    last = read(
         warehouse,
         "SELECT (SELECT as_of_date FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1) AS as_of_date, "
         "(SELECT timezone FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1) AS timezone, "
@@ -203,7 +103,7 @@ def _operations(warehouse: Warehouse, attempts_version: int) -> Operations:
 
 def freshness(warehouse: Warehouse) -> dict:
     """The last refresh: its as-of day, status, when it finished, and its counts."""
-    frame = _read(warehouse, "SELECT * FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1")
+    frame = read(warehouse, "SELECT * FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1")
     return frame.row(0, named=True) if frame.height else {}
 
 
@@ -218,13 +118,13 @@ def quality(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
     and the last refresh's validations. A file's reason names a rule or a column by position, never a value."""
     last = "(SELECT max(refresh_id) FROM ops.refreshes)"
     return {
-        "refreshes": _read(
+        "refreshes": read(
             warehouse,
             "SELECT refresh_id, as_of_date, status, started_at, finished_at, files_loaded, "
             "files_rejected, rows_loaded, rows_quarantined FROM ops.refreshes "
             "ORDER BY refresh_id DESC LIMIT 10",
         ),
-        "files": _read(
+        "files": read(
             warehouse,
             "SELECT f.refresh_id, r.finished_at AS refreshed_at, f.file_name, f.dataset, f.status, f.reason, "
             "f.rows_read, f.rows_loaded, f.rows_quarantined "
@@ -233,138 +133,19 @@ def quality(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
             "ORDER BY f.refresh_id DESC, f.file_name",
             [FILES_DAYS],
         ),
-        "quarantine": _read(
+        "quarantine": read(
             warehouse,
             "SELECT rule, dataset, column_name, count(*) AS rows, "
             "count(DISTINCT source_file) AS files FROM quality.quarantine "
             "WHERE NOT is_resolved GROUP BY ALL ORDER BY rows DESC, rule",
         ),
-        "validations": _read(
+        "validations": read(
             warehouse,
             f"SELECT suite, batch, expectations_evaluated, expectations_failed, "
             f"rows_failed, failed_rules FROM quality.validation_runs "
             f"WHERE refresh_id = {last} ORDER BY validated_at",
         ),
     }
-
-
-# -- aggregates ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Release:
-    """Every figure about groups of people that one viewer may see of one warehouse version, each with its state.
-
-    Built once per viewer and version (`release`), protected as one whole against a reader who combines all of it
-    (transforms/disclosure.py); pages, downloads and the program report only select from it."""
-
-    outcomes: pl.DataFrame  # marts.cohort_outcomes of every measure, with the intent-to-treat estimate
-    talking_therapies: pl.DataFrame  # marts.talking_therapies of the program, its sites and its modalities
-
-
-def release(warehouse: Warehouse, viewer: Viewer) -> Release:
-    """This viewer's release: a program lead's withholds small cells and what would give them away; a clinician's
-    also judges each figure by what it adds to their own participants, whom they see one by one; an admin's
-    withholds nothing. Viewers of the same role, sites and cell size share one (it is built once for them)."""
-    scope = Viewer(viewer.role, tuple(sorted(viewer.sites)), viewer.min_cell)
-    return _release(warehouse, scope)
-
-
-# Keyed on the warehouse's version: a publish is read at once. A program of many small groups takes seconds to
-# protect (bench/README.md, "Releases"), once per scope after each refresh: the page says so while it waits.
-@st.cache_data(ttl=24 * 3600, show_spinner="Preparing the figures you may see (once after each refresh)…")
-def _release(warehouse: Warehouse, viewer: Viewer) -> Release:
-    outcomes = _read(
-        warehouse,
-        """
-        SELECT c.*, i.change_10_weeks AS itt_change, i.change_ci_low AS itt_ci_low, i.change_ci_high AS itt_ci_high,
-            i.model AS itt_model, i.n_participants AS itt_participants
-        FROM marts.cohort_outcomes AS c
-        LEFT JOIN marts.itt_outcomes AS i USING (grouping, group_id, instrument, subscale)
-        ORDER BY c.instrument, c.subscale, c.grouping, c.group_id
-        """,
-    )
-    talking = _read(
-        warehouse,
-        "SELECT * FROM marts.talking_therapies WHERE grouping IN ('program', 'site', 'modality') ORDER BY ALL",
-    )
-    if viewer.role == "admin":
-        return Release(suppress_outcomes(outcomes, 0).drop("itt_participants"), suppress_talking_therapies(talking, 0))
-    atoms = _read(warehouse, "SELECT DISTINCT site_id, cohort_id, modality FROM marts.participants")
-    members = group_members(atoms, viewer.sites if viewer.role == "clinician" else ())
-    known_outcomes = known_talking = None
-    if viewer.role == "clinician":
-        own = own_outcomes(warehouse, viewer)
-        known_outcomes, known_talking = known_to(warehouse, viewer, own), talking_therapies_of(own)
-    shown = suppress_outcomes(outcomes, viewer.min_cell, members, known_outcomes, score_ranges(warehouse))
-    return Release(
-        shown.drop("itt_participants"),  # itt_participants only decides
-        suppress_talking_therapies(talking, viewer.min_cell, members, known_talking),
-    )
-
-
-def group_outcomes(warehouse: Warehouse, viewer: Viewer, instrument: str, subscale: str) -> pl.DataFrame:
-    """The group outcomes of one measure, with the intent-to-treat estimate where there is one, from the viewer's
-    release."""
-    every_measure = release(warehouse, viewer).outcomes
-    return every_measure.filter((pl.col("instrument") == instrument) & (pl.col("subscale") == subscale))
-
-
-def own_outcomes(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
-    """`marts.participant_outcomes` of the participants of a clinician's sites, whom they see one by one."""
-    scope, parameters = _site_scope(viewer)
-    return _read(warehouse, f"SELECT * FROM marts.participant_outcomes WHERE {scope}", parameters)
-
-
-def known_to(warehouse: Warehouse, viewer: Viewer, own: pl.DataFrame) -> pl.DataFrame:
-    """A clinician's own part of every group's figures: the outcome counts and mean totals (`cohort_outcomes` of
-    `own`, their participants) and intent-to-treat participants of the participants of their sites."""
-    scope, parameters = _site_scope(viewer, "p.site_id")
-    scored = _read(  # their participants with a score among those the intent-to-treat model read
-        warehouse,
-        f"""
-        SELECT DISTINCT a.participant_id, a.instrument, a.subscale, p.site_id, p.cohort_id, p.modality
-        FROM marts.assessments AS a JOIN marts.participants AS p USING (participant_id)
-            JOIN (SELECT DISTINCT instrument, subscale, first_day, last_day FROM marts.itt_outcomes) AS i
-            USING (instrument, subscale)
-        WHERE a.score IS NOT NULL AND a.days_since_enrolment BETWEEN i.first_day AND i.last_day AND {scope}
-        """,
-        parameters,
-    )
-    itt = pl.concat(
-        scored.group_by("instrument", "subscale", group_id=pl.lit("all") if column is None else pl.col(column))
-        .agg(itt_participants=pl.len())
-        .with_columns(grouping=pl.lit(grouping))
-        for grouping, column in GROUPINGS.items()
-    )
-    counts = with_totals(cohort_outcomes(own))
-    return counts.join(itt, on=["grouping", "group_id", "instrument", "subscale"], how="full", coalesce=True)
-
-
-@st.cache_data(ttl=300, show_spinner=False)
-def score_ranges(warehouse: Warehouse) -> dict[tuple[str, str], tuple[float, float]]:
-    """Each measure's lowest and highest possible score: the registry's, else (an instrument defined in a program's
-    config) the lowest and highest scored, which lie within it."""
-    observed = _read(
-        warehouse, "SELECT instrument, subscale, min(score), max(score) FROM marts.assessments GROUP BY ALL"
-    )
-    known = registry()
-    return {
-        (instrument, subscale): known[instrument].score_range(subscale) if instrument in known else (low, high)
-        for instrument, subscale, low, high in observed.iter_rows()
-    }
-
-
-def program_headline(warehouse: Warehouse, viewer: Viewer, measure: tuple[str, str] = HEADLINE) -> dict:
-    """The program's row for `measure`, the headline measure unless another is asked for (withheld figures are
-    None)."""
-    rows = group_outcomes(warehouse, viewer, *measure).filter(pl.col("grouping") == "program")
-    return rows.row(0, named=True) if rows.height else {}
-
-
-def talking_therapies(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
-    """NHS Talking Therapies indicators of the program, its sites and modalities, from the viewer's release."""
-    return release(warehouse, viewer).talking_therapies
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -384,7 +165,7 @@ def cohort_trajectories(
         "admin": ("TRUE", []),
         "clinician": ("list_contains(?, p.site_id)", [list(viewer.sites)]),
     }.get(viewer.role, ("FALSE", []))
-    frame = _read(
+    frame = read(
         warehouse,
         f"""
         WITH people AS (
@@ -416,29 +197,21 @@ def cohort_trajectories(
     return frame.drop("is_own", "has_own")
 
 
-def shown_cohorts(warehouse: Warehouse, viewer: Viewer, filters: Filters, *figures: str) -> list[str]:
-    """The cohorts whose `figures` of the chosen measure this viewer's release shows."""
-    rows = group_outcomes(warehouse, viewer, filters.instrument, filters.subscale).filter(
-        pl.col("grouping") == "cohort"
-    )
-    return rows.filter(pl.all_horizontal(pl.col(figure).is_not_null() for figure in figures))["group_id"].to_list()
-
-
 @st.cache_data(ttl=300, show_spinner=False)
 def exercise_effects(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
-    """The distress drop per exercise type, of the exercises whose people `_beyond_own` lets the viewer see."""
-    frame = _read(warehouse, "SELECT * FROM marts.exercise_effects ORDER BY mean_distress_drop DESC")
-    own = exercise_effects_of(_own_rows(warehouse, viewer, "marts.practices")).select("exercise", own="participants")
+    """The distress drop per exercise type, of the exercises whose people `beyond_own` lets the viewer see."""
+    frame = read(warehouse, "SELECT * FROM marts.exercise_effects ORDER BY mean_distress_drop DESC")
+    own = exercise_effects_of(own_rows(warehouse, viewer, "marts.practices")).select("exercise", own="participants")
     frame = frame.join(own, on="exercise", how="left").with_columns(pl.col("own").fill_null(0))
-    return _beyond_own(frame, viewer, "participants")
+    return beyond_own(frame, viewer, "participants")
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def practice_by_week(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filters()) -> pl.DataFrame:
     """Practices per week since enrolment, by exercise type, with how many people practised."""
     chosen, parameters = filters.where()
-    outside, own = _cells_outside(viewer)
-    frame = _read(
+    outside, own = cells_outside(viewer)
+    frame = read(
         warehouse,
         f"""
         WITH cells AS (  -- each person is in one site and one modality
@@ -454,20 +227,20 @@ def practice_by_week(warehouse: Warehouse, viewer: Viewer, filters: Filters = Fi
         """,
         [*parameters, *own],
     )
-    return _without_small_cells(frame, viewer, "participants")
+    return without_small_cells(frame, viewer, "participants")
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def dose_response(warehouse: Warehouse, viewer: Viewer, measure: tuple[str, str] = HEADLINE) -> pl.DataFrame:
-    """The dose–response rows of `measure` (tertiles and `all`) whose people `_beyond_own` lets the viewer see.
+    """The dose–response rows of `measure` (tertiles and `all`) whose people `beyond_own` lets the viewer see.
     Outside an admin's view the tertiles go together: withheld one alone, it would be `all` less the other two. A
     tertile's range of minutes is left out: its ends are one person's minutes each."""
     frame = (
-        _read(warehouse, "SELECT * FROM marts.dose_response")
+        read(warehouse, "SELECT * FROM marts.dose_response")
         if measure == HEADLINE  # the mart holds the headline measure's
         else dose_response_of(
-            _read(warehouse, "SELECT participant_id, week, minutes FROM marts.exercise_engagement"),
-            _read(
+            read(warehouse, "SELECT participant_id, week, minutes FROM marts.exercise_engagement"),
+            read(
                 warehouse,
                 "SELECT participant_id, instrument, subscale, outcome_status, change_score "
                 "FROM marts.participant_outcomes WHERE instrument = ? AND subscale = ?",
@@ -477,12 +250,12 @@ def dose_response(warehouse: Warehouse, viewer: Viewer, measure: tuple[str, str]
         )
     ).sort("practice_group")
     own = practice_and_change(
-        _own_rows(warehouse, viewer, "marts.exercise_engagement"),
-        _own_rows(warehouse, viewer, "marts.participant_outcomes"),
+        own_rows(warehouse, viewer, "marts.exercise_engagement"),
+        own_rows(warehouse, viewer, "marts.participant_outcomes"),
         measure=measure,
     )["practice_minutes"]
     within = [int(own.is_between(low, high).sum()) for low, high in frame.select("minutes_min", "minutes_max").rows()]
-    shown = _beyond_own(frame.with_columns(own=pl.Series(within, dtype=pl.Int64)), viewer, "n")
+    shown = beyond_own(frame.with_columns(own=pl.Series(within, dtype=pl.Int64)), viewer, "n")
     if viewer.role != "admin" and shown.height < frame.height:
         shown = shown.filter(pl.col("practice_group") == "all")
     return shown.drop("minutes_min", "minutes_max")
@@ -498,7 +271,7 @@ def intake_trend(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filter
     counts, means and intervals) that could be subtracted from a site's or another month's to give away a withheld
     cohort, whatever the filters."""
     chosen, parameters = filters.where()
-    cohorts = _read(
+    cohorts = read(
         warehouse,
         f"""
         WITH cohorts AS (
@@ -517,25 +290,14 @@ def intake_trend(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filter
     if viewer.role != "admin":
         shown = shown_cohorts(warehouse, viewer, filters, "mean_change", "n_complete")
         cohorts = cohorts.filter(pl.col("cohort_id").is_in(shown))
-    n, total = pl.col("people").sum(), pl.col("total").sum()
-    frame = (
-        cohorts.group_by("intake_month")
-        .agg(
-            n=n,
-            mean_change=total / n,
-            sd=pl.when(n > 1).then(((pl.col("squares").sum() - total**2 / n).clip(0) / (n - 1)).sqrt()),
-        )
-        .sort("intake_month")
-    )
-    low, high = t_interval(frame["mean_change"].to_numpy(), frame["sd"].to_numpy(), frame["n"].to_numpy())
-    return frame.with_columns(pl.Series("ci_low", low), pl.Series("ci_high", high)).drop("sd").fill_nan(None)
+    return pooled_mean_change(cohorts, "intake_month")
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def cohorts_matching(warehouse: Warehouse, filters: Filters) -> list[str]:
     """Cohorts of the chosen sites and modalities (cohort names carry no personal data)."""
     chosen, parameters = filters.where()
-    return _read(
+    return read(
         warehouse, f"SELECT DISTINCT cohort_id FROM marts.participants AS p WHERE {chosen} ORDER BY 1", parameters
     )["cohort_id"].to_list()
 
@@ -544,9 +306,9 @@ def cohorts_matching(warehouse: Warehouse, filters: Filters) -> list[str]:
 def filter_choices(warehouse: Warehouse) -> dict[str, list]:
     """Measures in use, sites and modalities, for the sidebar filters."""
     return {
-        "measures": _read(warehouse, "SELECT instrument, subscale FROM marts.outcome_parameters ORDER BY 1, 2").rows(),
-        "sites": _read(warehouse, "SELECT DISTINCT site_id FROM marts.participants ORDER BY 1")["site_id"].to_list(),
-        "modalities": _read(warehouse, "SELECT DISTINCT modality FROM marts.participants ORDER BY 1")[
+        "measures": read(warehouse, "SELECT instrument, subscale FROM marts.outcome_parameters ORDER BY 1, 2").rows(),
+        "sites": read(warehouse, "SELECT DISTINCT site_id FROM marts.participants ORDER BY 1")["site_id"].to_list(),
+        "modalities": read(warehouse, "SELECT DISTINCT modality FROM marts.participants ORDER BY 1")[
             "modality"
         ].to_list(),
     }
@@ -555,7 +317,7 @@ def filter_choices(warehouse: Warehouse) -> dict[str, list]:
 @st.cache_data(ttl=300, show_spinner=False)
 def measure_directions(warehouse: Warehouse) -> dict[tuple[str, str], str]:
     """Whether a lower or a higher score is better (`lower_is_better`, `higher_is_better`), per measure in use."""
-    frame = _read(warehouse, "SELECT instrument, subscale, direction FROM marts.outcome_parameters")
+    frame = read(warehouse, "SELECT instrument, subscale, direction FROM marts.outcome_parameters")
     return {(instrument, subscale): direction for instrument, subscale, direction in frame.iter_rows()}
 
 
@@ -565,16 +327,16 @@ def measure_directions(warehouse: Warehouse) -> dict[tuple[str, str], str]:
 @st.cache_data(ttl=300, show_spinner=False)
 def participants_in_scope(warehouse: Warehouse, viewer: Viewer) -> list[str]:
     """The participants of the viewer's sites (a clinician's; an admin's are everyone)."""
-    scope, parameters = _site_scope(viewer)
-    return _read(warehouse, f"SELECT participant_id FROM marts.participants WHERE {scope} ORDER BY 1", parameters)[
+    scope, parameters = site_scope(viewer)
+    return read(warehouse, f"SELECT participant_id FROM marts.participants WHERE {scope} ORDER BY 1", parameters)[
         "participant_id"
     ].to_list()
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def cohorts_in_scope(warehouse: Warehouse, viewer: Viewer) -> list[str]:
-    scope, parameters = _site_scope(viewer)
-    return _read(warehouse, f"SELECT DISTINCT cohort_id FROM marts.participants WHERE {scope} ORDER BY 1", parameters)[
+    scope, parameters = site_scope(viewer)
+    return read(warehouse, f"SELECT DISTINCT cohort_id FROM marts.participants WHERE {scope} ORDER BY 1", parameters)[
         "cohort_id"
     ].to_list()
 
@@ -584,8 +346,8 @@ def participant_outcomes(
     warehouse: Warehouse, viewer: Viewer, cohort_id: str, measure: tuple[str, str] = HEADLINE
 ) -> pl.DataFrame:
     """Each participant of a cohort in the viewer's sites: their outcome status and category on `measure`."""
-    scope, parameters = _site_scope(viewer)
-    return _read(
+    scope, parameters = site_scope(viewer)
+    return read(
         warehouse,
         f"""
         SELECT participant_id, site_id, baseline_date, baseline_score, endpoint_date, endpoint_score, change_score,
@@ -603,8 +365,8 @@ def participant_scores(
     warehouse: Warehouse, viewer: Viewer, cohort_id: str, measure: tuple[str, str] = HEADLINE
 ) -> pl.DataFrame:
     """Each participant's scores of `measure` by week, for a cohort in the viewer's sites."""
-    scope, parameters = _site_scope(viewer, "p.site_id")
-    return _read(
+    scope, parameters = site_scope(viewer, "p.site_id")
+    return read(
         warehouse,
         f"""
         SELECT a.participant_id, a.days_since_enrolment / 7 AS week, a.score
@@ -623,8 +385,8 @@ def cohort_completers(
 ) -> pl.DataFrame:
     """The completers of a cohort in the viewer's sites on one measure: both scores and the Jacobson–Truax
     category (null where the measure has none)."""
-    scope, parameters = _site_scope(viewer)
-    return _read(
+    scope, parameters = site_scope(viewer)
+    return read(
         warehouse,
         f"""
         SELECT participant_id, baseline_score, endpoint_score, jt_category
@@ -639,7 +401,7 @@ def cohort_completers(
 @st.cache_data(ttl=300, show_spinner=False)
 def measure_parameters(warehouse: Warehouse, instrument: str, subscale: str) -> dict:
     """A measure's min_reliable_change, cutoff and direction (None when it has none), and its score_range."""
-    frame = _read(
+    frame = read(
         warehouse,
         "SELECT min_reliable_change, cutoff, direction FROM marts.outcome_parameters "
         "WHERE instrument = ? AND subscale = ?",
@@ -651,8 +413,8 @@ def measure_parameters(warehouse: Warehouse, instrument: str, subscale: str) -> 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def alerts(warehouse: Warehouse, viewer: Viewer, cohort_id: str) -> pl.DataFrame:
-    scope, parameters = _site_scope(viewer)
-    return _read(
+    scope, parameters = site_scope(viewer)
+    return read(
         warehouse,
         f"""
         SELECT participant_id, week, completed_date, rule, observed_score, expected_score, threshold
@@ -675,8 +437,8 @@ LATEST_SCORE = """latest AS (
 def alert_worklist(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     """The participants of the viewer's sites whose latest score of the headline measure trips a not-on-track rule,
     newest first: one row each, with its rules and whether the alert first appeared in the latest refresh."""
-    scope, parameters = _site_scope(viewer, "a.site_id")
-    return _read(
+    scope, parameters = site_scope(viewer, "a.site_id")
+    return read(
         warehouse,
         f"""
         WITH {LATEST_SCORE}
@@ -698,7 +460,7 @@ def alert_counts(warehouse: Warehouse, viewer: Viewer, weeks: int = 12) -> pl.Da
     """How many participants of each site are on the alerts worklist, by the week (from Monday) of their latest
     score, over the last `weeks` weeks of data; 1 to min_cell − 1 is withheld as small. No totals are shown: a
     total beside its parts would give a withheld part away."""
-    frame = _read(
+    frame = read(
         warehouse,
         f"""
         WITH {LATEST_SCORE}, listed AS (
@@ -734,11 +496,11 @@ class Picture:
 def participant_picture(warehouse: Warehouse, viewer: Viewer, participant_id: str) -> Picture:
     """Every measure's scores and outcome, the alerts and the weekly practice of one participant of the viewer's
     sites."""
-    scope, parameters = _site_scope(viewer, "p.site_id")
+    scope, parameters = site_scope(viewer, "p.site_id")
     mine = f"p.participant_id = ? AND {scope}"
 
     def read(sql: str) -> pl.DataFrame:
-        return _read(warehouse, sql, [participant_id, *parameters])
+        return read(warehouse, sql, [participant_id, *parameters])
 
     return Picture(
         scores=read(

@@ -21,7 +21,8 @@ import streamlit as st
 
 from dashboard.access import load_roles
 from dashboard.glossary import WORDS
-from dashboard.queries import Filters, Viewer, Warehouse, filter_choices, freshness, operations, schema_version
+from dashboard.queries import filter_choices, freshness, operations, schema_version
+from dashboard.scope import Filters, Viewer, Warehouse
 from pipelines.settings import SettingsError, load_settings
 from pipelines.warehouse import SCHEMA_VERSION
 

@@ -86,3 +86,22 @@ def paired_change_statistics(pairs: pl.DataFrame, by: list[str]) -> pl.DataFrame
         )
         .drop("n", "sd_change", "sd_baseline", "r")
     )
+
+
+def pooled_mean_change(parts: pl.DataFrame, by: str) -> pl.DataFrame:
+    """Parts pooled into groups by column `by`: n, mean change and its t-based 95% CI (None for fewer than two).
+
+    Each part gives its `people`, the `total` of their changes and the sum of their `squares`, so that a group's
+    mean and SD are those of all of its people."""
+    n, total = pl.col("people").sum(), pl.col("total").sum()
+    pooled = (
+        parts.group_by(by)
+        .agg(
+            n=n,
+            mean_change=total / n,
+            sd=pl.when(n > 1).then(((pl.col("squares").sum() - total**2 / n).clip(0) / (n - 1)).sqrt()),
+        )
+        .sort(by)
+    )
+    low, high = t_interval(pooled["mean_change"].to_numpy(), pooled["sd"].to_numpy(), pooled["n"].to_numpy())
+    return pooled.with_columns(pl.Series("ci_low", low), pl.Series("ci_high", high)).drop("sd").fill_nan(None)

@@ -14,8 +14,8 @@ import sys
 import time
 import warnings
 
-from dashboard import queries
-from dashboard.queries import Viewer, Warehouse
+from dashboard import queries, scope
+from dashboard.scope import Viewer, Warehouse
 from transforms.attack import as_read, feasible_ranges, wide_enough
 from transforms.disclosure import OUTCOMES, TALKING_THERAPIES, group_members
 from transforms.talking_therapies import talking_therapies
@@ -23,19 +23,19 @@ from transforms.talking_therapies import talking_therapies
 warnings.filterwarnings("ignore")
 warehouse = Warehouse.at(sys.argv[1])
 site = sys.argv[2] if len(sys.argv) > 2 else queries.filter_choices(warehouse)["sites"][0]
-atoms = queries._read(warehouse, "SELECT DISTINCT site_id, cohort_id, modality FROM marts.participants")
+atoms = scope.read(warehouse, "SELECT DISTINCT site_id, cohort_id, modality FROM marts.participants")
 for viewer in (Viewer("program_lead"), Viewer("clinician", (site,))):
     started = time.perf_counter()
-    release = queries._release.__wrapped__(warehouse, viewer)  # uncached
+    release = scope._release.__wrapped__(warehouse, viewer)  # uncached
     built = time.perf_counter() - started
     members = group_members(atoms, viewer.sites if viewer.role == "clinician" else ())
     known = known_talking = None
     if viewer.role == "clinician":
-        own = queries.own_outcomes(warehouse, viewer)
-        known, known_talking = queries.known_to(warehouse, viewer, own).to_dicts(), talking_therapies(own).to_dicts()
+        own = scope.own_outcomes(warehouse, viewer)
+        known, known_talking = scope.known_to(warehouse, viewer, own).to_dicts(), talking_therapies(own).to_dicts()
     tables = {
         "outcomes": as_read(
-            release.outcomes.to_dicts(), OUTCOMES, members, viewer.min_cell, known, queries.score_ranges(warehouse)
+            release.outcomes.to_dicts(), OUTCOMES, members, viewer.min_cell, known, scope.score_ranges(warehouse)
         ),
         "talking therapies": as_read(
             release.talking_therapies.to_dicts(), TALKING_THERAPIES, members, viewer.min_cell, known_talking

@@ -13,13 +13,14 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from dashboard import queries
-from dashboard.queries import Filters, Viewer, Warehouse
+from dashboard.scope import Filters, Viewer, Warehouse
+from transforms.outcomes import HEADLINE
 
 warehouse = Warehouse.at(sys.argv[1] if len(sys.argv) > 1 else "bench/results/100000/warehouse.duckdb")
 lead = Viewer("program_lead")
 calls = {
     "program_headline": (warehouse, lead),
-    "group_outcomes": (warehouse, lead, *queries.HEADLINE),
+    "group_outcomes": (warehouse, lead, *HEADLINE),
     "talking_therapies": (warehouse, lead),
     "intake_trend": (warehouse, lead, Filters()),
     "cohort_trajectories": (warehouse, lead),

@@ -15,8 +15,8 @@ import warnings
 
 import polars as pl
 
-from dashboard import queries
-from dashboard.queries import Viewer, Warehouse
+from dashboard import queries, scope
+from dashboard.scope import Viewer, Warehouse
 
 warnings.filterwarnings("ignore")
 FLOW = ["n_enrolled", "n_complete", "n_no_baseline", "n_no_endpoint", "n_not_yet_due"]
@@ -33,9 +33,9 @@ MEANS = ["mean_baseline", "mean_change"]
 def outcomes(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     """Every measure's group outcomes as this viewer is shown them."""
     if hasattr(queries, "release"):
-        return queries._release.__wrapped__(warehouse, viewer).outcomes  # uncached
-    measures = queries._read(warehouse, "SELECT DISTINCT instrument, subscale FROM marts.cohort_outcomes").rows()
-    return pl.concat(queries.group_outcomes(warehouse, viewer, *measure) for measure in measures)
+        return scope._release.__wrapped__(warehouse, viewer).outcomes  # uncached
+    measures = scope.read(warehouse, "SELECT DISTINCT instrument, subscale FROM marts.cohort_outcomes").rows()
+    return pl.concat(scope.group_outcomes(warehouse, viewer, *measure) for measure in measures)
 
 
 def shares(frame: pl.DataFrame) -> tuple[float, float, float]:

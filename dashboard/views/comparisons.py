@@ -4,7 +4,7 @@ intent-to-treat estimate, and the share of its completers in each Jacobson–Tru
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, queries
+from dashboard import charts, queries, scope
 from dashboard.glossary import for_download, for_screen
 from dashboard.program_report import exported
 from dashboard.session import (
@@ -17,13 +17,14 @@ from dashboard.session import (
     suppression_note,
     with_group_names,
 )
+from transforms.outcomes import HEADLINE
 
 warehouse, viewer = page_header("Comparisons")
 filters = current_filters()
 
 st.subheader(f"10-week change in {filters.instrument} {filters.subscale}")
 grouping = st.radio("Compare", ["site", "cohort", "modality"], horizontal=True)
-groups = queries.group_outcomes(warehouse, viewer, filters.instrument, filters.subscale).filter(
+groups = scope.group_outcomes(warehouse, viewer, filters.instrument, filters.subscale).filter(
     pl.col("grouping") == grouping
 )
 if grouping == "site" and filters.sites:
@@ -52,11 +53,7 @@ table = groups.select(
     "mean_change_ci_low",
     "mean_change_ci_high",
     "hedges_g",
-    *(
-        ["itt_change", "itt_ci_low", "itt_ci_high"]
-        if (filters.instrument, filters.subscale) == queries.HEADLINE
-        else []
-    ),
+    *(["itt_change", "itt_ci_low", "itt_ci_high"] if (filters.instrument, filters.subscale) == HEADLINE else []),
     "small_counts",
 )
 st.dataframe(for_screen(table, viewer.min_cell), hide_index=True)

@@ -5,7 +5,7 @@ Therapies indicators. Groups are compared on the Comparisons page, and followed 
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, queries
+from dashboard import charts, queries, scope
 from dashboard.glossary import for_screen
 from dashboard.program_report import program_report_for_funders, share
 from dashboard.session import (
@@ -20,6 +20,7 @@ from dashboard.session import (
     suppression_note,
     with_group_names,
 )
+from transforms.outcomes import HEADLINE
 
 warehouse, viewer = page_header("Program overview")
 filters = current_filters()
@@ -30,8 +31,8 @@ st.caption(
     "is taken apart: Comparisons, Trends and Exercises."
 )
 
-st.subheader(f"10-week change in {'ECR-R attachment anxiety' if measure == queries.HEADLINE else name}")
-headline = queries.program_headline(warehouse, viewer, measure)
+st.subheader(f"10-week change in {'ECR-R attachment anxiety' if measure == HEADLINE else name}")
+headline = scope.program_headline(warehouse, viewer, measure)
 parameters = queries.measure_parameters(warehouse, *measure)
 low_score, high_score = parameters["score_range"] or (float("nan"), float("nan"))
 better = "a rise" if parameters["direction"] == "higher_is_better" else "a fall"
@@ -62,7 +63,7 @@ else:
     deteriorated.metric("Reliably deteriorated", share(headline, "n_deteriorated"))
     st.caption(f"Shares of completers (Jacobson–Truax). {methods_link('reliable-change-jacobson-truax-1991')}")
     program_and_sites = (
-        with_group_names(queries.group_outcomes(warehouse, viewer, *measure))
+        with_group_names(scope.group_outcomes(warehouse, viewer, *measure))
         .filter(pl.col("grouping").is_in(["program", "site"]))
         .sort(pl.col("grouping") != "program", "group_id")
     )
@@ -91,7 +92,7 @@ else:
         f"{methods_link('baseline-endpoint-and-who-counts-as-complete')}"
     )
 
-if measure != queries.HEADLINE:
+if measure != HEADLINE:
     st.caption("The intent-to-treat estimate is computed for ECR-R anxiety, the headline measure, only.")
 elif headline.get("itt_change") is not None:
     st.subheader("Intent-to-treat estimate")
@@ -106,7 +107,7 @@ elif headline.get("itt_change") is not None:
     )
 
 st.subheader("NHS Talking Therapies indicators (PHQ-9 with GAD-7)")
-nhs = with_group_names(queries.talking_therapies(warehouse, viewer))
+nhs = with_group_names(scope.talking_therapies(warehouse, viewer))
 st.dataframe(for_screen(nhs.drop("is_suppressed"), viewer.min_cell), hide_index=True)
 st.caption(suppression_note(viewer.min_cell))
 

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import queries
-from dashboard.queries import NotInScope, Viewer, Warehouse
+from dashboard.scope import NotInScope, Viewer, Warehouse
 from tests.dashboard.test_app import APP, open_page, warehouse_env  # noqa: F401 (autouse: sample warehouse, demo)
 
 NORTH = Viewer("clinician", ("north",))

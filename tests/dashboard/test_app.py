@@ -9,9 +9,9 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import queries
+from dashboard import scope
 from dashboard.glossary import WORDS
-from dashboard.queries import Viewer, Warehouse
+from dashboard.scope import Viewer, Warehouse
 from dashboard.session import DEMO_IDENTITIES
 from pipelines.attempts import attempts_file
 from pipelines.generate import SAMPLE_AS_OF
@@ -127,7 +127,7 @@ def test_a_clinician_sees_the_jacobson_truax_scatter_of_their_own_completers(sam
 
 def test_the_overview_and_comparisons_chart_the_categories_of_the_release_never_a_withheld_one_as_0(sample_warehouse):
     title = "ECR-R anxiety: completers by Jacobson–Truax category"  # the overview follows the chosen measure
-    release = queries.group_outcomes(Warehouse.at(sample_warehouse), Viewer("program_lead"), "ECR-R", "anxiety")
+    release = scope.group_outcomes(Warehouse.at(sample_warehouse), Viewer("program_lead"), "ECR-R", "anxiety")
     rows = {row["group_id"]: row for row in release.iter_rows(named=True)}
     rows["Whole program"] = rows.pop("all")
     for page in ("overview", "comparisons"):  # comparisons by site at first
@@ -335,7 +335,7 @@ def test_the_overview_follows_the_chosen_measure_and_says_which_filters_it_does_
     app.session_state["filter_sites"] = ["north"]
     app.switch_page(str(APP.parent / "views" / "overview.py")).run()
     assert not app.exception
-    program = queries.program_headline(Warehouse.at(sample_warehouse), Viewer("program_lead"), ("GAD-7", "total"))
+    program = scope.program_headline(Warehouse.at(sample_warehouse), Viewer("program_lead"), ("GAD-7", "total"))
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Mean change (completers)"] == f"{program['mean_change']:+.2f}"  # the program's, not north's
     assert metrics["Completers"] == f"{program['n_complete']} of {program['n_enrolled']}"

@@ -6,7 +6,7 @@ import re
 import polars as pl
 import pytest
 
-from dashboard import queries
+from dashboard import queries, scope
 from dashboard.charts import forest_plot
 from dashboard.program_report import (
     SECTIONS,
@@ -15,7 +15,7 @@ from dashboard.program_report import (
     program_report_for_funders,
     render_program_report,
 )
-from dashboard.queries import Viewer, Warehouse
+from dashboard.scope import Viewer, Warehouse
 from transforms.disclosure import OUTCOME_COUNTS
 
 ECR = {"instrument": "ECR-R", "subscale": "anxiety"}
@@ -164,7 +164,7 @@ def test_the_funders_report_shows_the_preparers_release(sample_warehouse, viewer
     assert "METHODS.md" not in text and not re.search(r"\bNone\b|\bnan\b|https?://", text)
     assert not refers_elsewhere(page)
 
-    headline = queries.program_headline(warehouse, viewer)
+    headline = scope.program_headline(warehouse, viewer)
     figures = {row: cells(section(page, "headline"), row) for row in ("Mean change", "Effect size (Hedges' g)")}
     figures["ITT"] = cells(section(page, "headline"), "Change, everyone enrolled (ITT)")
     for name, (estimate, low, high) in {
@@ -177,12 +177,12 @@ def test_the_funders_report_shows_the_preparers_release(sample_warehouse, viewer
 
     for instrument, subscale in queries.filter_choices(warehouse)["measures"]:
         name = instrument if subscale == "total" else f"{instrument} {subscale}"
-        rows = queries.group_outcomes(warehouse, viewer, instrument, subscale)
+        rows = scope.group_outcomes(warehouse, viewer, instrument, subscale)
         program = rows.filter(pl.col("grouping") == "program").row(0, named=True)
         assert cells(section(page, "measures"), name)[1] == shown(program, "n_complete")
 
     names = {"north": "North clinic", "cbt": "CBT", "group": "Group therapy", "ipt": "Interpersonal therapy"}
-    release = queries.talking_therapies(warehouse, viewer).filter(pl.col("grouping") != "program")
+    release = scope.talking_therapies(warehouse, viewer).filter(pl.col("grouping") != "program")
     assert any(row["small_counts"] for row in release.iter_rows(named=True))  # so that "<5" is tested
     for row in release.iter_rows(named=True):
         group = f"{row['grouping'].title()}: {names.get(row['group_id'], row['group_id'])}"

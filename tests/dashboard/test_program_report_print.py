@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from dashboard import queries
+from dashboard import scope
 from dashboard.program_report import SECTIONS, program_report_for_funders
-from dashboard.queries import Viewer, Warehouse
+from dashboard.scope import Viewer, Warehouse
 from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
@@ -42,7 +42,7 @@ def test_the_report_prints_on_a4_with_each_section_on_its_own_pages(sample_wareh
 
     for number, (key, heading) in enumerate(SECTIONS.items(), start=1):
         assert texts[key].startswith(f"{number}. {heading}")
-    headline = queries.program_headline(warehouse, lead)
+    headline = scope.program_headline(warehouse, lead)
     change = f"{headline['mean_change']:+.2f} points"
     interval = f"{headline['itt_ci_low']:+.2f} to {headline['itt_ci_high']:+.2f}"
     assert change in texts["headline"] and interval in texts["headline"]

@@ -1,4 +1,4 @@
-"""Scope and suppression are enforced in the data layer (dashboard/queries.py), whatever a page asks for."""
+"""Scope and suppression are enforced in the data layer (dashboard/scope.py and queries.py), whatever a page asks."""
 
 import shutil
 from datetime import UTC, date, datetime
@@ -7,8 +7,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from dashboard import queries
-from dashboard.queries import Filters, NotInScope, Viewer, Warehouse
+from dashboard import queries, scope
+from dashboard.scope import Filters, NotInScope, Viewer, Warehouse
 from pipelines.attempts import attempts_file
 from pipelines.generate import SAMPLE_AS_OF
 from transforms.attack import as_read, feasible_ranges, wide_enough
@@ -108,7 +108,7 @@ def test_a_program_lead_never_receives_a_figure_about_fewer_than_min_cell_people
             "SELECT grouping, group_id, instrument, subscale, n_complete AS true_n_complete FROM marts.cohort_outcomes"
         ).pl()
     for instrument, subscale in [("ECR-R", "anxiety"), ("GAD-7", "total"), ("RSES", "total")]:
-        groups = queries.group_outcomes(warehouse, LEAD, instrument, subscale).join(
+        groups = scope.group_outcomes(warehouse, LEAD, instrument, subscale).join(
             true_sizes, on=["grouping", "group_id", "instrument", "subscale"]
         )
         assert groups["is_suppressed"].any()  # the sample has small cohorts at this cell size
@@ -123,7 +123,7 @@ def test_a_program_lead_never_receives_a_figure_about_fewer_than_min_cell_people
         (queries.exercise_effects(warehouse, LEAD), "participants"),
         (queries.practice_by_week(warehouse, LEAD), "participants"),
         (queries.dose_response(warehouse, LEAD), "n"),
-        (queries.talking_therapies(warehouse, LEAD), "n_cases"),
+        (scope.talking_therapies(warehouse, LEAD), "n_cases"),
     ]:
         assert (frame[column] >= LEAD.min_cell).all()
 
@@ -156,9 +156,7 @@ def sums_giving_away_a_withheld_count(groups: pl.DataFrame, nested: dict) -> lis
 
 @pytest.mark.parametrize("viewer", [LEAD, Viewer("program_lead"), Viewer("clinician", ("north",), min_cell=8)])
 def test_no_withheld_count_can_be_worked_out_by_subtraction(warehouse, viewer):
-    atoms = group_members(
-        queries._read(warehouse, "SELECT DISTINCT site_id, cohort_id, modality FROM marts.participants")
-    )
+    atoms = group_members(scope.read(warehouse, "SELECT DISTINCT site_id, cohort_id, modality FROM marts.participants"))
     nested = {  # the cohorts wholly within each site and modality
         group: [c for (grouping, c), theirs in atoms.items() if grouping == "cohort" and theirs <= mine]
         for group, mine in atoms.items()
@@ -166,7 +164,7 @@ def test_no_withheld_count_can_be_worked_out_by_subtraction(warehouse, viewer):
     }
     assert ("site", "north") in nested and ("modality", "cbt") in nested
     for instrument, subscale in [("ECR-R", "anxiety"), ("GAD-7", "total"), ("RSES", "total")]:
-        groups = queries.group_outcomes(warehouse, viewer, instrument, subscale)
+        groups = scope.group_outcomes(warehouse, viewer, instrument, subscale)
         assert groups.select(OUTCOME_COUNTS).null_count().sum_horizontal().item() > 0  # something is withheld
         assert sums_giving_away_a_withheld_count(groups, nested) == []
 
@@ -175,15 +173,15 @@ def test_no_withheld_count_can_be_worked_out_by_subtraction(warehouse, viewer):
 def test_a_solver_given_the_whole_release_narrows_no_withheld_figure_too_far(warehouse, viewer):
     """Every table of the viewer's release, read as a reader would (its shown figures, "<5" and "withheld"), and
     attacked with every sum, bound and mean the structure gives (transforms/attack.py)."""
-    shown = queries.release(warehouse, viewer)
-    atoms = queries._read(warehouse, "SELECT DISTINCT site_id, cohort_id, modality FROM marts.participants")
+    shown = scope.release(warehouse, viewer)
+    atoms = scope.read(warehouse, "SELECT DISTINCT site_id, cohort_id, modality FROM marts.participants")
     members = group_members(atoms, viewer.sites if viewer.role == "clinician" else ())
     known = known_tt = None
     if viewer.role == "clinician":
-        own = queries.own_outcomes(warehouse, viewer)
-        known, known_tt = queries.known_to(warehouse, viewer, own).to_dicts(), talking_therapies(own).to_dicts()
+        own = scope.own_outcomes(warehouse, viewer)
+        known, known_tt = scope.known_to(warehouse, viewer, own).to_dicts(), talking_therapies(own).to_dicts()
     tables = [
-        as_read(shown.outcomes.to_dicts(), OUTCOMES, members, viewer.min_cell, known, queries.score_ranges(warehouse)),
+        as_read(shown.outcomes.to_dicts(), OUTCOMES, members, viewer.min_cell, known, scope.score_ranges(warehouse)),
         as_read(shown.talking_therapies.to_dicts(), TALKING_THERAPIES, members, viewer.min_cell, known_tt),
     ]
     assert any(tables[0].states.values())  # something is withheld
@@ -208,7 +206,7 @@ def test_choosing_sites_with_and_without_one_never_gives_away_a_small_cell(wareh
 
 def test_a_clinician_sees_their_own_groups_in_full_and_others_withheld(warehouse):
     strict_north = Viewer("clinician", ("north",), min_cell=8)
-    groups = queries.group_outcomes(warehouse, strict_north, "ECR-R", "anxiety")
+    groups = scope.group_outcomes(warehouse, strict_north, "ECR-R", "anxiety")
     own = groups.filter(pl.col("group_id").str.starts_with("north"))
     assert own.height > 1 and not own["is_suppressed"].any()
     assert groups.filter(~pl.col("group_id").str.starts_with("north") & (pl.col("grouping") == "cohort"))[
@@ -246,7 +244,7 @@ def test_the_intake_trend_is_made_of_the_whole_cohorts_a_viewer_is_shown(warehou
     assert trend.height >= 2 and trend["intake_month"].is_sorted()
     assert (trend["ci_low"] < trend["mean_change"]).all() and (trend["mean_change"] < trend["ci_high"]).all()
     for viewer in (lead, LEAD):
-        cohorts = queries.group_outcomes(warehouse, viewer, "ECR-R", "anxiety").filter(pl.col("grouping") == "cohort")
+        cohorts = scope.group_outcomes(warehouse, viewer, "ECR-R", "anxiety").filter(pl.col("grouping") == "cohort")
         shown = cohorts.filter(pl.col("mean_change").is_not_null() & pl.col("n_complete").is_not_null())
         trend = queries.intake_trend(warehouse, viewer)
         # every completer of every shown cohort, and no one else: a month is a sum of rows the viewer already has
@@ -353,7 +351,7 @@ def test_a_trajectory_beyond_ones_own_sites_is_a_whole_cohort_its_release_shows(
             ).fetchall()
         )
     assert sites[cohort] == "north, south"
-    cohorts = queries.group_outcomes(warehouse, lead, "ECR-R", "anxiety").filter(pl.col("grouping") == "cohort")
+    cohorts = scope.group_outcomes(warehouse, lead, "ECR-R", "anxiety").filter(pl.col("grouping") == "cohort")
     whole = cohorts.drop_nulls(["n_enrolled", "n_complete", "mean_baseline", "mean_change"])["group_id"].to_list()
     shown = queries.cohort_trajectories(warehouse, lead)
     assert shown.height > 0 and set(shown["cohort_id"]) <= set(whole)
@@ -406,7 +404,7 @@ def test_a_group_shared_with_another_site_never_gives_a_clinician_a_few_of_its_p
     complete = theirs.filter(pl.col("outcome_status") == "complete")
     checked = 0
     for instrument, subscale in [("ECR-R", "anxiety"), ("GAD-7", "total")]:
-        groups = queries.group_outcomes(Warehouse.at(path), NORTH, instrument, subscale)
+        groups = scope.group_outcomes(Warehouse.at(path), NORTH, instrument, subscale)
         for row in groups.filter(pl.col("grouping").is_in(["cohort", "modality"])).iter_rows(named=True):
             column = "cohort_id" if row["grouping"] == "cohort" else "modality"
             own = complete.filter(

@@ -63,3 +63,18 @@ def test_g_is_null_when_baselines_do_not_vary():
     stats = paired_change_statistics(frame, ["group"]).row(0, named=True)
     assert stats["mean_change"] == pytest.approx(-1.125)  # the change is still reported
     assert (stats["hedges_g"], stats["hedges_g_ci_low"], stats["hedges_g_ci_high"]) == (None, None, None)
+
+
+def test_parts_pool_into_the_mean_and_interval_of_all_their_people():
+    from transforms.effect_sizes import pooled_mean_change
+
+    # month A: changes −1 and −3 in one cohort, −2 in another; month B: one person
+    parts = pl.DataFrame(
+        {"month": ["A", "A", "B"], "people": [2, 1, 1], "total": [-4.0, -2.0, 0.5], "squares": [10.0, 4.0, 0.25]}
+    )
+    pooled = pooled_mean_change(parts, "month")
+    a, b = pooled.rows(named=True)
+    assert (a["n"], a["mean_change"]) == (3, -2.0)  # SD 1: √((14 − 36/3) / 2)
+    half = 4.302653 / 3**0.5  # t(0.975, 2) × SD / √n
+    assert (a["ci_low"], a["ci_high"]) == (pytest.approx(-2 - half, abs=1e-5), pytest.approx(-2 + half, abs=1e-5))
+    assert (b["n"], b["mean_change"], b["ci_low"], b["ci_high"]) == (1, 0.5, None, None)
