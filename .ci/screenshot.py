@@ -30,7 +30,7 @@ def main() -> None:
 
     from pipelines.flows import refresh
     from pipelines.generate import SAMPLE_AS_OF
-    from pipelines.settings import offline_environment
+    from securebase.settings import offline_environment
 
     offline_environment()
     with tempfile.TemporaryDirectory(prefix="securebase-screenshot-") as folder:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from pipelines import stages
 from pipelines.inbox import list_inbox
-from pipelines.settings import load_settings
 from pipelines.validation import RunParameters
 from pipelines.warehouse import WarehouseBuild
+from securebase.settings import load_settings
 
 
 def peak_mib() -> int:

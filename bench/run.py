@@ -70,7 +70,7 @@ import distributed
 from prefect_dask import DaskTaskRunner
 
 from pipelines.prefect_api import prefect_api
-from pipelines.settings import offline_environment
+from securebase.settings import offline_environment
 
 offline_environment()
 inbox, warehouse, workers = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])

@@ -22,7 +22,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.settings import Settings, SettingsError, check_private_file
+from securebase.settings import Settings, SettingsError, check_private_file
 
 ROLES = ("admin", "program_lead", "clinician")  # what each sees: dashboard/scope.py
 CLAIM_KINDS = ("emails", "subjects")

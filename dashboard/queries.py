@@ -28,7 +28,7 @@ from dashboard.scope import (
     site_scope,
     without_small_cells,
 )
-from pipelines.attempts import FailedAttempt, attempts_file, failed_attempts
+from securebase.attempts import FailedAttempt, attempts_file, failed_attempts
 from transforms.effect_sizes import pooled_mean_change
 from transforms.engagement import dose_response as dose_response_of
 from transforms.engagement import exercise_effects as exercise_effects_of
@@ -54,7 +54,7 @@ def schema_version(warehouse: Warehouse) -> int:
 @dataclass(frozen=True)
 class Operations:
     """How the refreshes are going: the as-of day of the data shown, and the latest refresh attempt that published
-    nothing since they were published (pipelines/attempts.py), if any."""
+    nothing since they were published (securebase/attempts.py), if any."""
 
     as_of_date: date | None  # of the last published refresh; None before the first
     timezone: str  # the program's, as the last refresh recorded it

@@ -23,8 +23,8 @@ from dashboard.access import load_roles
 from dashboard.glossary import WORDS
 from dashboard.queries import filter_choices, freshness, operations, schema_version
 from dashboard.scope import Filters, Viewer, Warehouse
-from pipelines.settings import SettingsError, load_settings
-from pipelines.warehouse import SCHEMA_VERSION
+from securebase.layout import SCHEMA_VERSION
+from securebase.settings import SettingsError, load_settings
 
 DEMO_IDENTITIES = {
     "Program lead (demo)": Viewer("program_lead", name="Program lead (demo)"),

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from pipelines.settings import SettingsError, keep_files_private, load_settings, offline_environment
+from securebase.settings import SettingsError, keep_files_private, load_settings, offline_environment
 
 app = typer.Typer(
     help="Nightly outcomes analytics for attachment-focused therapy programs.",
@@ -31,9 +31,9 @@ def fail(message: str) -> None:
 
 
 def refused(warehouse: Path, kind: str, reason: str, as_of_date: date | None = None) -> None:
-    """A refresh that could not start: recorded beside the warehouse for the dashboard (pipelines/attempts.py), then
+    """A refresh that could not start: recorded beside the warehouse for the dashboard (securebase/attempts.py), then
     `fail`. The reasons given here name an option, a config key or a path, never a value from the data."""
-    from pipelines.attempts import record_failure
+    from securebase.attempts import record_failure
 
     try:
         record_failure(warehouse, kind, reason, as_of_date)

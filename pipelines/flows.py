@@ -22,14 +22,14 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipelines import stages
-from pipelines.attempts import record_failure
 from pipelines.inbox import list_inbox
 from pipelines.notify import failure_kind, failure_reason, notify
 from pipelines.report import write_report
-from pipelines.settings import Settings, SettingsError, load_settings
 from pipelines.sources import source_settings
 from pipelines.validation import RunParameters
 from pipelines.warehouse import MartCheckFailed, WarehouseBuild, refresh_lock
+from securebase.attempts import record_failure
+from securebase.settings import Settings, SettingsError, load_settings
 
 # A refresh process (the command line's, or the one a served run spawns) ends soon after its flow. Freezing the heap
 # at exit spares the interpreter's final garbage collection over everything Prefect, Great Expectations and the
@@ -119,7 +119,7 @@ def refresh(
 
 
 def record_attempt(warehouse: Path, error: BaseException, as_of: date | None) -> None:
-    """A refresh that published nothing, beside the warehouse for the dashboard (pipelines/attempts.py); a record
+    """A refresh that published nothing, beside the warehouse for the dashboard (securebase/attempts.py); a record
     that cannot be written is logged, and the refresh's own failure is raised all the same."""
     try:
         record_failure(warehouse, failure_kind(error), failure_reason(error), as_of)

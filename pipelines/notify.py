@@ -18,12 +18,12 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipelines.report import reports_folder
-from pipelines.settings import Settings, SettingsError
 from pipelines.warehouse import MartCheckFailed, WarehouseLocked
+from securebase.layout import reports_folder
+from securebase.settings import Settings, SettingsError
 
 # Failures whose messages name no data value (a lock, a mart check, a path, a config key, the pseudonymisation key's
-# file), and the kind of failed attempt each is (pipelines/attempts.py): a missing inbox is a slip in the settings.
+# file), and the kind of failed attempt each is (securebase/attempts.py): a missing inbox is a slip in the settings.
 FORESEEN_FAILURES = {
     WarehouseLocked: "lock_held",
     MartCheckFailed: "mart_check_failed",

@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 
 from pipelines.warehouse import WarehouseBuild
+from securebase.layout import reports_folder
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; color: #1a1a1a; }
@@ -22,10 +23,6 @@ th, td { border-bottom: 1px solid #ddd; padding: 0.35rem 0.5rem; text-align: lef
 th { background: #f3f3f3; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .ok { color: #006d2c; } .bad { color: #b30000; font-weight: 600; } .muted { color: #666; }
 """
-
-
-def reports_folder(warehouse: Path) -> Path:
-    return warehouse.with_name(f"{warehouse.stem}-reports")
 
 
 def _table(rows: list[dict], columns: list[tuple[str, str]], empty: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.inbox import InboxFile, UnreadableFile, _text_bytes
-from pipelines.settings import Settings, SettingsError
+from securebase.settings import Settings, SettingsError
 from transforms.adapters import SOURCES, Part, SourceRejected
 from transforms.adapters.fhir import adapt_fhir, fhir_config
 from transforms.adapters.redcap import adapt_redcap, export_rejection, redcap_config

@@ -15,7 +15,6 @@ from importlib.metadata import version
 import polars as pl
 
 from pipelines.inbox import InboxFile, UnreadableFile, read_table
-from pipelines.settings import Settings
 from pipelines.sources import SourceSettings, adapt_file
 from pipelines.validation import (
     MART_SUITES,
@@ -27,6 +26,7 @@ from pipelines.validation import (
     without_rejected_values,
 )
 from pipelines.warehouse import IN_REBUILD, PARTICIPANT_MARTS, WarehouseBuild, stage_rows
+from securebase.settings import Settings
 from transforms.adapters import SOURCES, Part, SourceRejected
 from transforms.alerts import program_alerts
 from transforms.datasets import DATASETS

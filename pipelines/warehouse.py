@@ -21,14 +21,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from securebase.layout import SCHEMA_VERSION
 from transforms.datasets import DATASETS, ITEM_COLUMN
 
 SQL_DIR = resources.files("transforms") / "sql"  # package data: wherever securebase is installed
 
-# The version of the warehouse's tables as this code builds them: raise it when a table or column that readers (the
-# dashboard, CONTRACT §5) use changes. Each refresh records it, so a dashboard meeting a warehouse built by another
-# version says "run a refresh to upgrade" instead of failing on a missing column.
-SCHEMA_VERSION = 3  # 1: every warehouse before the version was recorded; 3: ops.alerts_seen
 
 SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS raw;

@@ -11,7 +11,7 @@ import pytest
 # Before anything imports prefect: a private PREFECT_HOME, no external API, telemetry off.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="securebase-prefect-")
 os.environ.pop("PREFECT_API_URL", None)
-from pipelines.settings import offline_environment  # noqa: E402
+from securebase.settings import offline_environment  # noqa: E402
 
 offline_environment()
 

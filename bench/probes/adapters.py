@@ -16,9 +16,9 @@ from pathlib import Path
 from pipelines.generate import DEFAULT_START, export_files, simulate
 from pipelines.generate_sources import write_source_export
 from pipelines.inbox import list_inbox, read_table
-from pipelines.settings import load_settings
 from pipelines.sources import adapt_file, source_settings
 from pipelines.warehouse import stage_rows
+from securebase.settings import load_settings
 
 participants = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
 settings = load_settings(None)

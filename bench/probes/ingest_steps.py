@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pipelines import stages
 from pipelines.inbox import list_inbox
-from pipelines.settings import load_settings
 from pipelines.validation import RunParameters, batch_definition
 from pipelines.warehouse import WarehouseBuild
+from securebase.settings import load_settings
 
 STEPS = {
     "read": (stages, "read_table"),

@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 
 from pipelines import stages
-from pipelines.settings import load_settings
 from pipelines.warehouse import WarehouseBuild
+from securebase.settings import load_settings
 
 arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
 published = Path(arguments[0] if arguments else "bench/results/100000/warehouse.duckdb")

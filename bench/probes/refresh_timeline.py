@@ -23,7 +23,7 @@ def mark(step):
     print(f"{time.perf_counter() - started:6.2f} s  {step}", flush=True)
 from datetime import date
 from pathlib import Path
-from pipelines.settings import offline_environment
+from securebase.settings import offline_environment
 offline_environment()
 from pipelines.prefect_api import prefect_api
 with prefect_api() as api:

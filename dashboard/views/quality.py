@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import queries
 from dashboard.glossary import for_screen
 from dashboard.session import download_link, page_header
-from pipelines.report import reports_folder
+from securebase.layout import reports_folder
 
 warehouse, viewer = page_header("Data quality")
 report = queries.quality(warehouse)

@@ -13,8 +13,8 @@ from dashboard import scope
 from dashboard.glossary import WORDS
 from dashboard.scope import Viewer, Warehouse
 from dashboard.session import DEMO_IDENTITIES
-from pipelines.attempts import attempts_file
 from pipelines.generate import SAMPLE_AS_OF
+from securebase.attempts import attempts_file
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGES = [
@@ -218,7 +218,7 @@ def test_a_warehouse_of_another_schema_version_gets_one_line_not_an_error(
 
 
 def test_the_sample_warehouse_records_the_schema_version_of_its_code(sample_warehouse):
-    from pipelines.warehouse import SCHEMA_VERSION
+    from securebase.layout import SCHEMA_VERSION
 
     with duckdb.connect(str(sample_warehouse), read_only=True) as con:
         assert con.execute("SELECT DISTINCT schema_version FROM ops.refreshes").fetchall() == [(SCHEMA_VERSION,)]

@@ -160,8 +160,8 @@ def test_a_refresh_that_exits_non_zero_is_announced_to_the_program_lead_in_a_bro
     from playwright.sync_api import sync_playwright
     from prefect.settings import PREFECT_API_URL
 
-    from pipelines.attempts import failed_attempts
     from pipelines.generate import SAMPLE_AS_OF
+    from securebase.attempts import failed_attempts
     from tests.conftest import SAMPLE_DATA
 
     warehouse = tmp_path / "w.duckdb"

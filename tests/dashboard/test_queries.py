@@ -9,8 +9,8 @@ import pytest
 
 from dashboard import queries, scope
 from dashboard.scope import Filters, NotInScope, Viewer, Warehouse
-from pipelines.attempts import attempts_file
 from pipelines.generate import SAMPLE_AS_OF
+from securebase.attempts import attempts_file
 from transforms.attack import as_read, feasible_ranges, wide_enough
 from transforms.disclosure import OUTCOME_COUNTS, OUTCOME_STATISTICS, OUTCOMES, TALKING_THERAPIES, group_members
 from transforms.talking_therapies import talking_therapies

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.attempts import failed_attempts
 from pipelines.generate import SAMPLE_AS_OF
+from securebase.attempts import failed_attempts
 
 SECUREBASE = Path(sys.executable).with_name("securebase")
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"

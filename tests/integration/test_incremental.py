@@ -16,9 +16,9 @@ from polars.testing import assert_frame_equal
 
 from pipelines.flows import refresh
 from pipelines.generate import SAMPLE_AS_OF, generate
-from pipelines.settings import Settings
 from pipelines.stages import marts_digest
 from pipelines.warehouse import PARTICIPANT_MARTS
+from securebase.settings import Settings
 from tests.conftest import SAMPLE_DATA, one_participant
 from transforms.windows import Windows
 

@@ -13,9 +13,9 @@ import pytest
 from pipelines.flows import refresh
 from pipelines.generate import SAMPLE_AS_OF, generate
 from pipelines.notify import failure_reason
-from pipelines.settings import SettingsError, load_settings
 from pipelines.sources import KeyFileError
 from pipelines.warehouse import WarehouseLocked
+from securebase.settings import SettingsError, load_settings
 
 MESSAGE_KEYS = {"source", "outcome", "reason", "warehouse", "host", "refresh_id", "as_of_date", "counts", "sent_at"}
 

@@ -6,10 +6,10 @@ import duckdb
 import pytest
 
 from pipelines import stages
-from pipelines.attempts import failed_attempts
 from pipelines.flows import refresh
 from pipelines.generate import SAMPLE_AS_OF, generate
 from pipelines.warehouse import WarehouseLocked, refresh_lock
+from securebase.attempts import failed_attempts
 
 
 def test_a_second_refresh_is_refused_while_one_holds_the_lock(prefect_server, sample_warehouse, tmp_path):

@@ -10,12 +10,12 @@ import polars as pl
 import pytest
 
 from pipelines import stages
-from pipelines.attempts import failed_attempts
 from pipelines.flows import MartCheckFailed, refresh
 from pipelines.generate import SAMPLE_AS_OF, generate
-from pipelines.report import reports_folder
 from pipelines.validation import MART_SUITES, validate_mart
 from pipelines.warehouse import WarehouseBuild
+from securebase.attempts import failed_attempts
+from securebase.layout import reports_folder
 
 PLANTED = ["@example.org", "Jane Doe", "7946 0958"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.access import Grant, check_auth_secrets, check_listen_address, choose_access, load_roles
-from pipelines.settings import Settings, SettingsError, check_private_file
+from securebase.settings import Settings, SettingsError, check_private_file
 
 AUTH = (
     '[auth]\nredirect_uri = "https://dash.example.org/oauth2callback"\ncookie_secret = "long-enough-secret"\n'

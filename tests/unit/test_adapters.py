@@ -214,7 +214,7 @@ def test_a_file_with_no_fhir_resource_is_refused_and_episodes_map_to_the_roster(
     ],
 )
 def test_source_sections_are_checked_when_the_settings_load(tmp_path, text, message):
-    from pipelines.settings import SettingsError, load_settings
+    from securebase.settings import SettingsError, load_settings
 
     config = tmp_path / "program.toml"
     config.write_text(text)

@@ -32,10 +32,24 @@ def test_sql_models_are_select_only():
 
 
 def test_the_attempts_record_needs_only_the_standard_library():
-    """pipelines/attempts.py is read by the refresh and by the dashboard: it stays small and self-contained."""
+    """securebase/attempts.py is read by the refresh and by the dashboard: it stays small and self-contained."""
     import sys
 
-    tree = ast.parse((TRANSFORMS.parent / "pipelines" / "attempts.py").read_text())
+    tree = ast.parse((TRANSFORMS.parent / "securebase" / "attempts.py").read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert imported and {name.split(".")[0] for name in imported} <= set(sys.stdlib_module_names) | {"__future__"}
+
+
+def test_the_dashboard_and_the_refresh_share_only_securebase_and_transforms():
+    """The dashboard imports nothing of pipelines/ (settings, the warehouse's layout and the attempts record are in
+    securebase/), and securebase/ imports neither of them."""
+    root = TRANSFORMS.parent
+    offenders = []
+    for folder, forbidden in (("dashboard", {"pipelines"}), ("securebase", {"pipelines", "dashboard"})):
+        for path in (root / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                names += [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+                offenders += [f"{folder}/{path.name}: {n}" for n in names if n.split(".")[0] in forbidden]
+    assert offenders == []

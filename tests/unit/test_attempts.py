@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from pipelines.attempts import KEEP, FailedAttempt, attempts_file, failed_attempts, record_failure
+from securebase.attempts import KEEP, FailedAttempt, attempts_file, failed_attempts, record_failure
 
 
 def test_a_failure_is_one_json_line_beside_the_warehouse(tmp_path):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import SECTIONS, SettingsError, load_settings
+from securebase.settings import SECTIONS, SettingsError, load_settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BDI = '[[instruments]]\nid = "BDI-II"\nkind = "scored"\nmin = 0\nmax = 63\n'
