@@ -499,28 +499,28 @@ def participant_picture(warehouse: Warehouse, viewer: Viewer, participant_id: st
     scope, parameters = site_scope(viewer, "p.site_id")
     mine = f"p.participant_id = ? AND {scope}"
 
-    def read(sql: str) -> pl.DataFrame:
+    def about_them(sql: str) -> pl.DataFrame:
         return read(warehouse, sql, [participant_id, *parameters])
 
     return Picture(
-        scores=read(
+        scores=about_them(
             "SELECT a.instrument, a.subscale, a.days_since_enrolment / 7 AS week, a.completed_date, a.score "
             "FROM marts.assessments AS a JOIN marts.participants AS p USING (participant_id) "
             f"WHERE {mine} AND a.score IS NOT NULL ORDER BY a.instrument, a.subscale, week"
         ),
-        outcomes=read(
+        outcomes=about_them(
             "SELECT o.instrument, o.subscale, o.baseline_score, o.endpoint_score, o.change_score, o.reliable_change, "
             "o.jt_category, o.outcome_status, m.min_reliable_change, m.cutoff "
             "FROM marts.participant_outcomes AS o JOIN marts.participants AS p USING (participant_id) "
             "LEFT JOIN marts.outcome_parameters AS m USING (instrument, subscale) "
             f"WHERE {mine} ORDER BY o.instrument, o.subscale"
         ),
-        alerts=read(
+        alerts=about_them(
             "SELECT a.completed_date, a.week, a.rule, a.observed_score, a.expected_score, a.threshold "
             "FROM marts.alerts AS a JOIN marts.participants AS p USING (participant_id) "
             f"WHERE {mine} ORDER BY a.completed_date DESC, a.rule"
         ),
-        practice=read(
+        practice=about_them(
             "SELECT e.week, e.practices, e.minutes FROM marts.exercise_engagement AS e "
             f"JOIN marts.participants AS p USING (participant_id) WHERE {mine} ORDER BY e.week"
         ),
