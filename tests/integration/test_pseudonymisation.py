@@ -11,6 +11,7 @@ import pytest
 
 from pipelines.flows import refresh
 from pipelines.sources import KeyFileError
+from securebase.attempts import attempts_file, failed_attempts
 from tests.integration.test_adapters_fhir import FHIR_CONFIG
 from tests.integration.test_adapters_redcap import FIXTURES, RECORDS, REDCAP_CONFIG, key_file
 from tests.integration.test_cli import securebase_refresh
@@ -91,7 +92,10 @@ def test_refresh_refuses_an_unusable_key_before_reading_anything(prefect_server,
     warehouse = tmp_path / "warehouse.duckdb"
     with pytest.raises(KeyFileError, match=reason):
         refresh(inbox=inbox, warehouse=warehouse, config=config, as_of=date(2026, 4, 30))
-    assert not warehouse.exists() and list(tmp_path.glob("warehouse*")) == []
+    # nothing built; only the record of the failed attempt beside where the warehouse would be, without the key
+    assert not warehouse.exists() and [p.name for p in tmp_path.glob("warehouse*")] == [attempts_file(warehouse).name]
+    [attempt] = failed_attempts(warehouse)
+    assert reason in attempt.reason and (key_text is None or key_text.strip() not in attempt.reason)
 
 
 def test_a_missing_key_file_is_refused(prefect_server, tmp_path):
