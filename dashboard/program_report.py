@@ -510,7 +510,7 @@ def program_report_for_funders(
         readers=_readers(viewer, names),
         outcomes=outcomes,
         talking_therapies=talking,
-        directions=queries.measure_directions(warehouse),
+        directions={measure: queries.measure_parameters(warehouse, *measure)["direction"] for measure in measures},
         min_cell=viewer.min_cell,
         publication=publication,
         site_names=names,

@@ -314,13 +314,6 @@ def filter_choices(warehouse: Warehouse) -> dict[str, list]:
     }
 
 
-@st.cache_data(ttl=300, show_spinner=False)
-def measure_directions(warehouse: Warehouse) -> dict[tuple[str, str], str]:
-    """Whether a lower or a higher score is better (`lower_is_better`, `higher_is_better`), per measure in use."""
-    frame = read(warehouse, "SELECT instrument, subscale, direction FROM marts.outcome_parameters")
-    return {(instrument, subscale): direction for instrument, subscale, direction in frame.iter_rows()}
-
-
 # -- participants (clinicians of their own sites, and admins) ------------------------------------------------
 
 
