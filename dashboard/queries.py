@@ -101,6 +101,7 @@ def _operations(warehouse: Warehouse, attempts_version: int) -> Operations:
     return Operations(last["as_of_date"], last["timezone"] or "UTC", latest)
 
 
+@st.cache_data(ttl=300, show_spinner=False)
 def freshness(warehouse: Warehouse) -> dict:
     """The last refresh: its as-of day, status, when it finished, and its counts."""
     frame = read(warehouse, "SELECT * FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1")

@@ -151,8 +151,9 @@ def release(warehouse: Warehouse, viewer: Viewer) -> Release:
 
 
 # Keyed on the warehouse's version: a publish is read at once. A program of many small groups takes seconds to
-# protect (bench/README.md, "Releases"), once per scope after each refresh: the page says so while it waits.
-@st.cache_data(ttl=24 * 3600, show_spinner="Preparing the figures you may see (once after each refresh)…")
+# protect (bench/README.md, "Releases"), once per scope after each refresh: the page says so while it waits. Kept as
+# one shared object, not copied for each caller: every page asks for it, and its frames are only ever read.
+@st.cache_resource(ttl=24 * 3600, show_spinner="Preparing the figures you may see (once after each refresh)…")
 def _release(warehouse: Warehouse, viewer: Viewer) -> Release:
     outcomes = read(
         warehouse,
