@@ -77,8 +77,22 @@ class NotInScope(PermissionError):
 
 
 def read(warehouse: Warehouse, sql: str, parameters: list | None = None) -> pl.DataFrame:
-    with duckdb.connect(warehouse.path, read_only=True) as con:
-        return con.sql(sql, params=parameters).pl()
+    """The rows of `sql` on the warehouse, read on a cursor of its version's connection."""
+    with connection(warehouse).cursor() as cursor:
+        cursor.execute("USE warehouse")
+        return cursor.sql(sql, params=parameters).pl()
+
+
+# One connection per published version, shared by every session, each query on a cursor of its own: opening the
+# warehouse costs about 60 ms at 100,000 participants (bench/README.md), and the connection keeps what DuckDB has read
+# in memory. The file is attached to an in-memory database rather than opened by name, since DuckDB gives a new
+# connection to an open path the database it already has, which after a publish is the replaced file. A newer version
+# takes its place (max_entries=1); a query still running on the older one finishes on it.
+@st.cache_resource(max_entries=1, show_spinner=False)
+def connection(warehouse: Warehouse) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("ATTACH ? AS warehouse (READ_ONLY)", [warehouse.path])
+    return con
 
 
 def beyond_own(frame: pl.DataFrame, viewer: Viewer, people: str) -> pl.DataFrame:

@@ -1,5 +1,6 @@
 """Scope and suppression are enforced in the data layer (dashboard/scope.py and queries.py), whatever a page asks."""
 
+import os
 import shutil
 from datetime import UTC, date, datetime
 
@@ -437,6 +438,24 @@ def test_data_are_stale_once_the_as_of_day_began_longer_ago_than_allowed(now, is
     assert LONDON_SUMMER.is_stale(now, 36) is is_stale
     assert LONDON_SUMMER.days_old(now) == days_old
     assert not queries.Operations(None, "UTC", None).is_stale(now, 36)  # nothing published yet
+
+
+def test_a_publish_is_read_at_once_while_the_replaced_version_is_still_open(tmp_path):
+    """The pages share one connection per version; DuckDB would give a second connection to the same path the file it
+    already has open, the replaced one."""
+    published, built = tmp_path / "w.duckdb", tmp_path / "w.duckdb.next"
+    for path, value in ((published, 1), (built, 2)):
+        with duckdb.connect(str(path)) as con:
+            con.execute(f"CREATE SCHEMA ops; CREATE TABLE ops.refreshes AS SELECT {value} AS refresh_id")
+    before = Warehouse.at(published)
+    assert scope.read(before, "SELECT refresh_id FROM ops.refreshes")["refresh_id"].to_list() == [1]
+    old_connection = scope.connection(before)  # still open, as for a session that is mid-query
+    os.utime(built, ns=(published.stat().st_mtime_ns + 10**9,) * 2)
+    os.replace(built, published)  # as a refresh publishes
+    after = Warehouse.at(published)
+    assert after != before
+    assert scope.read(after, "SELECT refresh_id FROM ops.refreshes")["refresh_id"].to_list() == [2]
+    assert old_connection.sql("SELECT refresh_id FROM warehouse.ops.refreshes").fetchall() == [(1,)]
 
 
 def test_a_failure_after_the_last_publish_is_the_one_reported(sample_warehouse, tmp_path):
