@@ -318,21 +318,33 @@ def filter_choices(warehouse: Warehouse) -> dict[str, list]:
 # -- participants (clinicians of their own sites, and admins) ------------------------------------------------
 
 
-@st.cache_data(ttl=300, show_spinner=False)
-def participants_in_scope(warehouse: Warehouse, viewer: Viewer) -> list[str]:
-    """The participants of the viewer's sites (a clinician's; an admin's are everyone)."""
-    scope, parameters = site_scope(viewer)
-    return read(warehouse, f"SELECT participant_id FROM marts.participants WHERE {scope} ORDER BY 1", parameters)[
-        "participant_id"
-    ].to_list()
+def _in_scope(warehouse: Warehouse, viewer: Viewer, column: str, condition: str = "TRUE", parameters=()) -> list:
+    """The values of a column of `marts.participants` over the participants of the viewer's sites (an admin's are
+    everyone) that meet `condition`, each once, in order."""
+    scope, scope_parameters = site_scope(viewer)
+    return read(
+        warehouse,
+        f"SELECT DISTINCT {column} FROM marts.participants WHERE {scope} AND {condition} ORDER BY 1",
+        [*scope_parameters, *parameters],
+    )[column].to_list()
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def cohorts_in_scope(warehouse: Warehouse, viewer: Viewer) -> list[str]:
-    scope, parameters = site_scope(viewer)
-    return read(warehouse, f"SELECT DISTINCT cohort_id FROM marts.participants WHERE {scope} ORDER BY 1", parameters)[
-        "cohort_id"
-    ].to_list()
+    """The cohorts with participants in the viewer's sites."""
+    return _in_scope(warehouse, viewer, "cohort_id")
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def participants_in_scope(warehouse: Warehouse, viewer: Viewer, cohort_id: str) -> list[str]:
+    """The participants of one cohort in the viewer's sites: a picker of one cohort's people stays short, however
+    large the sites."""
+    return _in_scope(warehouse, viewer, "participant_id", "cohort_id = ?", [cohort_id])
+
+
+def cohort_of(warehouse: Warehouse, viewer: Viewer, participant_id: str) -> str | None:
+    """The cohort of a participant of the viewer's sites; None for anyone else."""
+    return next(iter(_in_scope(warehouse, viewer, "cohort_id", "participant_id = ?", [participant_id])), None)
 
 
 @st.cache_data(ttl=300, show_spinner=False)

@@ -13,11 +13,14 @@ if not viewer.sees_participants:
     st.info("Participant-level views are for clinicians of a site. Program leads see aggregates on the other pages.")
     st.stop()
 
-people = queries.participants_in_scope(warehouse, viewer)
-if not people:
+cohorts = queries.cohorts_in_scope(warehouse, viewer)
+if not cohorts:
     st.info("No participant in your sites yet.")
     st.stop()
-asked = st.query_params.get("id")
+asked = st.query_params.get("id")  # a link from the alerts worklist
+asked_cohort = queries.cohort_of(warehouse, viewer, asked) if asked else None
+cohort = st.selectbox("Cohort", cohorts, index=cohorts.index(asked_cohort) if asked_cohort else 0)
+people = queries.participants_in_scope(warehouse, viewer, cohort)
 chosen = st.selectbox("Participant", people, index=people.index(asked) if asked in people else 0)
 picture = queries.participant_picture(warehouse, viewer, chosen)
 

@@ -113,7 +113,11 @@ def test_a_participants_picture_is_for_their_own_clinician_only(warehouse, sampl
     assert mine.outcomes.filter(pl.col("instrument") == "ECR-R")["min_reliable_change"].is_not_null().all()
     theirs = queries.participant_picture(warehouse, NORTH, south_person)
     assert all(frame.is_empty() for frame in (theirs.scores, theirs.outcomes, theirs.alerts, theirs.practice))
-    assert south_person not in queries.participants_in_scope(warehouse, NORTH)
+    assert queries.cohort_of(warehouse, NORTH, north_person) in queries.cohorts_in_scope(warehouse, NORTH)
+    assert queries.cohort_of(warehouse, NORTH, south_person) is None
+    south_cohort = queries.cohort_of(warehouse, Viewer("admin"), south_person)
+    assert south_person in queries.participants_in_scope(warehouse, Viewer("admin"), south_cohort)
+    assert south_person not in queries.participants_in_scope(warehouse, NORTH, south_cohort)
     with pytest.raises(NotInScope):
         queries.participant_picture(warehouse, Viewer("program_lead"), north_person)
 
@@ -132,14 +136,18 @@ def test_the_alerts_page_shows_a_clinician_their_worklist_and_a_lead_counts_only
 
 def test_the_participant_page_opens_the_participant_a_link_names(sample_warehouse):
     with duckdb.connect(str(sample_warehouse), read_only=True) as con:
-        (person,) = con.execute("SELECT max(participant_id) FROM marts.participants WHERE site_id = 'north'").fetchone()
+        person, cohort = con.execute(
+            "SELECT participant_id, cohort_id FROM marts.participants WHERE site_id = 'north' "
+            "ORDER BY participant_id DESC LIMIT 1"
+        ).fetchone()
     app = AppTest.from_file(str(APP), default_timeout=60)
     app.session_state["demo_identity"] = "Clinician, north site (demo)"
     app.query_params["id"] = person
     app.switch_page(str(APP.parent / "views" / "participant.py")).run()
     assert not app.exception
-    [picker] = [box for box in app.selectbox if box.label == "Participant"]
-    assert picker.value == person
+    pickers = {box.label: box for box in app.selectbox}
+    assert (pickers["Cohort"].value, pickers["Participant"].value) == (cohort, person)
+    assert person in pickers["Participant"].options and len(pickers["Participant"].options) < 30  # one cohort's
     assert len(app.get("plotly_chart")) >= 4  # a chart per measure, and the practice
     lead = open_page("participant", "Program lead (demo)")
     assert "for clinicians" in lead.info[-1].value and not lead.dataframe
