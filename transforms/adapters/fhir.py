@@ -195,12 +195,20 @@ def _answer_number(answer) -> int | float | None:
 def _answered_items(items) -> dict[str, list]:
     """Every item's answers by linkId, through nested groups and items nested under answers."""
     found = {}
-    for item in items or []:
+    for item in items or ():
         found[item.linkId] = item.answer or []
-        found |= _answered_items(item.item)
-        for answer in item.answer or []:
-            found |= _answered_items(answer.item)
+        if item.item:
+            found |= _answered_items(item.item)
+        for answer in item.answer or ():
+            if answer.item:
+                found |= _answered_items(answer.item)
     return found
+
+
+@cache
+def _item_columns(count: int) -> tuple[str, ...]:
+    """The names item_1 … item_<count>."""
+    return tuple(f"item_{number}" for number in range(1, count + 1))
 
 
 def response_row(
@@ -219,12 +227,12 @@ def response_row(
     instrument, link_ids = config.questionnaires[url]
     answered, failures = _answered_items(items), []
     row = {"instrument": instrument, "completed_at": response.authored and response.authored.isoformat()}
-    for number, link_id in enumerate(link_ids, 1):
-        answers = answered.get(link_id) or []
+    for column, link_id in zip(_item_columns(len(link_ids)), link_ids, strict=True):
+        answers = answered.get(link_id)
         value = _answer_number(answers[0]) if answers else None
         if answers and value is None:
             failures.append(("unparseable", link_id, "an answer with no number, ordinalValue or LOINC answer code"))
-        row[f"item_{number}"] = None if value is None else str(value)
+        row[column] = None if value is None else str(value)
     subject = response.subject.reference if response.subject else None
     row["participant_id"] = pseudonym(key, "fhir", subject) if subject else None
     return (None if failures else row), failures
