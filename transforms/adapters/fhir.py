@@ -44,7 +44,7 @@ BUILT_IN_QUESTIONNAIRES = {
 COUNTED_STATUSES = ("completed", "amended")
 INCOMPLETE_STATUSES = ("in-progress", "stopped")
 DATASET_OF = {"EpisodeOfCare": "participants", "QuestionnaireResponse": "questionnaires"}
-KNOWN_ELEMENTS_LIMIT = 100_000  # distinct elements kept validated; past it the memo starts again
+KNOWN_ELEMENTS_LIMIT = 100_000  # distinct elements of a field kept validated; past it the memo starts again
 
 
 @dataclass(frozen=True)
@@ -104,20 +104,21 @@ def element_models() -> dict:
 
 
 def _known(field: str, element, known: dict):
-    """An element of a QuestionnaireResponse field validated by its model once per distinct value (`known`).
+    """An element of a QuestionnaireResponse field validated by its model once per distinct value.
 
-    Raises ValidationError when it fails the model. The key is the element's repr, which tells apart every value
-    `json.loads` gives (1, 1.0 and True; key order too). A group's child items are looked up the same way first.
+    `known` holds, by field, the models validated so far by the element's repr, which tells apart every value
+    `json.loads` gives (1, 1.0 and True; key order too). Raises ValidationError when the element fails its model.
+    A group's child items are looked up the same way first.
     """
-    text = repr(element)
-    if (field, text) not in known:
+    seen, text = known.setdefault(field, {}), repr(element)
+    if text not in seen:
         children = element.get("item") if field == "item" else None
         if isinstance(children, list) and all(isinstance(child, dict) for child in children):
             element = element | {"item": [_known("item", child, known) for child in children]}
-        if len(known) >= KNOWN_ELEMENTS_LIMIT:
-            known.clear()
-        known[field, text] = element_models()[field].model_validate(element)
-    return known[field, text]
+        if len(seen) >= KNOWN_ELEMENTS_LIMIT:
+            seen.clear()
+        seen[text] = element_models()[field].model_validate(element)
+    return seen[text]
 
 
 def validated(kind: str, resource: dict, known: dict) -> tuple:
@@ -136,7 +137,8 @@ def validated(kind: str, resource: dict, known: dict) -> tuple:
     items, subject = resource.get("item"), resource.get("subject")
     if kind == "QuestionnaireResponse" and isinstance(items, list) and all(isinstance(i, dict) for i in items):
         try:
-            elements = [_known("item", item, known) for item in items]
+            seen = known.setdefault("item", {})  # a model is never falsy: `or` only where the item is new
+            elements = [seen.get(repr(item)) or _known("item", item, known) for item in items]
             shell = {field: value for field, value in resource.items() if field != "item"}
             if isinstance(subject, dict):
                 shell["subject"] = _known("subject", subject, known)
