@@ -10,7 +10,10 @@ from typer.testing import CliRunner
 from pipelines.cli import app
 from pipelines.flows import refresh
 from pipelines.generate import SAMPLE_AS_OF
+from securebase.settings import load_settings
 from tests.integration.test_adapters_redcap import comparable, frame
+from tests.unit.test_adapters import adapted, adapted_whole, ndjson_lines
+from transforms.adapters.fhir import fhir_config
 from transforms.pseudonyms import pseudonym
 
 PARTICIPANTS = "40"
@@ -55,6 +58,17 @@ def test_a_generated_source_export_gives_the_native_marts(native, tmp_path, sour
         drop = dropped if source == "fhir" or table != "marts.participants" else ()
         adapted, expected = comparable(warehouse, table, drop), comparable(native, table, drop, ids)
         assert_frame_equal(adapted, expected, check_exact=False, rel_tol=1e-9, abs_tol=1e-12)  # sums in other orders
+
+
+def test_a_generated_fhir_export_adapts_as_when_each_line_is_validated_whole(tmp_path):
+    inbox, config = generated(tmp_path / "inbox", "fhir")
+    settings = load_settings(config)
+    fhir = fhir_config(settings.sources.get("fhir"), settings.instruments)
+    for name in ("EpisodeOfCare.ndjson", "QuestionnaireResponse.ndjson"):
+        lines = ndjson_lines(inbox / name)
+        rows, quarantine = adapted(lines, fhir, settings.timezone)
+        assert len(rows) == len(lines) and quarantine == []
+        assert (rows, quarantine) == adapted_whole(lines, fhir, settings.timezone)
 
 
 def test_messy_is_for_native_files_only(tmp_path):

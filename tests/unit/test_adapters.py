@@ -1,17 +1,29 @@
 """The pure adapters (transforms/adapters/) and pseudonyms on tiny hand-made exports."""
 
 import json
+from pathlib import Path
 
 import polars as pl
 import pytest
+from pydantic import ValidationError
 
 from transforms.adapters import SourceRejected, classify_source
-from transforms.adapters.fhir import adapt_fhir, fhir_config
+from transforms.adapters.fhir import (
+    DATASET_OF,
+    adapt_fhir,
+    fhir_config,
+    model_failure,
+    models,
+    parsed,
+    resource_row,
+    validated,
+)
 from transforms.adapters.redcap import adapt_redcap, export_rejection, redcap_config
 from transforms.instruments import registry
 from transforms.pseudonyms import pseudonym
 
 KEY = b"0123456789abcdef0123456789abcdef"
+FHIR_FIXTURES = Path(__file__).parents[1] / "fixtures" / "adapters" / "fhir"
 GAD_LINKS = ["69725-0", "68509-9", "69733-4", "69734-2", "69735-9", "69689-8", "69736-7"]
 SECTION = {
     "record_id": "record_id",
@@ -229,3 +241,93 @@ def test_a_fhir_site_mapped_to_anything_but_a_code_is_refused_when_the_config_is
     assert fhir_config({"sites": {"Organization/org-7": "north_1"}}, registry()).sites == {
         "Organization/org-7": "north_1"
     }
+
+
+def adapted_whole(lines: list[tuple[int, str]], config, timezone: str) -> tuple[list[dict], list[tuple]]:
+    """The reference: the rows (blanks left out) and quarantine of `adapt_fhir` had it validated each line whole
+    with its R4B model, as it did before items were validated once each."""
+    rows, quarantine = [], []
+    for number, text in lines:
+        resource, kind = parsed(text)
+        if kind is None:
+            quarantine.append((number, "unparseable", "resourceType", "not a FHIR resource as JSON"))
+        elif kind in DATASET_OF:
+            try:
+                model = models()[kind].model_validate(resource)
+            except ValidationError as error:
+                quarantine.append((number, *model_failure(kind, error)))
+                continue
+            row, problems = resource_row(model, getattr(model, "item", None), config, KEY, timezone)
+            quarantine += [(number, *problem) for problem in problems]
+            rows += [{"source_row": number} | {k: v for k, v in row.items() if v is not None}] if row else []
+    return rows, sorted(quarantine)
+
+
+def adapted(lines: list[tuple[int, str]], config, timezone: str) -> tuple[list[dict], list[tuple]]:
+    """`adapt_fhir`'s rows (blanks left out) and quarantine, in the reference's shape."""
+    parts, _ = adapt_fhir(lines, config, KEY, timezone)
+    rows = [{k: v for k, v in row.items() if v is not None} for part in parts for row in part.rows.to_dicts()]
+    quarantine = [row for part in parts for row in part.failures.rows()]
+    return sorted(rows, key=lambda row: row["source_row"]), sorted(quarantine)
+
+
+def ndjson_lines(path: Path) -> list[tuple[int, str]]:
+    return [(number, line) for number, line in enumerate(path.read_text().splitlines(), 1) if line.strip()]
+
+
+@pytest.mark.parametrize("name", ["EpisodeOfCare", "QuestionnaireResponse", "Patient"])
+def test_fhir_fixtures_adapt_as_when_each_line_is_validated_whole(name):
+    config = fhir_config({"sites": {"Organization/org-north": "north"}, "modalities": {"cbt": "cbt"}}, registry())
+    lines = ndjson_lines(FHIR_FIXTURES / f"{name}.ndjson")
+    rows, quarantine = adapted(lines, config, "Europe/London")
+    assert (rows, quarantine) == adapted_whole(lines, config, "Europe/London")
+    if name == "QuestionnaireResponse":  # the fixture's 20 good responses and 6 quarantined lines
+        assert len(rows) == 20 and [row[0] for row in quarantine] == [4, 11, 15, 18, 20, 22]
+
+
+def test_each_distinct_item_is_validated_once_and_the_response_is_the_whole_model():
+    known, whole = {}, models()["QuestionnaireResponse"].model_validate(json.loads(response()))
+    _first, first_items = validated("QuestionnaireResponse", json.loads(response()), known)
+    second, second_items = validated("QuestionnaireResponse", json.loads(response()), known)
+    assert {field: len(models) for field, models in known.items()} == {"item": 7, "subject": 1}
+    assert all(a is b for a, b in zip(first_items, second_items, strict=True))
+    assert second.model_copy(update={"item": second_items}).model_dump() == whole.model_dump()
+
+
+def test_a_bad_item_among_repeated_ones_is_still_quarantined_with_its_line():
+    def answered(value: dict, link: str = "69734-2") -> list[dict]:
+        return [{"linkId": x, "answer": [value if x == link else {"valueInteger": 1}]} for x in GAD_LINKS]
+
+    group = [{"linkId": "g", "item": answered({"valueInteger": 2})}]
+    bad_group = [{"linkId": "g", "item": answered({"valueInteger": "two"}, link="69735-9")}]
+    lines = [
+        (1, response()),  # every item valid: validated once, then known
+        (2, response()),
+        (3, response(answers=group)),
+        (4, response(answers=answered({"valueInteger": 1, "valueDecimal": 1.0}))),  # two value[x]
+        (5, response(answers=answered({"valueInteger": "two"}))),
+        (6, response(answers=answered({"valueInteger": 1.5}))),
+        (7, response(authored="2026-13-01T09:00:00Z")),  # the items known, the dateTime not a date
+        (8, response(answers=bad_group)),  # a bad item inside a group of known ones
+        (9, response(answers=[*answered({"valueInteger": 1}), None])),
+        (10, response(answers=[*answered({"valueInteger": 1}), {"linkId": "x", "colour": "red"}])),
+        (11, response(answers=group)),
+        (12, response(subject={"reference": "Patient/123", "colour": "red"})),
+    ]
+    config = fhir_config(None, registry())
+    rows, quarantine = adapted(lines, config, "UTC")
+    assert (rows, quarantine) == adapted_whole(lines, config, "UTC")
+    assert [row["source_row"] for row in rows] == [1, 2, 3, 11]
+    at = "not a valid FHIR R4B QuestionnaireResponse (at {})"
+    assert [(row, column, detail) for row, _rule, column, detail in quarantine] == [
+        (4, "item", at.format("item.3.answer.0")),
+        (5, "item", at.format("item.3.answer.0.valueInteger")),
+        (6, "item", at.format("item.3.answer.0.valueInteger")),
+        (7, "authored", at.format("authored")),
+        (8, "item", at.format("item.0.item.4.answer.0.valueInteger")),
+        (9, "item", at.format("item")),
+        (10, "item", at.format("item.7.colour")),
+        (12, "subject", at.format("subject.colour")),
+    ]
+    assert {rule for _row, rule, _column, _detail in quarantine} == {"unparseable"}
+    assert "two" not in str(quarantine) and "2026-13" not in str(quarantine)

@@ -2,7 +2,9 @@
 
 Each line is parsed and checked by the FHIR R4B models of `fhir.resources`; a line that is not JSON, not a FHIR
 resource or not a valid resource of its type is quarantined with its line number, and nothing of it is kept. Every
-other resource type is ignored and counted. Patient references are pseudonymised before a row exists.
+other resource type is ignored and counted. Patient references are pseudonymised before a row exists. Items repeat
+across responses (the same linkId and answer), so each distinct item is validated once per file and the rest of each
+response on its own, which accepts and refuses exactly what validating the response whole does (`validated`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ BUILT_IN_QUESTIONNAIRES = {
 COUNTED_STATUSES = ("completed", "amended")
 INCOMPLETE_STATUSES = ("in-progress", "stopped")
 DATASET_OF = {"EpisodeOfCare": "participants", "QuestionnaireResponse": "questionnaires"}
+KNOWN_ELEMENTS_LIMIT = 100_000  # distinct elements of a field kept validated; past it the memo starts again
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,61 @@ def models() -> dict:
     from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
     return {"EpisodeOfCare": EpisodeOfCare, "QuestionnaireResponse": QuestionnaireResponse}
+
+
+@cache
+def element_models() -> dict:
+    """The R4B models of the QuestionnaireResponse elements that repeat across responses, by field name."""
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponseItem
+    from fhir.resources.R4B.reference import Reference
+
+    return {"item": QuestionnaireResponseItem, "subject": Reference}
+
+
+def _known(field: str, element, known: dict):
+    """An element of a QuestionnaireResponse field validated by its model once per distinct value.
+
+    `known` holds, by field, the models validated so far by the element's repr, which tells apart every value
+    `json.loads` gives (1, 1.0 and True; key order too). Raises ValidationError when the element fails its model.
+    A group's child items are looked up the same way first.
+    """
+    seen, text = known.setdefault(field, {}), repr(element)
+    if text not in seen:
+        children = element.get("item") if field == "item" else None
+        if isinstance(children, list) and all(isinstance(child, dict) for child in children):
+            element = element | {"item": [_known("item", child, known) for child in children]}
+        if len(seen) >= KNOWN_ELEMENTS_LIMIT:
+            seen.clear()
+        seen[text] = element_models()[field].model_validate(element)
+    return seen[text]
+
+
+def validated(kind: str, resource: dict, known: dict) -> tuple:
+    """(the resource as its R4B model, its `item` elements as models), or the error of validating it whole.
+
+    It accepts and refuses exactly what `models()[kind].model_validate(resource)` does. A QuestionnaireResponse's
+    items are validated one by one, each distinct one once (`_known`), its subject likewise, and the rest of it,
+    `item` left out, with the resource model. That is the check whole validation makes: fhir_core validates each
+    element of a field by calling its model's own `model_validate` and takes an element already of that model as
+    it is (`FhirBase.fhir_model_validator` in fhir_core/types.py), its resource-level validators look at one field
+    at a time (`reject_null_complex_elements`, `validate_after_model_construction` in fhir_core/fhirabstractmodel.py)
+    and the R4B QuestionnaireResponse adds none. Any failure is validated again whole, so the error and the field
+    it names are the library's own; bench/README.md, "Adapters", has the timings.
+    """
+    model = models()[kind]
+    items, subject = resource.get("item"), resource.get("subject")
+    if kind == "QuestionnaireResponse" and isinstance(items, list) and all(isinstance(i, dict) for i in items):
+        try:
+            seen = known.setdefault("item", {})  # a model is never falsy: `or` only where the item is new
+            elements = [seen.get(repr(item)) or _known("item", item, known) for item in items]
+            shell = {field: value for field, value in resource.items() if field != "item"}
+            if isinstance(subject, dict):
+                shell["subject"] = _known("subject", subject, known)
+            return model.model_validate(shell), elements
+        except ValidationError:
+            pass  # validated whole below, for the library's own error
+    whole = model.model_validate(resource)
+    return whole, getattr(whole, "item", None)
 
 
 def _id_part(reference: str | None) -> str | None:
@@ -139,15 +197,25 @@ def _answer_number(answer) -> int | float | None:
 def _answered_items(items) -> dict[str, list]:
     """Every item's answers by linkId, through nested groups and items nested under answers."""
     found = {}
-    for item in items or []:
+    for item in items or ():
         found[item.linkId] = item.answer or []
-        found |= _answered_items(item.item)
-        for answer in item.answer or []:
-            found |= _answered_items(answer.item)
+        if item.item:
+            found |= _answered_items(item.item)
+        for answer in item.answer or ():
+            if answer.item:
+                found |= _answered_items(answer.item)
     return found
 
 
-def response_row(response: QuestionnaireResponse, config: FhirConfig, key: bytes) -> tuple[dict | None, list]:
+@cache
+def _item_columns(count: int) -> tuple[str, ...]:
+    """The names item_1 … item_<count>."""
+    return tuple(f"item_{number}" for number in range(1, count + 1))
+
+
+def response_row(
+    response: QuestionnaireResponse, items: list | None, config: FhirConfig, key: bytes
+) -> tuple[dict | None, list]:
     """(a questionnaires row, or None) and the failures that quarantine it: [(rule, column, detail)]."""
     if response.status == "entered-in-error":
         return None, [("entered_in_error", "status", "the EHR marked this response entered in error")]
@@ -159,24 +227,45 @@ def response_row(response: QuestionnaireResponse, config: FhirConfig, key: bytes
     if url not in config.questionnaires:
         return None, [("unknown_instrument", "questionnaire", "not built in, nor in [fhir.questionnaires]")]
     instrument, link_ids = config.questionnaires[url]
-    answered, failures = _answered_items(response.item), []
+    answered, failures = _answered_items(items), []
     row = {"instrument": instrument, "completed_at": response.authored and response.authored.isoformat()}
-    for number, link_id in enumerate(link_ids, 1):
-        answers = answered.get(link_id) or []
+    for column, link_id in zip(_item_columns(len(link_ids)), link_ids, strict=True):
+        answers = answered.get(link_id)
         value = _answer_number(answers[0]) if answers else None
         if answers and value is None:
             failures.append(("unparseable", link_id, "an answer with no number, ordinalValue or LOINC answer code"))
-        row[f"item_{number}"] = None if value is None else str(value)
+        row[column] = None if value is None else str(value)
     subject = response.subject.reference if response.subject else None
     row["participant_id"] = pseudonym(key, "fhir", subject) if subject else None
     return (None if failures else row), failures
 
 
-def _model_failure(kind: str, error: ValidationError) -> tuple[str, str, str]:
+def resource_row(
+    model: EpisodeOfCare | QuestionnaireResponse, items: list | None, config: FhirConfig, key: bytes, timezone: str
+) -> tuple[dict | None, list]:
+    """(the row of a resource that passed its model, or None) and the failures that quarantine it."""
+    if model.get_resource_type() == "QuestionnaireResponse":
+        return response_row(model, items, config, key)
+    if model.status == "entered-in-error":
+        return None, [("entered_in_error", "status", "the EHR marked this episode entered in error")]
+    return episode_row(model, config, key, timezone), []
+
+
+def model_failure(kind: str, error: ValidationError) -> tuple[str, str, str]:
     """Where a resource fails its model, by field path only (pydantic's message can quote the value)."""
     first = error.errors(include_input=False, include_url=False)[0]
     where = ".".join(str(part) for part in first["loc"]) or "resourceType"
     return ("unparseable", where.split(".")[0], f"not a valid FHIR R4B {kind} (at {where})")
+
+
+def parsed(text: str) -> tuple[dict | None, str | None]:
+    """A line's JSON object and its resourceType; (None, None) when the line is no FHIR resource as JSON."""
+    try:
+        resource = json.loads(text)
+    except ValueError:
+        return None, None
+    kind = resource.get("resourceType") if isinstance(resource, dict) else None
+    return (resource, kind) if isinstance(kind, str) else (None, None)
 
 
 def adapt_fhir(
@@ -186,14 +275,10 @@ def adapt_fhir(
     Raises SourceRejected when no line is a FHIR resource."""
     rows = {"participants": [], "questionnaires": []}
     failures = {"participants": [], "questionnaires": []}
-    ignored, resources = Counter(), 0
+    ignored, resources, known = Counter(), 0, {}
     for number, text in lines:
-        try:
-            resource = json.loads(text)
-        except ValueError:
-            resource = None
-        kind = resource.get("resourceType") if isinstance(resource, dict) else None
-        if not isinstance(kind, str):
+        resource, kind = parsed(text)
+        if kind is None:
             failures["questionnaires"].append((number, "unparseable", "resourceType", "not a FHIR resource as JSON"))
             continue
         resources += 1
@@ -202,16 +287,11 @@ def adapt_fhir(
             continue
         dataset = DATASET_OF[kind]
         try:
-            model = models()[kind].model_validate(resource)
+            model, items = validated(kind, resource, known)
         except ValidationError as error:
-            failures[dataset].append((number, *_model_failure(kind, error)))
+            failures[dataset].append((number, *model_failure(kind, error)))
             continue
-        if kind == "EpisodeOfCare" and model.status == "entered-in-error":
-            row, problems = None, [("entered_in_error", "status", "the EHR marked this episode entered in error")]
-        elif kind == "EpisodeOfCare":
-            row, problems = episode_row(model, config, key, timezone), []
-        else:
-            row, problems = response_row(model, config, key)
+        row, problems = resource_row(model, items, config, key, timezone)
         failures[dataset] += [(number, *problem) for problem in problems]
         if row is not None:
             rows[dataset].append({"source_row": number, **row})
