@@ -218,7 +218,11 @@ def dashboard(
         os.environ.pop(name, None)  # the app reads only what this command decided
     if config is not None:
         os.environ["SECUREBASE_CONFIG"] = str(config.resolve())
-    import dashboard.charts  # noqa: F401  imported once here, so the first visitor does not wait for them
+    # Imported once here, so the first visitor does not wait for them; pandas too, which Streamlit's tables and
+    # Plotly import on first use, and two sessions drawing their first page at once would race to import.
+    import pandas  # noqa: F401
+
+    import dashboard.charts  # noqa: F401
     import dashboard.queries  # noqa: F401
 
     # Streamlit collects garbage after every run of a page's script by default, walking every object the server
