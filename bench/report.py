@@ -127,6 +127,10 @@ def figures_markdown(run: dict) -> str:
     ]
     for n, s in sizes.items():
         lines.append(f"| {n:,} | cold start: a new browser, the server's first page | {s['dashboard_cold_start']} | |")
+        if "dashboard_libraries" in s:  # timed since issue #17
+            lines.append(
+                f"| {n:,} | the browser's first load of the chart and table libraries | {s['dashboard_libraries']} | |"
+            )
         for page, render in s["dashboard"].items():
             lines.append(f"| {n:,} | {page} | {render['first']} | {render['cached']} |")
     on_dask = {n: s for n, s in sizes.items() if "dask_1" in s}
