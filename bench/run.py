@@ -159,11 +159,13 @@ PAGES = [
 ]
 
 # The page's clock (ms since its navigation started) once an element whose own text includes `text` is laid out with
-# a size and `charts` Plotly charts have drawn, checked in the page on every animation frame. Playwright's own
+# a size, `charts` Plotly charts have drawn and no element is still loading its part of the front end (Streamlit
+# draws a skeleton in its place meanwhile), checked in the page on every animation frame. Playwright's own
 # waiting (`locator.wait_for`) polls at 0, 20, 70, 170 and 270 ms, then every 500 ms, so a page drawn at 0.3 s would
 # read as 0.77 s.
 SHOWN_AT = """([text, charts]) => {
     if (document.querySelectorAll(".js-plotly-plot .main-svg").length < charts) return false;
+    if (document.querySelector('[data-testid="stSkeleton"]')) return false;
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
         const box = node.data.includes(text) && node.parentElement.getBoundingClientRect();

@@ -81,6 +81,7 @@ def test_the_headline_renders_in_a_browser_and_only_loopback_is_contacted(dashbo
         page.on("request", lambda request: requested.append(request.url))
         page.goto(dashboard_url)
         page.get_by_text("One self-contained page with the charts").wait_for(timeout=60_000)  # the page's last element
+        page.get_by_text("Mean change (completers)").wait_for(timeout=30_000)  # a metric: its part loads on first use
         text = page.inner_text("body")
         page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
         page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Trends").click()
