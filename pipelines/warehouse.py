@@ -432,19 +432,32 @@ class WarehouseBuild:
         schema, name = table.split(".")
         self._rebuild_rows(table, sql_model(f"{schema}/{name}"))
 
-    def rebuild_rows(self, table: str, frame: pl.DataFrame) -> None:
-        """Replace the rows of the participants in `rebuild` in `table` by those of `frame` (computed for them)."""
+    def rebuild_rows(self, table: str, frame: pl.DataFrame, first_batch: bool = True) -> None:
+        """Replace the rows of the participants in `rebuild` in `table` by those of `frame` (computed for them); the
+        rows of a later batch of them (`first_batch` false, `rebuild_batches`) join those of the earlier ones."""
         self.con.register("computed", frame)
         try:
-            self._rebuild_rows(table, "SELECT * FROM computed")
+            self._rebuild_rows(table, "SELECT * FROM computed", first_batch)
         finally:
             self.con.unregister("computed")
 
-    def _rebuild_rows(self, table: str, select: str) -> None:
+    def _rebuild_rows(self, table: str, select: str, first_batch: bool = True) -> None:
         # the INSERT's own filter guarantees that no other participant's rows are written twice
         self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM ({select}) LIMIT 0")
-        self.con.execute(f"DELETE FROM {table} WHERE {IN_REBUILD}")
+        if first_batch:
+            self.con.execute(f"DELETE FROM {table} WHERE {IN_REBUILD}")
         self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM ({select}) WHERE {IN_REBUILD}")
+
+    def rebuild_batches(self, participants_per_batch: int) -> list[tuple[str | None, str | None]]:
+        """The participants in `rebuild` in batches of at most `participants_per_batch` consecutive ids, in id order,
+        each as its first and last id; one batch of no one, (None, None), when no one is rebuilt."""
+        bounds = self.con.execute(
+            "SELECT min(participant_id), max(participant_id) FROM (SELECT participant_id, "
+            "(row_number() OVER (ORDER BY participant_id) - 1) // ? AS batch FROM rebuild) "
+            "GROUP BY batch ORDER BY batch",
+            [participants_per_batch],
+        ).fetchall()
+        return bounds or [(None, None)]
 
     def write_table(self, table: str, frame: pl.DataFrame) -> None:
         """Materialise `schema.table` from a frame computed by a transform."""
