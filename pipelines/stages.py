@@ -347,10 +347,11 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
 
 
 def score_in_batches(build: WarehouseBuild, settings: Settings) -> None:
-    """marts.assessments and marts.baselines_endpoints for the participants in `rebuild`, a batch of consecutive
-    participant ids at a time, so that only one batch's administrations and scores are in memory (bench/README.md,
-    "Memory at 100,000 (issue #19)"). Each participant's rows depend only on their own, so the batches give the rows
-    one pass over everyone would, and the assessments in the same order."""
+    """Build marts.assessments and marts.baselines_endpoints a batch of participants at a time.
+
+    The participants in `rebuild` come in ranges of consecutive ids, so that only one batch's administrations and
+    scores are in memory (bench/README.md, "Memory at 100,000 (issue #19)"). Each participant's rows depend only on
+    their own, so the batches give the rows one pass over everyone would."""
     in_batch = f"WHERE participant_id BETWEEN ? AND ? AND {IN_REBUILD}"
     for position, (first, last) in enumerate(build.rebuild_batches(PARTICIPANTS_PER_BATCH)):
         scored = assessments(
