@@ -147,8 +147,9 @@ def publish_refresh(
 
     with refresh_lock(warehouse):
         with clock("open"):
-            build = WarehouseBuild(warehouse, settings.timezone)
+            build = WarehouseBuild(warehouse, settings.timezone, settings.memory_limit, settings.temp_directory)
         try:
+            print(build.memory_note())
             with clock("ingest"):
                 planned = find_new_files(build, inbox_files)
                 # examined side by side by the flow's task runner; stored one by one, in inbox order

@@ -46,6 +46,8 @@ MART_SOURCES = (
     ("pipelines", "warehouse.py"),
 )
 MART_LIBRARIES = ("duckdb", "polars", "numpy", "scipy", "statsmodels")
+# Participants scored at a time: at 100,000 participants about 0.6 million assessment rows (bench/README.md)
+PARTICIPANTS_PER_BATCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -304,15 +306,7 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
     _new, released = build.reconcile_relational_failures()
     for table in ("marts.administrations", "marts.scored_results", "marts.practices", "marts.exercise_engagement"):
         build.rebuild_model(table)
-    rebuilding = f"WHERE {IN_REBUILD}"
-    scored = assessments(
-        build.frame(f"SELECT * FROM marts.administrations {rebuilding}"),
-        build.frame(f"SELECT * FROM marts.scored_results {rebuilding}"),
-        build.frame(f"SELECT * FROM marts.participants {rebuilding}"),
-        settings.instruments,
-    )
-    build.rebuild_rows("marts.assessments", scored)
-    build.rebuild_rows("marts.baselines_endpoints", select_baseline_and_endpoint(scored, settings.windows))
+    score_in_batches(build, settings)
 
     participants = build.frame("SELECT * FROM marts.participants ORDER BY participant_id")
     outcomes, parameters = participant_outcomes(
@@ -350,6 +344,25 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
     engagement = build.frame("SELECT * FROM marts.exercise_engagement ORDER BY participant_id, week")
     build.write_table("marts.dose_response", dose_response(engagement, outcomes))
     return rebuilt, released + now_due
+
+
+def score_in_batches(build: WarehouseBuild, settings: Settings) -> None:
+    """Build marts.assessments and marts.baselines_endpoints a batch of participants at a time.
+
+    The participants in `rebuild` come in ranges of consecutive ids, so that only one batch's administrations and
+    scores are in memory (bench/README.md, "Memory at 100,000 (issue #19)"). Each participant's rows depend only on
+    their own, so the batches give the rows one pass over everyone would."""
+    in_batch = f"WHERE participant_id BETWEEN ? AND ? AND {IN_REBUILD}"
+    for position, (first, last) in enumerate(build.rebuild_batches(PARTICIPANTS_PER_BATCH)):
+        scored = assessments(
+            build.frame(f"SELECT * FROM marts.administrations {in_batch}", [first, last]),
+            build.frame(f"SELECT * FROM marts.scored_results {in_batch}", [first, last]),
+            build.frame(f"SELECT * FROM marts.participants {in_batch}", [first, last]),
+            settings.instruments,
+        )
+        build.rebuild_rows("marts.assessments", scored, first_batch=position == 0)
+        chosen = select_baseline_and_endpoint(scored, settings.windows)
+        build.rebuild_rows("marts.baselines_endpoints", chosen, first_batch=position == 0)
 
 
 def validate_marts(build: WarehouseBuild) -> list[SuiteResult]:

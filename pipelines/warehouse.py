@@ -22,6 +22,7 @@ import duckdb
 import polars as pl
 
 from securebase.layout import SCHEMA_VERSION
+from securebase.settings import DEFAULT_MEMORY_LIMIT
 from transforms.datasets import DATASETS, ITEM_COLUMN
 
 SQL_DIR = resources.files("transforms") / "sql"  # package data: wherever securebase is installed
@@ -173,17 +174,47 @@ def refresh_lock(warehouse: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-class WarehouseBuild:
-    """The next warehouse, built beside the published one and renamed into place by `publish`."""
+SPILL_FILES = "duckdb_temp_"  # how DuckDB names the files it spills
 
-    def __init__(self, published: Path, timezone_name: str):
+
+def open_spill_folder(folder: Path) -> None:
+    """The folder DuckDB spills into once it reaches its memory limit, made if missing and closed to other users
+    (the rows it spills are the program's data), without the spill files of a refresh that died."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode & 0o007:
+        folder.chmod(mode & ~0o007)
+    for leftover in folder.glob(f"{SPILL_FILES}*"):
+        leftover.unlink(missing_ok=True)
+
+
+class WarehouseBuild:
+    """The next warehouse, built beside the published one and renamed into place by `publish`.
+
+    DuckDB holds at most `memory_limit` in memory and spills the rest to `temp_directory`; by default a folder
+    `<warehouse>.tmp` beside the warehouse, removed again when the build is published or discarded (a folder given
+    in the config stays, emptied of DuckDB's files).
+    """
+
+    def __init__(
+        self,
+        published: Path,
+        timezone_name: str,
+        memory_limit: str = DEFAULT_MEMORY_LIMIT,
+        temp_directory: Path | None = None,
+    ):
         self.published = published
         self.next_path = published.with_name(published.name + ".next")
         for leftover in (self.next_path, self.next_path.with_name(self.next_path.name + ".wal")):
             leftover.unlink(missing_ok=True)  # a refresh that died before publishing
         if published.exists():
             shutil.copyfile(published, self.next_path)
-        self.con = duckdb.connect(str(self.next_path))
+        self.spill_folder = temp_directory or published.with_name(published.name + ".tmp")
+        self.owns_spill_folder = temp_directory is None
+        open_spill_folder(self.spill_folder)
+        self.con = duckdb.connect(
+            str(self.next_path), config={"memory_limit": memory_limit, "temp_directory": str(self.spill_folder)}
+        )
         self.con.execute(f"SET TimeZone = '{timezone_name}'")
         self.con.execute(SCHEMA)
         self.con.execute(MACROS)
@@ -203,6 +234,13 @@ class WarehouseBuild:
         change also changes the marts' digest, so every participant is rebuilt)."""
         for dataset in DATASETS:
             self.con.execute(f"CREATE OR REPLACE TABLE staging.{dataset} AS {sql_model(f'staging/{dataset}')}")
+
+    def memory_note(self) -> str:
+        """What DuckDB may hold in memory and where it spills beyond that, as DuckDB itself reads its settings."""
+        limit, folder = self.con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchall()[0]
+        return f"DuckDB holds at most {limit} in memory and spills to {folder}"
 
     # -- reading -----------------------------------------------------------------------------------------
     def scalar(self, sql: str, parameters: list | None = None):
@@ -394,19 +432,32 @@ class WarehouseBuild:
         schema, name = table.split(".")
         self._rebuild_rows(table, sql_model(f"{schema}/{name}"))
 
-    def rebuild_rows(self, table: str, frame: pl.DataFrame) -> None:
-        """Replace the rows of the participants in `rebuild` in `table` by those of `frame` (computed for them)."""
+    def rebuild_rows(self, table: str, frame: pl.DataFrame, first_batch: bool = True) -> None:
+        """Replace the rows of the participants in `rebuild` in `table` by those of `frame` (computed for them); the
+        rows of a later batch of them (`first_batch` false, `rebuild_batches`) join those of the earlier ones."""
         self.con.register("computed", frame)
         try:
-            self._rebuild_rows(table, "SELECT * FROM computed")
+            self._rebuild_rows(table, "SELECT * FROM computed", first_batch)
         finally:
             self.con.unregister("computed")
 
-    def _rebuild_rows(self, table: str, select: str) -> None:
+    def _rebuild_rows(self, table: str, select: str, first_batch: bool = True) -> None:
         # the INSERT's own filter guarantees that no other participant's rows are written twice
         self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM ({select}) LIMIT 0")
-        self.con.execute(f"DELETE FROM {table} WHERE {IN_REBUILD}")
+        if first_batch:
+            self.con.execute(f"DELETE FROM {table} WHERE {IN_REBUILD}")
         self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM ({select}) WHERE {IN_REBUILD}")
+
+    def rebuild_batches(self, participants_per_batch: int) -> list[tuple[str | None, str | None]]:
+        """The participants in `rebuild` in batches of at most `participants_per_batch` consecutive ids, in id order,
+        each as its first and last id; one batch of no one, (None, None), when no one is rebuilt."""
+        bounds = self.con.execute(
+            "SELECT min(participant_id), max(participant_id) FROM (SELECT participant_id, "
+            "(row_number() OVER (ORDER BY participant_id) - 1) // ? AS batch FROM rebuild) "
+            "GROUP BY batch ORDER BY batch",
+            [participants_per_batch],
+        ).fetchall()
+        return bounds or [(None, None)]
 
     def write_table(self, table: str, frame: pl.DataFrame) -> None:
         """Materialise `schema.table` from a frame computed by a transform."""
@@ -437,7 +488,7 @@ class WarehouseBuild:
     def publish(self) -> None:
         """Checkpoint, close, make the new file durable, and rename it over the published one."""
         self.con.execute("CHECKPOINT")
-        self.con.close()
+        self.close()
         with self.next_path.open("rb") as handle:
             os.fsync(handle.fileno())
         os.replace(self.next_path, self.published)
@@ -450,6 +501,17 @@ class WarehouseBuild:
     def discard(self) -> None:
         """Drop the unfinished build; the published warehouse is untouched."""
         try:
-            self.con.close()
+            self.close()
         finally:
             self.next_path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Close the connection, and leave no spill file behind (nor the default spill folder)."""
+        try:
+            self.con.close()
+        finally:
+            if self.owns_spill_folder:
+                shutil.rmtree(self.spill_folder, ignore_errors=True)
+            else:
+                for leftover in self.spill_folder.glob(f"{SPILL_FILES}*"):
+                    leftover.unlink(missing_ok=True)

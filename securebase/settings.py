@@ -21,6 +21,8 @@ from transforms.instruments import Instrument, registry
 from transforms.reliable_change import settings_for
 from transforms.windows import Windows
 
+DEFAULT_MEMORY_LIMIT = "4GB"  # [refresh] memory_limit: DuckDB's share of a refresh's memory (README.md, "Memory")
+
 
 class SettingsError(ValueError):
     """A configuration that cannot be used; the message says which key and why."""
@@ -36,6 +38,8 @@ class Settings:
     publication: bool = False
     inbox: Path | None = None  # [refresh] inbox and warehouse: what `securebase serve` refreshes nightly
     warehouse: Path | None = None
+    memory_limit: str = DEFAULT_MEMORY_LIMIT  # [refresh]: DuckDB's memory in a refresh; beyond it, DuckDB spills
+    temp_directory: Path | None = None  # [refresh]: where it spills; None: `<warehouse>.tmp` beside the warehouse
     roles: Path | None = None  # [dashboard] roles and secrets: sign-in through an OpenID Connect provider
     auth_secrets: Path | None = None
     stale_after_hours: float = 36.0  # [dashboard]: "Data are N days old" once the as-of day began longer ago
@@ -54,7 +58,7 @@ SECTIONS = {
     "instruments": None,
     "outcomes": None,
     "privacy": ("min_cell", "publication"),
-    "refresh": ("inbox", "warehouse"),
+    "refresh": ("inbox", "warehouse", "memory_limit", "temp_directory"),
     "dashboard": ("roles", "secrets", "stale_after_hours"),
     "sites": None,
     "notify": ("webhook", "on_success", "timeout_seconds"),
@@ -64,7 +68,17 @@ SECTIONS = {
 }
 # A site's display name: short plain words (letters, digits, spaces and `.,'&()/-`), never markup or a note.
 SITE_NAME = re.compile(r"[^\W_][\w .,'&()/-]{0,39}")
-PATH_KEYS = (("refresh", "inbox"), ("refresh", "warehouse"), ("dashboard", "roles"), ("dashboard", "secrets"))
+PATH_KEYS = (
+    ("refresh", "inbox"),
+    ("refresh", "warehouse"),
+    ("refresh", "temp_directory"),
+    ("dashboard", "roles"),
+    ("dashboard", "secrets"),
+)
+# An amount of memory as DuckDB reads it: a number and a unit, decimal (1 GB = 1000 MB) or binary (1 GiB = 1024 MiB).
+MEMORY_AMOUNT = re.compile(r"(\d+(?:\.\d+)?) ?([KMGT]i?B)", re.IGNORECASE)
+MEMORY_UNITS = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+SMALLEST_MEMORY_LIMIT = 256 * 2**20  # a floor against unit slips ("4MB" meant as 4GB) that starve the refresh
 
 
 def _check_keys(config: dict) -> None:
@@ -139,6 +153,17 @@ def _hours(value, key: str) -> float:
     if isinstance(value, bool) or not 0 < hours < float("inf"):
         raise SettingsError(f"{key} must be a positive number of hours, got {value!r}")
     return hours
+
+
+def _memory_limit(value) -> str:
+    """[refresh] memory_limit: at least 256 MiB, written as DuckDB reads it (`4GB`, `1.5 GiB`, `512MiB`)."""
+    amount = MEMORY_AMOUNT.fullmatch(value.strip()) if isinstance(value, str) else None
+    if amount is None or float(amount[1]) * MEMORY_UNITS[amount[2].lower()] < SMALLEST_MEMORY_LIMIT:
+        raise SettingsError(
+            f'refresh.memory_limit must be an amount of memory of at least 256MiB in quotes, such as "4GB", '
+            f"got {value!r}"
+        )
+    return f"{amount[1]}{amount[2].upper().replace('I', 'i')}"
 
 
 def _notify_settings(config: dict) -> dict:
@@ -216,7 +241,7 @@ def load_settings(config_file: Path | None = None) -> Settings:
         if value is not None and not isinstance(value, str):
             raise SettingsError(f"{section}.{key} must be a path in quotes, got {value!r}")
         paths.append(Path(value) if value else None)
-    inbox, warehouse, roles, auth_secrets = paths
+    inbox, warehouse, temp_directory, roles, auth_secrets = paths
     sources = _source_sections(config, instruments)
     key_file = _lookup(config, "pseudonymisation", "key_file", None)
     if key_file is not None and not isinstance(key_file, str):
@@ -231,6 +256,8 @@ def load_settings(config_file: Path | None = None) -> Settings:
         publication=publication,
         inbox=inbox,
         warehouse=warehouse,
+        memory_limit=_memory_limit(_lookup(config, "refresh", "memory_limit", DEFAULT_MEMORY_LIMIT)),
+        temp_directory=temp_directory,
         roles=roles,
         auth_secrets=auth_secrets,
         stale_after_hours=_hours(_lookup(config, "dashboard", "stale_after_hours", 36), "dashboard.stale_after_hours"),

@@ -135,3 +135,24 @@ def test_free_text_in_an_id_or_a_rejected_header_is_stored_printed_and_logged_no
     assert any(b"participants_dob.csv" in data for data in logged) and b"participants_dob.csv" in printed
     for text in (site_note, cohort_note, "Dr Smith", "jane_doe", "Jane Doe", "dob_1990"):
         assert not any(text.encode() in data for data in [*stored, *logged, printed]), text
+
+
+def test_a_refresh_holds_duckdb_to_the_configured_memory_and_spills_into_the_configured_folder(
+    prefect_server, tmp_path
+):
+    from prefect.settings import PREFECT_API_URL
+
+    warehouse, spill = tmp_path / "w.duckdb", tmp_path / "spill"
+    (tmp_path / "limits.toml").write_text(f'[refresh]\nmemory_limit = "300MB"\ntemp_directory = "{spill}"\n')
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    result = securebase_refresh(
+        "--inbox", SAMPLE_DATA, "--warehouse", warehouse, "--as-of", str(SAMPLE_AS_OF),
+        "--config", tmp_path / "limits.toml", env=env,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    # the run's log quotes DuckDB's own reading of its settings (300 MB is 286.1 MiB)
+    assert f"DuckDB holds at most 286.1 MiB in memory and spills to {spill}\n" in result.stdout
+    assert spill.is_dir() and list(spill.iterdir()) == [] and spill.stat().st_mode & 0o007 == 0
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT status FROM ops.refreshes").fetchall() == [("published",)]

@@ -14,10 +14,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from pipelines import stages
 from pipelines.flows import refresh
 from pipelines.generate import SAMPLE_AS_OF, generate
 from pipelines.stages import marts_digest
-from pipelines.warehouse import PARTICIPANT_MARTS
+from pipelines.warehouse import PARTICIPANT_MARTS, WarehouseBuild
 from securebase.settings import Settings
 from tests.conftest import SAMPLE_DATA, one_participant
 from transforms.windows import Windows
@@ -191,3 +192,40 @@ def test_marts_first_built_from_an_empty_inbox_take_the_next_nights_rows(sample_
     for table in ("marts.assessments", "marts.baselines_endpoints", "marts.participant_outcomes"):
         sql = f"SELECT * FROM {table} ORDER BY ALL"
         assert_frame_equal(frame(warehouse, sql), frame(sample_warehouse, sql))
+
+
+@pytest.mark.parametrize("participants_per_batch", [7, 1])
+def test_scoring_a_batch_of_participants_at_a_time_gives_the_rows_of_one_pass(
+    prefect_server, sample_warehouse, tmp_path, monkeypatch, participants_per_batch
+):
+    """marts.assessments and marts.baselines_endpoints are built a batch of participants at a time (pipelines/stages.py,
+    `score_in_batches`): small batches give what one batch of everyone gave, and so do the marts built from them."""
+    warehouse, empty_inbox = tmp_path / "warehouse.duckdb", tmp_path / "inbox"
+    empty_inbox.mkdir()
+    shutil.copy(sample_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("UPDATE ops.refreshes SET marts_digest = NULL")  # as if the transforms had changed: everyone
+    monkeypatch.setattr(stages, "PARTICIPANTS_PER_BATCH", participants_per_batch)
+    refresh(inbox=empty_inbox, warehouse=warehouse, as_of=SAMPLE_AS_OF)
+
+    everyone = frame(sample_warehouse, "SELECT count(*) FROM marts.participants").item()
+    rebuilt = frame(warehouse, "SELECT participants_rebuilt FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1")
+    assert rebuilt.item() == everyone > 3 * participants_per_batch
+    for table in ("marts.assessments", "marts.baselines_endpoints", "marts.participant_outcomes", "marts.alerts"):
+        in_order = f"SELECT * FROM {table} ORDER BY ALL"
+        assert_frame_equal(frame(warehouse, in_order), frame(sample_warehouse, in_order))
+
+
+def test_the_participants_rebuilt_come_in_batches_of_consecutive_ids(sample_warehouse, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(sample_warehouse, warehouse)
+    build = WarehouseBuild(warehouse, "UTC")
+    try:
+        build.choose_rebuild("another digest")  # everyone
+        ids = sorted(build.frame("SELECT participant_id FROM rebuild")["participant_id"])
+        batches = build.rebuild_batches(40)
+        assert batches == [(ids[start], ids[min(start + 39, len(ids) - 1)]) for start in range(0, len(ids), 40)]
+        build.con.execute("DELETE FROM rebuild")
+        assert build.rebuild_batches(40) == [(None, None)]  # one batch of no one: the marts are still made
+    finally:
+        build.discard()

@@ -8,7 +8,7 @@ import pytest
 from pipelines import stages
 from pipelines.flows import refresh
 from pipelines.generate import SAMPLE_AS_OF, generate
-from pipelines.warehouse import WarehouseLocked, refresh_lock
+from pipelines.warehouse import WarehouseBuild, WarehouseLocked, refresh_lock
 from securebase.attempts import failed_attempts
 
 
@@ -60,3 +60,30 @@ def test_a_refresh_that_fails_leaves_the_published_warehouse_untouched(
         "unexpected OSError: see the run's log",
         SAMPLE_AS_OF,
     )
+
+
+def test_a_build_spills_into_a_private_folder_beside_the_warehouse_and_removes_it(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    spill = tmp_path / "warehouse.duckdb.tmp"
+    spill.mkdir(mode=0o777)
+    spill.chmod(0o777)
+    (spill / "duckdb_temp_storage_S32K-0.tmp").write_bytes(b"rows of a refresh that died")
+    (spill / "notes.txt").write_text("not DuckDB's")
+
+    build = WarehouseBuild(warehouse, "UTC", "512MiB")
+    settings = build.con.execute("SELECT current_setting('memory_limit'), current_setting('temp_directory')")
+    assert settings.fetchall() == [("512.0 MiB", str(spill))]
+    assert spill.stat().st_mode & 0o777 == 0o770  # closed to other users
+    assert [path.name for path in spill.iterdir()] == ["notes.txt"]  # the spill of the refresh that died is gone
+    build.discard()
+    assert not spill.exists() and not warehouse.exists()
+
+
+def test_a_build_leaves_a_configured_spill_folder_in_place_without_duckdbs_files(tmp_path):
+    spill = tmp_path / "spill"
+    build = WarehouseBuild(tmp_path / "warehouse.duckdb", "UTC", "1GB", spill)
+    assert build.memory_note() == f"DuckDB holds at most 953.6 MiB in memory and spills to {spill}"
+    (spill / "duckdb_temp_block-7.block").write_bytes(b"a spilled block")  # as if DuckDB had left one
+    build.publish()
+    assert spill.is_dir() and list(spill.iterdir()) == []
+    assert (tmp_path / "warehouse.duckdb").exists()

@@ -81,6 +81,7 @@ def test_the_readme_config_loads(tmp_path):
     assert set(settings.instruments) >= {"BDI-II", "SAS-6"}
     assert settings.sites == {"north": "North clinic"}
     assert settings.stale_after_hours == 36
+    assert (settings.memory_limit, settings.temp_directory) == ("4GB", None)
 
 
 def test_no_config_gives_the_defaults():
@@ -88,6 +89,30 @@ def test_no_config_gives_the_defaults():
     assert (settings.timezone, settings.min_cell, settings.publication) == ("UTC", 5, False)
     assert settings.windows.baseline == (-14, 7) and settings.windows.endpoint == (56, 84)
     assert settings.stale_after_hours == 36
+    assert (settings.memory_limit, settings.temp_directory) == ("4GB", None)
+
+
+@pytest.mark.parametrize(
+    ("value", "memory_limit"),
+    [("4GB", "4GB"), ("512MiB", "512MiB"), ("1.5 gib", "1.5GiB"), ("  8gb ", "8GB"), ("262144KiB", "262144KiB")],
+)
+def test_the_memory_limit_is_written_as_duckdb_reads_it(tmp_path, value, memory_limit):
+    assert load(tmp_path, f'[refresh]\nmemory_limit = "{value}"\n').memory_limit == memory_limit
+
+
+@pytest.mark.parametrize("value", ["4", "4 gigabytes", "GB", "-1GB", "1e9B", "255MiB", "0.25GB", "80%"])
+def test_a_memory_limit_that_is_not_an_amount_of_at_least_256_mib_is_refused_with_the_key(tmp_path, value):
+    with pytest.raises(SettingsError) as error:
+        load(tmp_path, f'[refresh]\nmemory_limit = "{value}"\n')
+    assert str(error.value) == (
+        f'refresh.memory_limit must be an amount of memory of at least 256MiB in quotes, such as "4GB", got {value!r}'
+    )
+
+
+@pytest.mark.parametrize("value", ["4", "true", "[4, 'GB']"])
+def test_a_memory_limit_that_is_not_text_is_refused_with_the_key(tmp_path, value):
+    with pytest.raises(SettingsError, match=r"^refresh\.memory_limit must be an amount of memory"):
+        load(tmp_path, f"[refresh]\nmemory_limit = {value}\n")
 
 
 def test_environment_values_arrive_as_text_and_still_work(monkeypatch):
@@ -99,6 +124,8 @@ def test_environment_values_arrive_as_text_and_still_work(monkeypatch):
     monkeypatch.setenv("SECUREBASE_PRIVACY_PUBLICATION", "True")
     monkeypatch.setenv("SECUREBASE_REFRESH_INBOX", "/data/inbox")
     monkeypatch.setenv("SECUREBASE_DASHBOARD_STALE_AFTER_HOURS", "48.5")
+    monkeypatch.setenv("SECUREBASE_REFRESH_MEMORY_LIMIT", "2GiB")
+    monkeypatch.setenv("SECUREBASE_REFRESH_TEMP_DIRECTORY", "/data/spill")
     settings = load_settings(None)
     assert settings.timezone == "Europe/London"
     assert (settings.windows.baseline, settings.windows.endpoint, settings.windows.endpoint_target) == (
@@ -108,6 +135,7 @@ def test_environment_values_arrive_as_text_and_still_work(monkeypatch):
     )
     assert (settings.min_cell, settings.publication, settings.inbox) == (10, True, Path("/data/inbox"))
     assert settings.stale_after_hours == 48.5
+    assert (settings.memory_limit, settings.temp_directory) == ("2GiB", Path("/data/spill"))
 
 
 @pytest.mark.parametrize(
@@ -148,7 +176,10 @@ def test_environment_slips_are_refused_with_the_key(monkeypatch, variable, value
             "windows.baseline_target: unknown key ([windows] takes baseline, endpoint_target, endpoint)",
         ),
         ("[privacy]\nmincell = 3\n", "privacy.mincell: unknown key ([privacy] takes min_cell, publication)"),
-        ('[refresh]\ninbx = "in"\n', "refresh.inbx: unknown key ([refresh] takes inbox, warehouse)"),
+        (
+            '[refresh]\ninbx = "in"\n',
+            "refresh.inbx: unknown key ([refresh] takes inbox, warehouse, memory_limit, temp_directory)",
+        ),
         (
             '[dashboard]\nrole = "r.toml"\n',
             "dashboard.role: unknown key ([dashboard] takes roles, secrets, stale_after_hours)",
@@ -184,6 +215,7 @@ def test_environment_slips_are_refused_with_the_key(monkeypatch, variable, value
         ("[windows]\nbaseline = 5\n", "windows.baseline must be two day offsets [first, last], got 5"),
         ("[windows]\nendpoint = [84, 56]\n", "windows.endpoint must be two day offsets [first, last], got [84, 56]"),
         ("[refresh]\ninbox = 5\n", "refresh.inbox must be a path in quotes, got 5"),
+        ("[refresh]\ntemp_directory = 5\n", "refresh.temp_directory must be a path in quotes, got 5"),
         # 3. outcome settings
         (
             '[outcomes."ECR-R".anxiety]\nreliable_change = "bootstrap"\n',
