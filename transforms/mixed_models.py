@@ -37,7 +37,7 @@ def _fit(formula: str, data, re_formula: str | None, start_params=None):
             warnings.simplefilter("ignore", quiet)
         model = smf.mixedlm(formula, data, groups=data["participant_id"], re_formula=re_formula)
         # L-BFGS finishes in a few steps when it succeeds; where it stops short or meets a singular matrix, Powell,
-        # slower but sturdier, then L-BFGS from where Powell ends (bench/README.md, sessions 3 and 5)
+        # slower but sturdier, then L-BFGS from where Powell ends (bench/HISTORY.md, sessions 3 and 5)
         for methods in (["lbfgs"], ["powell", "lbfgs"]):
             try:
                 result = model.fit(reml=True, method=methods, start_params=start_params)

@@ -1,5 +1,5 @@
-"""Seconds of each step of ingesting an inbox, file by file, without Prefect (bench/README.md, "Where the goals are
-still missed").
+"""Seconds of each step of ingesting an inbox, file by file, without Prefect (bench/README.md, "Where the
+refresh's goals are still missed").
 
     .venv/bin/python bench/probes/ingest_steps.py [bench/results/100000/inbox]
 

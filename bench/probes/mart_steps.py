@@ -1,4 +1,4 @@
-"""Seconds of each step of the marts stage, as a night's refresh runs it (bench/README.md, "Session 3").
+"""Seconds of each step of the marts stage, as a night's refresh runs it (bench/HISTORY.md, "Session 3").
 
     .venv/bin/python bench/probes/mart_steps.py [bench/results/100000/warehouse.duckdb] [--full]
 

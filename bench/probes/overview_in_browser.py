@@ -1,4 +1,4 @@
-"""Where the overview's first render goes, in headless Chromium (bench/README.md, "Dashboard").
+"""Where the overview's first render goes, in headless Chromium (bench/HISTORY.md, "Session 5").
 
     .venv/bin/python bench/probes/overview_in_browser.py [warehouse] [--warm-static]
 

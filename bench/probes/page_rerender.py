@@ -1,4 +1,4 @@
-"""A dashboard page's cached re-render, nine times over, in headless Chromium (bench/README.md, "Session 5").
+"""A dashboard page's cached re-render, nine times over, in headless Chromium (bench/HISTORY.md, "Session 5").
 
     .venv/bin/python bench/probes/page_rerender.py PAGE [bench/results/100000/warehouse.duckdb]
 

@@ -1,4 +1,4 @@
-"""Where a refresh process's fixed cost goes (bench/README.md, "Where the goals are still missed").
+"""Where a refresh process's fixed cost goes (bench/README.md, "Where the refresh's goals are still missed").
 
     .venv/bin/python bench/probes/refresh_timeline.py [bench/results/1000/warehouse.duckdb] [inbox]
 

@@ -1,4 +1,4 @@
-"""Which optimiser order fits the alerts' expected trajectory (bench/README.md, "Session 5").
+"""Which optimiser order fits the alerts' expected trajectory (bench/HISTORY.md, "Session 5").
 
     .venv/bin/python bench/probes/trajectory_fits.py [bench/results/100000/warehouse.duckdb]
 
