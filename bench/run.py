@@ -201,12 +201,13 @@ def rerender_seconds(page, name: str) -> float:
 
 
 @contextmanager
-def dashboard_server(warehouse: Path, port: int) -> Iterator[str]:
-    """`securebase dashboard` on 127.0.0.1, its URL once it answers; stopped on exit."""
+def dashboard_server(warehouse: Path, port: int, command: tuple = (BIN / "securebase",)) -> Iterator[str]:
+    """`securebase dashboard` on 127.0.0.1 (or `command` given the same arguments), its URL once it answers; stopped
+    on exit."""
     import urllib.request
 
     server = subprocess.Popen(
-        [BIN / "securebase", "dashboard", "--warehouse", warehouse, "--port", str(port), "--demo"],
+        [*command, "dashboard", "--warehouse", warehouse, "--port", str(port), "--demo"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
