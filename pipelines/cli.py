@@ -66,9 +66,12 @@ def generate(
     if format not in ("native", "redcap", "fhir"):
         fail(f"--format must be native, redcap or fhir, got {format!r}")
     if format != "native":
+        from pipelines.generate import PARTICIPANTS_PER_PART, simulate
+
         if messy:
             fail("--messy plants its faults in native files only")
-        from pipelines.generate import simulate
+        if participants > PARTICIPANTS_PER_PART:
+            fail(f"--format {format} writes at most {PARTICIPANTS_PER_PART:,} participants (one export, in memory)")
         from pipelines.generate_sources import write_source_export
 
         program = simulate(participants, seed, date.fromisoformat(start_date))

@@ -5,6 +5,10 @@ two weeks and RSES at weeks 0 and 10, while logging exercises. ECR-R anxiety sta
 about 0.4 over ten weeks, with person-to-person variation; some drop out, some skip items, and the latest
 enrolments are not yet due. The same seed gives the same bytes. With `messy`, the faults of CONTRACT.md §4 are
 planted, and returned as `PlantedFault`s so that tests can check the quarantine row for row.
+
+A program of more than `PARTICIPANTS_PER_PART` participants is simulated and written a part at a time, each part a
+set of files of its own (as a national network's regions would each export theirs), so that memory stays that of one
+part: the first part is the program of that size with the same seed, and the others continue its ids.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ DEFAULT_START = date(2026, 1, 5)
 EXPORT_DAY = 196  # data run until this many days after the start date: late enrolments are not yet due
 WEEKS = 10
 SAMPLE_AS_OF = DEFAULT_START + timedelta(days=EXPORT_DAY)  # the as-of day of `sample_data/`
+PARTICIPANTS_PER_PART = 100_000  # about 1.3 GiB to simulate (bench/README.md, "Memory")
 
 
 @dataclass(frozen=True)
@@ -91,10 +96,12 @@ def _with_skips(responses: np.ndarray, rng: np.random.Generator, share: float) -
     return {f"item_{i + 1}": pl.Series(masked[:, i]).fill_nan(None).cast(pl.Int64) for i in range(responses.shape[1])}
 
 
-def simulate(participants: int, seed: int, start_date: date) -> Program:
-    rng = np.random.default_rng(seed)
+def simulate(participants: int, seed: int, start_date: date, part: int = 0, first_id: int = 1) -> Program:
+    """The program of `participants` people with ids from `first_id`; a later `part` of it draws from its own
+    stream of the seed."""
+    rng = np.random.default_rng(seed if part == 0 else [seed, part])
     n = participants
-    ids = pl.Series([f"P{i:05d}" for i in range(1, n + 1)])
+    ids = pl.Series([f"P{i:05d}" for i in range(first_id, first_id + n)])
     site = rng.choice(SITES, n)
     enrolled = np.datetime64(start_date) + np.sort(rng.integers(0, ENROLMENT_SPAN_DAYS, n)).astype("timedelta64[D]")
     enrolled_text = pl.Series(enrolled).dt.to_string("%Y-%m-%d")
@@ -312,13 +319,25 @@ def plant_faults(files: dict[str, bytes], program: Program) -> list[PlantedFault
 
 
 def generate(
-    out: Path, participants: int = 300, seed: int = 7, start_date: date = DEFAULT_START, messy: bool = False
+    out: Path,
+    participants: int = 300,
+    seed: int = 7,
+    start_date: date = DEFAULT_START,
+    messy: bool = False,
+    per_part: int = PARTICIPANTS_PER_PART,
 ) -> list[PlantedFault]:
-    """Write the export into `out` (created if needed); return the planted faults (none unless messy)."""
-    program = simulate(participants, seed, start_date)
-    files = export_files(program)
-    faults = plant_faults(files, program) if messy else []
+    """Write the export into `out` (created if needed), a part of at most `per_part` participants at a time; return
+    the planted faults (none unless messy), which are all in the first part."""
     out.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        (out / name).write_bytes(data)
+    sizes = [min(per_part, participants - first) for first in range(0, participants, per_part)]
+    faults: list[PlantedFault] = []
+    for part, size in enumerate(sizes):
+        program = simulate(size, seed, start_date, part, first_id=part * per_part + 1)
+        suffix = f"_part{part + 1:0{max(2, len(str(len(sizes))))}d}" if len(sizes) > 1 else ""
+        files = {name.replace(".", f"{suffix}.", 1): data for name, data in export_files(program).items()}
+        if messy and part == 0:
+            faults = plant_faults(files, program)  # files of their own, named as the faults say
+        for name, data in files.items():
+            (out / name).write_bytes(data)
+        del program, files
     return faults
