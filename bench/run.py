@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run.py                       # 1,000, 20,000 and 100,000 participants
     .venv/bin/python bench/run.py --sizes 1000 20000    # a quicker look
+    .venv/bin/python bench/run.py --sizes 1000000 --resume   # go on where a stopped run of a size left off
 
 Every step runs as a whole process and is measured from outside (wall time, and peak resident memory from
 `os.wait4`). Inputs and warehouses go to bench/results/ (not committed); the figures, with the machine they were
@@ -45,7 +46,7 @@ def measured(command: list[str], env: dict | None = None) -> dict:
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(map(str, command))} failed:\n{output[-3000:]}")
-    return {"seconds": round(seconds, 2), "peak_mib": round(usage.ru_maxrss / 1024), "output": output[-500:]}
+    return {"seconds": round(seconds, 2), "peak_mib": round(usage.ru_maxrss / 1024)}
 
 
 FLOOR = """
@@ -301,43 +302,71 @@ def prefect_server() -> Iterator[str]:
         yield url
 
 
-def bench_size(participants: int, port: int, prefect_api_url: str) -> dict:
+def bench_size(participants: int, port: int, prefect_api_url: str, resume: bool = False) -> dict:
+    """Every step at one program size; with `resume`, the steps a stopped run of this size finished (recorded in its
+    folder's steps.json, beside the inputs and warehouses they made) are kept, and the rest run."""
     work = RESULTS / str(participants)
-    shutil.rmtree(work, ignore_errors=True)
+    if not resume:
+        shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
     inbox, warehouse, served = work / "inbox", work / "warehouse.duckdb", work / "served.duckdb"
+    record = work / "steps.json"
+    result = json.loads(record.read_text()) if resume and record.exists() else {"participants": participants}
     env = prefect_env()
     with_server = {**env, "PREFECT_API_URL": prefect_api_url}
-    result = {"participants": participants}
-    result["generate"] = measured([BIN / "securebase", "generate", "--out", inbox, "--participants", str(participants)])
-    result["input_mib"] = round(sum(p.stat().st_size for p in inbox.iterdir()) / 2**20, 1)
-    result["floor"] = measured([sys.executable, "-c", FLOOR, inbox, work / "floor.duckdb"])
 
-    def refresh(into: Path) -> list:
-        return [BIN / "securebase", "refresh", "--inbox", inbox, "--warehouse", into, "--as-of", AS_OF]
+    def refresh(into: Path, environment: dict, refresh_id: int) -> dict:
+        if refresh_id == 1:  # a full refresh starts from nothing, also when a stopped run left a warehouse
+            into.unlink(missing_ok=True)
+        command = [BIN / "securebase", "refresh", "--inbox", inbox, "--warehouse", into, "--as-of", AS_OF]
+        return {**measured(command, environment), "stages": stage_seconds(into, refresh_id)}
+
+    def generate() -> dict:
+        shutil.rmtree(inbox, ignore_errors=True)
+        command = [BIN / "securebase", "generate", "--out", inbox, "--participants", str(participants)]
+        figures = {"generate": measured(command)}
+        return figures | {"input_mib": round(sum(p.stat().st_size for p in inbox.iterdir()) / 2**20, 1)}
+
+    def full() -> dict:
+        figures = {"full": refresh(warehouse, env, 1)}
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return figures | {"raw_rows": con.execute("SELECT sum(rows_read) FROM ops.files").fetchall()[0][0]}
+
+    def dashboard() -> dict:
+        cold_start, libraries, renders = dashboard_renders(warehouse, port)
+        return {"dashboard_cold_start": cold_start, "dashboard_libraries": libraries, "dashboard": renders}
 
     # each refresh twice: a cold process with Prefect's temporary server, and against a running Prefect server
-    for label, refresh_id in (("full", 1), ("increment", 2)):
-        if label == "increment":
-            make_increment(inbox, participants, work)
-        result[label] = measured(refresh(warehouse), env)
-        result[label]["stages"] = stage_seconds(warehouse, refresh_id)
-        result[f"{label}_served"] = measured(refresh(served), with_server)
-        result[f"{label}_served"]["stages"] = stage_seconds(served, refresh_id)
-        if label == "full":
-            with duckdb.connect(str(warehouse), read_only=True) as con:
-                result["raw_rows"] = con.execute("SELECT sum(rows_read) FROM ops.files").fetchall()[0][0]
-    result["dashboard_cold_start"], result["dashboard_libraries"], result["dashboard"] = dashboard_renders(
-        warehouse, port
-    )
+    steps = {
+        "generate": generate,
+        "floor": lambda: {"floor": measured([sys.executable, "-c", FLOOR, inbox, work / "floor.duckdb"])},
+        "full": full,
+        "full_served": lambda: {"full_served": refresh(served, with_server, 1)},
+        "make_increment": lambda: make_increment(inbox, participants, work) or {},
+        "increment": lambda: {"increment": refresh(warehouse, env, 2)},
+        "increment_served": lambda: {"increment_served": refresh(served, with_server, 2)},
+        "dashboard": dashboard,
+    }
     if participants >= 20000:  # where per-file work is large enough for workers to matter
         for workers in (1, 2):
-            on_dask = work / f"dask-{workers}.duckdb"
-            command = [sys.executable, "-c", ON_DASK, inbox, on_dask, str(workers), AS_OF]
-            result[f"dask_{workers}"] = measured(command, {**env, "PYTHONPATH": str(ROOT)})
-            result[f"dask_{workers}"]["stages"] = stage_seconds(on_dask, 1)
-    for step in ("generate", "floor", "full", "full_served", "increment", "increment_served", "dask_1", "dask_2"):
-        result.get(step, {}).pop("output", None)
+            steps[f"dask_{workers}"] = lambda workers=workers: {f"dask_{workers}": on_dask(inbox, work, workers, env)}
+    result.setdefault("steps_done", [])
+    for name, step in steps.items():
+        if name in result["steps_done"]:
+            continue
+        print(f"  {participants}: {name}", flush=True)
+        result |= step()
+        result["steps_done"].append(name)
+        record.write_text(json.dumps(result, indent=2))
     return result
+
+
+def on_dask(inbox: Path, work: Path, workers: int, env: dict) -> dict:
+    """The full refresh with its files examined on a local Dask cluster of `workers` processes."""
+    warehouse = work / f"dask-{workers}.duckdb"
+    warehouse.unlink(missing_ok=True)
+    command = [sys.executable, "-c", ON_DASK, inbox, warehouse, str(workers), AS_OF]
+    return {**measured(command, {**env, "PYTHONPATH": str(ROOT)}), "stages": stage_seconds(warehouse, 1)}
 
 
 def machine() -> str:
@@ -369,6 +398,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 20000, 100000])
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--resume", action="store_true", help="keep each size's inputs and finished steps from a stopped run"
+    )
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     warm_up_prefect_home()
@@ -376,7 +408,7 @@ def main() -> None:
     with prefect_server() as prefect_api_url:
         for participants in args.sizes:
             print(f"benchmarking {participants} participants …", flush=True)
-            results.append(bench_size(participants, args.port, prefect_api_url))
+            results.append(bench_size(participants, args.port, prefect_api_url, args.resume))
             print(json.dumps(results[-1]), flush=True)
     command = " ".join([".venv/bin/python bench/run.py", *sys.argv[1:]])
     run = {"date": date.today().isoformat(), "machine": machine(), "command": command, "sizes": results}
