@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -201,14 +200,20 @@ def _csv(frame: pl.DataFrame) -> bytes:
 
 
 def _jsonl_with_responses(frame: pl.DataFrame) -> bytes:
-    """Questionnaire rows as JSON lines, items as a `responses` object (CONTRACT.md §2)."""
-    item_columns = [c for c in frame.columns if c.startswith("item_")]
-    lines = []
-    for row in frame.iter_rows(named=True):
-        responses = {c.removeprefix("item_"): row[c] for c in item_columns if row[c] is not None}
-        record = {k: row[k] for k in ("participant_id", "instrument", "completed_at")}
-        lines.append(json.dumps({**record, "responses": responses}, separators=(",", ":")))
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    """Questionnaire rows as JSON lines, answered items as a `responses` object (CONTRACT.md §2)."""
+    answered = [
+        pl.when(pl.col(c).is_not_null()).then(pl.format('"{}":{}', pl.lit(c.removeprefix("item_")), pl.col(c)))
+        for c in frame.columns
+        if c.startswith("item_")
+    ]
+    record = pl.struct("participant_id", "instrument", "completed_at").struct.json_encode()
+    line = pl.concat_str(
+        record.str.strip_suffix("}"),
+        pl.lit(',"responses":{'),
+        pl.concat_list(answered).list.drop_nulls().list.join(","),
+        pl.lit("}}"),
+    )
+    return (frame.select(line).to_series().str.join("\n").item() + "\n").encode("utf-8")
 
 
 def _parquet(frame: pl.DataFrame) -> bytes:
