@@ -74,3 +74,11 @@ def test_a_generated_fhir_export_adapts_as_when_each_line_is_validated_whole(tmp
 def test_messy_is_for_native_files_only(tmp_path):
     result = CliRunner().invoke(app, ["generate", "--out", str(tmp_path), "--format", "fhir", "--messy"])
     assert result.exit_code == 1
+
+
+def test_a_source_export_larger_than_one_part_is_refused_before_anything_is_written(tmp_path):
+    out = tmp_path / "export"
+    result = CliRunner().invoke(app, ["generate", "--out", str(out), "--participants", "100001", "--format", "redcap"])
+    assert result.exit_code == 1
+    assert "writes at most 100,000 participants" in result.output
+    assert not out.exists()
