@@ -25,7 +25,7 @@ from pipelines.validation import (
     validate_mart,
     without_rejected_values,
 )
-from pipelines.warehouse import IN_REBUILD, PARTICIPANT_MARTS, WarehouseBuild, stage_rows
+from pipelines.warehouse import IN_REBUILD, PARTICIPANT_MARTS, WarehouseBuild, sql_model, stage_rows
 from securebase.settings import Settings
 from transforms.adapters import SOURCES, Part, SourceRejected
 from transforms.alerts import program_alerts
@@ -339,8 +339,7 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
     build.write_table("marts.alerts", program_alerts(headline_scores, outcomes, parameters, *HEADLINE))
     build.note_alerts_seen()
 
-    practices = build.frame("SELECT * FROM marts.practices")
-    build.write_table("marts.exercise_effects", exercise_effects(practices))
+    build.write_table("marts.exercise_effects", exercise_effects(build.frame(sql_model("marts/exercise_drops"))))
     engagement = build.frame("SELECT * FROM marts.exercise_engagement ORDER BY participant_id, week")
     build.write_table("marts.dose_response", dose_response(engagement, outcomes))
     return rebuilt, released + now_due
