@@ -83,7 +83,13 @@ def dose_response(
     0–10, by tertile of minutes (n, minutes range, mean change with CI) and overall (Spearman's rho with CI).
 
     `minutes`: marts.exercise_engagement; `outcomes`: marts.participant_outcomes."""
-    changes = practice_and_change(minutes, outcomes, last_week, measure)
+    return dose_response_of(practice_and_change(minutes, outcomes, last_week, measure))
+
+
+def dose_response_of(changes: pl.DataFrame) -> pl.DataFrame:
+    """`dose_response` from everyone's `practice_and_change`: each completer's row depends only on their own, so
+    the rows of batches of participants, in any order, will do."""
+    changes = changes.sort("practice_minutes", "participant_id").rechunk()
     if changes.height < 6:
         return pl.DataFrame(schema=DOSE_SCHEMA)
     # by rank, ties sharing the lowest: equal minutes are always in the same tertile, whoever they are (so with

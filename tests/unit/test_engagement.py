@@ -9,15 +9,11 @@ from transforms.engagement import dose_response, exercise_effects
 
 
 def test_mean_distress_drop_per_exercise_with_a_t_interval():
-    practices = pl.DataFrame(
-        {
-            "participant_id": ["A", "A", "B", "B", "C"],
-            "exercise": ["breathing"] * 4 + ["journaling"],
-            "distress_before": [6, 7, 5, 8, 4],
-            "distress_after": [4, 6, 5, 4, 4],
-        }
+    drops = pl.DataFrame(  # breathing: drops 2, 1, 0, 4 by two participants; journaling: one drop of 0
+        {"exercise": ["breathing", "journaling"], "practices": [4, 1], "participants": [2, 1]}
+        | {"total": [7, 0], "squares": [21, 0]}
     )
-    effects = {r["exercise"]: r for r in exercise_effects(practices).iter_rows(named=True)}
+    effects = {r["exercise"]: r for r in exercise_effects(drops).iter_rows(named=True)}
     # drops 2, 1, 0, 4: mean 1.75, sd sqrt(8.75/3), t(0.975, 3) = 3.182446
     half = 3.182446 * math.sqrt(8.75 / 3) / 2
     assert effects["breathing"]["mean_distress_drop"] == pytest.approx(1.75)
