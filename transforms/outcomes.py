@@ -155,9 +155,8 @@ def cohort_parts(outcomes: pl.DataFrame) -> pl.DataFrame:
     paired["change"] = paired["endpoint"] - paired["baseline"]
     deviation = {name: score - score.mean() for name, score in paired.items()}
     sums = {
-        **{"n": complete.sum(), "n_enrolled": pl.len()},
-        **{f"n_{s}": (pl.col("outcome_status") == s).sum() for s in ("complete", "no_baseline", "no_endpoint")},
-        "n_not_yet_due": (pl.col("outcome_status") == "not_yet_due").sum(),
+        "n_enrolled": pl.len(),
+        **{count: (pl.col("outcome_status") == count.removeprefix("n_")).sum() for count in STATUS_COUNTS[1:]},
         **{f"n_{c}": (pl.col("reliable_change") == c).sum() for c in ("improved", "unchanged", "deteriorated")},
         **{f"n_{c}": (pl.col("jt_category") == c).sum() for c in ("recovered", "harmed")},
         "any_reliable_change": pl.col("reliable_change").is_not_null().any(),
@@ -181,14 +180,13 @@ def pooled_cohort_outcomes(parts: pl.DataFrame) -> pl.DataFrame:
     its pairs' distance from the pooled mean). Category counts are NULL when the group's completers have none at
     all (too few complete pairs in the program to classify, or no cutoff), so that no one reads 0% where nothing
     was classified."""
-    n = pl.col("n").sum()
+    pairs = pl.col("n_complete")
+    n = pairs.sum()
     mean = {name: pl.col(f"{name}_total").sum() / n for name in ("baseline", "endpoint", "change")}
-    distance = {
-        name: pl.when(pl.col("n") > 0).then(pl.col(f"{name}_total") / pl.col("n") - mean[name]) for name in mean
-    }
+    distance = {name: pl.when(pairs > 0).then(pl.col(f"{name}_total") / pairs - mean[name]) for name in mean}
 
     def squares(a: str, b: str, own: str) -> pl.Expr:
-        return pl.col(own).sum() + (pl.col("n") * distance[a] * distance[b]).sum()
+        return pl.col(own).sum() + (pairs * distance[a] * distance[b]).sum()
 
     counted = [c for c in parts.columns if c.startswith("n_")]
     categories = {"reliable_change": ("improved", "unchanged", "deteriorated"), "jt_category": ("recovered", "harmed")}
