@@ -12,6 +12,22 @@ from transforms.effect_sizes import t_interval
 from transforms.outcomes import HEADLINE
 
 
+def exercise_drops(practices: pl.DataFrame) -> pl.DataFrame:
+    """What `exercise_effects` reads of practices already in memory (one viewer's own, say), as
+    transforms/sql/marts/exercise_drops.sql gives it of every practice in the warehouse."""
+    drop = pl.col("distress_before").cast(pl.Int64) - pl.col("distress_after").cast(pl.Int64)
+    return (
+        practices.drop_nulls(["distress_before", "distress_after"])
+        .group_by("exercise")
+        .agg(
+            practices=pl.len().cast(pl.Int64),
+            participants=pl.col("participant_id").n_unique().cast(pl.Int64),
+            total=drop.sum(),
+            squares=(drop * drop).sum(),
+        )
+    )
+
+
 def exercise_effects(drops: pl.DataFrame) -> pl.DataFrame:
     """`marts.exercise_effects`: per exercise type, practices with distress logged before and after, and the
     mean distress drop (before − after) with a t-based 95% CI (NULL for fewer than three).
