@@ -31,8 +31,8 @@ from dashboard.scope import (
 from securebase.attempts import FailedAttempt, attempts_file, failed_attempts
 from transforms.effect_sizes import pooled_mean_change
 from transforms.engagement import dose_response as dose_response_of
+from transforms.engagement import exercise_drops, practice_and_change
 from transforms.engagement import exercise_effects as exercise_effects_of
-from transforms.engagement import practice_and_change
 from transforms.outcomes import HEADLINE
 
 # -- freshness and quality (no personal data) ----------------------------------------------------------------
@@ -202,7 +202,8 @@ def cohort_trajectories(
 def exercise_effects(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     """The distress drop per exercise type, of the exercises whose people `beyond_own` lets the viewer see."""
     frame = read(warehouse, "SELECT * FROM marts.exercise_effects ORDER BY mean_distress_drop DESC")
-    own = exercise_effects_of(own_rows(warehouse, viewer, "marts.practices")).select("exercise", own="participants")
+    own = exercise_effects_of(exercise_drops(own_rows(warehouse, viewer, "marts.practices")))
+    own = own.select("exercise", own="participants")
     frame = frame.join(own, on="exercise", how="left").with_columns(pl.col("own").fill_null(0))
     return beyond_own(frame, viewer, "participants")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from importlib import resources
@@ -21,21 +22,39 @@ from pipelines.validation import (
     RunParameters,
     SuiteResult,
     in_future_limits,
+    merged_result,
     row_failures,
     validate_mart,
     without_rejected_values,
 )
-from pipelines.warehouse import IN_REBUILD, PARTICIPANT_MARTS, WarehouseBuild, stage_rows
+from pipelines.warehouse import IN_REBUILD, PARTICIPANT_MARTS, WarehouseBuild, sql_model, stage_rows
 from securebase.settings import Settings
 from transforms.adapters import SOURCES, Part, SourceRejected
-from transforms.alerts import program_alerts
+from transforms.alerts import headline_scores, min_reliable_change, not_on_track_alerts, trajectory_history
 from transforms.datasets import DATASETS
-from transforms.engagement import dose_response, exercise_effects
-from transforms.outcomes import HEADLINE, cohort_outcomes, intent_to_treat, measures_in_use, participant_outcomes
+from transforms.engagement import dose_response_of, exercise_effects, practice_and_change
+from transforms.mixed_models import (
+    fit_expected_trajectory,
+    fit_variance_components,
+    person_sums,
+    sampled_participants,
+)
+from transforms.outcomes import (
+    GROUP_COLUMNS,
+    HEADLINE,
+    classified_outcomes,
+    cohort_parts,
+    itt_outcomes,
+    itt_scores,
+    measures_in_use,
+    outcome_rows,
+    pooled_cohort_outcomes,
+    program_parameters,
+)
 from transforms.scoring import assessments
 from transforms.screening import rejection_reason
-from transforms.talking_therapies import talking_therapies
-from transforms.windows import select_baseline_and_endpoint
+from transforms.talking_therapies import therapy_counts, therapy_rates
+from transforms.windows import KEYS, select_baseline_and_endpoint
 
 # What the marts are built by, besides the settings (`marts_digest`): package and file pattern
 MART_SOURCES = (
@@ -46,7 +65,9 @@ MART_SOURCES = (
     ("pipelines", "warehouse.py"),
 )
 MART_LIBRARIES = ("duckdb", "polars", "numpy", "scipy", "statsmodels")
-# Participants scored at a time: at 100,000 participants about 0.6 million assessment rows (bench/README.md)
+BETWEEN = "WHERE participant_id BETWEEN ? AND ?"  # a batch of participants (`WarehouseBuild.rebuild_batches`)
+# Participants whose marts are built and checked at a time: at 100,000 participants about 0.6 million assessment
+# rows (bench/README.md)
 PARTICIPANTS_PER_BATCH = 20_000
 
 
@@ -308,42 +329,109 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
         build.rebuild_model(table)
     score_in_batches(build, settings)
 
-    participants = build.frame("SELECT * FROM marts.participants ORDER BY participant_id")
-    outcomes, parameters = participant_outcomes(
-        participants,
-        build.frame("SELECT * FROM marts.baselines_endpoints"),
-        measures_in_use(
-            build.frame("SELECT DISTINCT instrument, subscale FROM marts.assessments WHERE score IS NOT NULL"),
-            settings.instruments,
-        ),
-        build.frame(
-            "SELECT administration_id, instrument, responses FROM marts.administrations "
-            "SEMI JOIN marts.baselines_endpoints ON administration_id = baseline_administration_id"
-        ),
-        settings.instruments,
-        settings.windows,
-        settings.outcomes,
-        as_of,
-    )
-    build.write_table("marts.outcome_parameters", parameters)
-    build.write_table("marts.participant_outcomes", outcomes)
-    build.write_table("marts.cohort_outcomes", cohort_outcomes(outcomes))
-    build.write_table("marts.talking_therapies", talking_therapies(outcomes))
-
-    headline_scores = build.frame(
-        "SELECT * FROM marts.assessments WHERE instrument = ? AND subscale = ? "
-        "ORDER BY participant_id, completed_at, score",
-        list(HEADLINE),
-    )
-    build.write_table("marts.itt_outcomes", intent_to_treat(headline_scores, participants, *HEADLINE, settings.windows))
-    build.write_table("marts.alerts", program_alerts(headline_scores, outcomes, parameters, *HEADLINE))
+    parameters = outcomes_in_batches(build, settings, as_of)
+    headline_in_batches(build, settings, parameters)
     build.note_alerts_seen()
-
-    practices = build.frame("SELECT * FROM marts.practices")
-    build.write_table("marts.exercise_effects", exercise_effects(practices))
-    engagement = build.frame("SELECT * FROM marts.exercise_engagement ORDER BY participant_id, week")
-    build.write_table("marts.dose_response", dose_response(engagement, outcomes))
+    build.write_table("marts.exercise_effects", exercise_effects(build.frame(sql_model("marts/exercise_drops"))))
     return rebuilt, released + now_due
+
+
+def outcomes_in_batches(build: WarehouseBuild, settings: Settings, as_of: date) -> pl.DataFrame:
+    """marts.outcome_parameters from the program's complete pairs, then marts.participant_outcomes,
+    marts.cohort_outcomes and marts.talking_therapies a batch of participants at a time; returns the parameters.
+
+    Each participant's outcome rows depend only on their own rows and the program's parameters, so the batches
+    give the rows of one pass over everyone; the parameters need every complete pair's baseline score (and the
+    baseline's items, for Cronbach's alpha): only those columns are gathered (bench/README.md, issue #19)."""
+    in_use = measures_in_use(
+        build.frame("SELECT DISTINCT instrument, subscale FROM marts.assessments WHERE score IS NOT NULL"),
+        settings.instruments,
+    )
+    batches = build.rebuild_batches(PARTICIPANTS_PER_BATCH, among="marts.participants")
+
+    def rows(first: str | None, last: str | None) -> pl.DataFrame:
+        return outcome_rows(
+            build.frame(f"SELECT * FROM marts.participants {BETWEEN} ORDER BY participant_id", [first, last]),
+            build.frame(f"SELECT * FROM marts.baselines_endpoints {BETWEEN}", [first, last]),
+            in_use,
+            settings.windows,
+            as_of,
+        )
+
+    complete = pl.concat(
+        rows(*batch)
+        .filter(pl.col("outcome_status") == "complete")
+        .select(*KEYS, "baseline_score", "baseline_administration_id")
+        for batch in batches
+    ).rechunk()
+    baseline_forms = build.frame(
+        "SELECT administration_id, responses FROM marts.administrations SEMI JOIN marts.baselines_endpoints "
+        "ON administration_id = baseline_administration_id AND baseline_score IS NOT NULL "
+        "AND endpoint_score IS NOT NULL"
+    )
+    parameters = program_parameters(in_use, complete, baseline_forms, settings.instruments, settings.outcomes)
+    del complete, baseline_forms
+    build.write_table("marts.outcome_parameters", parameters)
+    cohorts, therapies = [], []
+    for position, batch in enumerate(batches):
+        outcomes = classified_outcomes(rows(*batch), parameters)
+        build.write_table("marts.participant_outcomes", outcomes, first_batch=position == 0)
+        cohorts.append(cohort_parts(outcomes))
+        therapies.append(therapy_counts(outcomes))
+    build.write_table("marts.cohort_outcomes", pooled_cohort_outcomes(pl.concat(cohorts)))
+    build.write_table("marts.talking_therapies", therapy_rates(pl.concat(therapies)))
+    return parameters
+
+
+def headline_in_batches(build: WarehouseBuild, settings: Settings, parameters: pl.DataFrame) -> None:
+    """marts.itt_outcomes, marts.alerts and marts.dose_response, from the headline measure's scores and the
+    weekly practice a batch of participants at a time.
+
+    The two models are fitted on a seeded sample of participants (transforms/mixed_models.py), drawn from the
+    participants each reads, so the sample's rows alone give the fit all rows give. Everything else is per
+    participant: each one's sums for the intent-to-treat estimate, their practice and change for dose–response
+    (one row each, kept until the end), their alerts (written batch by batch)."""
+    batches = build.rebuild_batches(PARTICIPANTS_PER_BATCH, among="marts.participants")
+    itt_people, sums, trajectory_people, changes = [], [], [], []
+    for batch in batches:
+        scores, participants, outcomes = _headline_rows(build, BETWEEN, list(batch))
+        itt = itt_scores(scores, participants, *HEADLINE, settings.windows).drop_nulls("score")
+        itt_people.append(itt.select("participant_id").unique())
+        sums.append(person_sums(itt, by=GROUP_COLUMNS))
+        history = trajectory_history(headline_scores(scores, outcomes, *HEADLINE)).filter(pl.col("week") >= 0)
+        trajectory_people.append(history.select("participant_id").unique())
+        engagement = build.frame(
+            f"SELECT * FROM marts.exercise_engagement {BETWEEN} ORDER BY participant_id, week", list(batch)
+        )
+        changes.append(practice_and_change(engagement, outcomes))
+    in_sample = "WHERE participant_id IN (SELECT unnest(?::VARCHAR[]))"
+    sample = sampled_participants(pl.concat(itt_people))["participant_id"].to_list()
+    scores, participants, _outcomes = _headline_rows(build, in_sample, [sample])
+    components = fit_variance_components(itt_scores(scores, participants, *HEADLINE, settings.windows))
+    build.write_table("marts.itt_outcomes", itt_outcomes(components, pl.concat(sums), *HEADLINE, settings.windows))
+    sample = sampled_participants(pl.concat(trajectory_people))["participant_id"].to_list()
+    scores, _participants, outcomes = _headline_rows(build, in_sample, [sample])
+    trajectory = fit_expected_trajectory(trajectory_history(headline_scores(scores, outcomes, *HEADLINE)))
+    min_change = min_reliable_change(parameters, *HEADLINE)
+    for position, batch in enumerate(batches):
+        scores, _participants, outcomes = _headline_rows(build, BETWEEN, list(batch))
+        alerts = not_on_track_alerts(headline_scores(scores, outcomes, *HEADLINE), trajectory, min_change)
+        build.write_table("marts.alerts", alerts, first_batch=position == 0)
+    build.write_table("marts.dose_response", dose_response_of(pl.concat(changes)))
+
+
+def _headline_rows(
+    build: WarehouseBuild, where: str, parameters: list
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Some participants' scores of the headline measure in time order, their roster rows and outcome rows."""
+    scores = build.frame(
+        f"SELECT * FROM marts.assessments {where} AND instrument = ? AND subscale = ? "
+        "ORDER BY participant_id, completed_at, score",
+        [*parameters, *HEADLINE],
+    )
+    participants = build.frame(f"SELECT * FROM marts.participants {where} ORDER BY participant_id", parameters)
+    outcomes = build.frame(f"SELECT * FROM marts.participant_outcomes {where}", parameters)
+    return scores, participants, outcomes
 
 
 def score_in_batches(build: WarehouseBuild, settings: Settings) -> None:
@@ -367,11 +455,29 @@ def score_in_batches(build: WarehouseBuild, settings: Settings) -> None:
 
 def validate_marts(build: WarehouseBuild) -> list[SuiteResult]:
     """Every mart against its suite; the results are recorded whether they pass or not. A participant mart is
-    checked on the rows this refresh rebuilt: its rules relate a row only to rows of the same participant."""
+    checked on the rows this refresh rebuilt, and participant_outcomes on everyone's, a batch of participants at a
+    time: their rules relate a row only to rows of the same participant. One result is recorded per mart."""
     results = []
     for table in MART_SUITES:
-        rebuilt_only = f" WHERE {IN_REBUILD}" if f"marts.{table}" in PARTICIPANT_MARTS else ""
-        result = validate_mart(table, build.frame(f"SELECT * FROM marts.{table}{rebuilt_only}"))
+        result = merged_result([validate_mart(table, batch) for batch in _mart_batches(build, table)])
         build.record_validation(result)
         results.append(result)
     return results
+
+
+def _mart_batches(build: WarehouseBuild, table: str) -> Iterator[pl.DataFrame]:
+    """The rows of a mart its suite checks, a batch of participants at a time (a program-wide mart whole); rows
+    without a participant come with the first batch."""
+    if f"marts.{table}" in PARTICIPANT_MARTS:
+        batches, rebuilt_only = build.rebuild_batches(PARTICIPANTS_PER_BATCH), f" AND {IN_REBUILD}"
+    elif "participant_id" in build.frame(f"SELECT * FROM marts.{table} LIMIT 0").columns:
+        batches, rebuilt_only = build.rebuild_batches(PARTICIPANTS_PER_BATCH, among=f"marts.{table}"), ""
+    else:
+        yield build.frame(f"SELECT * FROM marts.{table}")
+        return
+    for position, (first, last) in enumerate(batches):
+        yield build.frame(
+            f"SELECT * FROM marts.{table} WHERE (participant_id BETWEEN ? AND ? OR (participant_id IS NULL AND ?))"
+            f"{rebuilt_only}",
+            [first, last, position == 0],
+        )

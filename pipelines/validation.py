@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from importlib import resources
@@ -240,5 +240,18 @@ MART_SUITES = ("participant_outcomes", "cohort_outcomes", "outcome_parameters", 
 
 
 def validate_mart(table: str, frame: pl.DataFrame) -> SuiteResult:
-    """A published mart against its suite in expectations/marts/."""
+    """A published mart (or a batch of its participants' rows) against its suite in expectations/marts/."""
     return run_suite(f"marts/{table}", f"marts.{table}", frame)
+
+
+def merged_result(results: list[SuiteResult]) -> SuiteResult:
+    """The results of one suite on the batches of one table as one result, as if the table had been checked whole:
+    an expectation fails if it fails in any batch, on the sum of its batches' failing rows. Right only for rules
+    that relate a row to no row outside its batch (a mart's suite relates rows of one participant at most)."""
+    failed: dict[tuple[str, str | None, str], int] = {}
+    for result in results:
+        for failure in result.failed:
+            key = (failure.rule, failure.column, failure.note)
+            failed[key] = failed.get(key, 0) + failure.rows_failed
+    first = results[0]
+    return replace(first, failed=tuple(FailedExpectation(*key, rows) for key, rows in failed.items()))

@@ -448,20 +448,27 @@ class WarehouseBuild:
             self.con.execute(f"DELETE FROM {table} WHERE {IN_REBUILD}")
         self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM ({select}) WHERE {IN_REBUILD}")
 
-    def rebuild_batches(self, participants_per_batch: int) -> list[tuple[str | None, str | None]]:
-        """The participants in `rebuild` in batches of at most `participants_per_batch` consecutive ids, in id order,
-        each as its first and last id; one batch of no one, (None, None), when no one is rebuilt."""
+    def rebuild_batches(
+        self, participants_per_batch: int, among: str = "rebuild"
+    ) -> list[tuple[str | None, str | None]]:
+        """The participants in `rebuild` (or in the table `among`) in batches of at most `participants_per_batch`
+        consecutive ids, in id order, each as its first and last id; one batch of no one, (None, None), when there
+        is no one."""
         bounds = self.con.execute(
             "SELECT min(participant_id), max(participant_id) FROM (SELECT participant_id, "
-            "(row_number() OVER (ORDER BY participant_id) - 1) // ? AS batch FROM rebuild) "
-            "GROUP BY batch ORDER BY batch",
+            f"(row_number() OVER (ORDER BY participant_id) - 1) // ? AS batch FROM (SELECT DISTINCT participant_id "
+            f"FROM {among} WHERE participant_id IS NOT NULL)) GROUP BY batch ORDER BY batch",
             [participants_per_batch],
         ).fetchall()
         return bounds or [(None, None)]
 
-    def write_table(self, table: str, frame: pl.DataFrame) -> None:
-        """Materialise `schema.table` from a frame computed by a transform."""
-        self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM frame")
+    def write_table(self, table: str, frame: pl.DataFrame, first_batch: bool = True) -> None:
+        """Materialise `schema.table` from a frame computed by a transform; the rows of a later batch of
+        participants (`first_batch` false) join those of the earlier ones."""
+        if first_batch:
+            self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM frame")
+        else:
+            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
 
     def note_alerts_seen(self) -> None:
         """Record the refresh in which each alert of marts.alerts first appeared (an alert seen before keeps its

@@ -79,10 +79,21 @@ def program_alerts(
 ) -> pl.DataFrame:
     """`marts.alerts`: the expected trajectory fitted on the program's history, then both rules applied."""
     history = headline_scores(assessments, outcomes, instrument, subscale)
-    trajectory = fit_expected_trajectory(history.select("participant_id", "score", "intake", week="week_exact"))
+    trajectory = fit_expected_trajectory(trajectory_history(history))
+    return not_on_track_alerts(history, trajectory, min_reliable_change(parameters, instrument, subscale))
+
+
+def trajectory_history(history: pl.DataFrame) -> pl.DataFrame:
+    """What `fit_expected_trajectory` reads of `headline_scores`; its sample is of the participants with a score
+    at week 0 or later (`transforms.mixed_models.sampled_participants`)."""
+    return history.select("participant_id", "score", "intake", week="week_exact")
+
+
+def min_reliable_change(parameters: pl.DataFrame, instrument: str, subscale: str) -> float | None:
+    """The measure's minimum reliable change, where it is judged by Jacobson and Truax."""
     min_change = parameters.filter(
         (pl.col("instrument") == instrument)
         & (pl.col("subscale") == subscale)
         & (pl.col("reliable_change_method") == "jacobson_truax")
     )["min_reliable_change"]
-    return not_on_track_alerts(history, trajectory, min_change.item() if len(min_change) else None)
+    return min_change.item() if len(min_change) else None

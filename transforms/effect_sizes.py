@@ -54,6 +54,12 @@ def paired_change_statistics(pairs: pl.DataFrame, by: list[str]) -> pl.DataFrame
         sd_baseline=pl.col("baseline_score").std(),
         r=pl.corr("baseline_score", "endpoint_score"),
     )
+    return change_statistics(aggregates, by)
+
+
+def change_statistics(aggregates: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """`paired_change_statistics` from each group's `n`, `mean_baseline`, `mean_endpoint`, `mean_change`,
+    `sd_change`, `sd_baseline` and `r` (the correlation of baseline and endpoint), however they were pooled."""
     big_enough = aggregates.filter(pl.col("n") >= MIN_N)
     n = big_enough["n"].to_numpy()
     mean_change = big_enough["mean_change"].to_numpy()

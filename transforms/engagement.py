@@ -12,21 +12,37 @@ from transforms.effect_sizes import t_interval
 from transforms.outcomes import HEADLINE
 
 
-def exercise_effects(practices: pl.DataFrame) -> pl.DataFrame:
-    """`marts.exercise_effects`: per exercise type, practices with distress logged before and after, and the
-    mean distress drop (before − after) with a t-based 95% CI (NULL for fewer than three)."""
-    drops = practices.drop_nulls(["distress_before", "distress_after"]).with_columns(
-        drop=(pl.col("distress_before") - pl.col("distress_after")).cast(pl.Float64)
-    )
-    summary = (
-        drops.group_by("exercise")
+def exercise_drops(practices: pl.DataFrame) -> pl.DataFrame:
+    """What `exercise_effects` reads of practices already in memory (one viewer's own, say), as
+    transforms/sql/marts/exercise_drops.sql gives it of every practice in the warehouse."""
+    drop = pl.col("distress_before").cast(pl.Int64) - pl.col("distress_after").cast(pl.Int64)
+    return (
+        practices.drop_nulls(["distress_before", "distress_after"])
+        .group_by("exercise")
         .agg(
-            practices=pl.len(),
-            participants=pl.col("participant_id").n_unique(),
-            mean_distress_drop=pl.col("drop").mean(),
-            sd=pl.col("drop").std(),
+            practices=pl.len().cast(pl.Int64),
+            participants=pl.col("participant_id").n_unique().cast(pl.Int64),
+            total=drop.sum(),
+            squares=(drop * drop).sum(),
         )
-        .sort("exercise")
+    )
+
+
+def exercise_effects(drops: pl.DataFrame) -> pl.DataFrame:
+    """`marts.exercise_effects`: per exercise type, practices with distress logged before and after, and the
+    mean distress drop (before − after) with a t-based 95% CI (NULL for fewer than three).
+
+    `drops` (transforms/sql/marts/exercise_drops.sql): per exercise, its `practices`, their `participants`, and the
+    `total` of their drops and of the drops' `squares`: whole numbers, so the mean and the SD are exact sums
+    divided once, in whatever order the practices come."""
+    n, total = pl.col("practices").cast(pl.Int128), pl.col("total").cast(pl.Int128)
+    spread = (n * pl.col("squares") - total * total).cast(pl.Float64) / (n * (n - 1)).cast(pl.Float64)
+    summary = drops.sort("exercise").select(
+        "exercise",
+        practices=pl.col("practices").cast(pl.UInt32),
+        participants=pl.col("participants").cast(pl.UInt32),
+        mean_distress_drop=total.cast(pl.Float64) / n.cast(pl.Float64),
+        sd=pl.when(n > 1).then(spread.sqrt()),
     )
     low, high = t_interval(
         summary["mean_distress_drop"].to_numpy(), summary["sd"].to_numpy(), summary["practices"].to_numpy()
@@ -83,7 +99,13 @@ def dose_response(
     0–10, by tertile of minutes (n, minutes range, mean change with CI) and overall (Spearman's rho with CI).
 
     `minutes`: marts.exercise_engagement; `outcomes`: marts.participant_outcomes."""
-    changes = practice_and_change(minutes, outcomes, last_week, measure)
+    return dose_response_of(practice_and_change(minutes, outcomes, last_week, measure))
+
+
+def dose_response_of(changes: pl.DataFrame) -> pl.DataFrame:
+    """`dose_response` from everyone's `practice_and_change`: each completer's row depends only on their own, so
+    the rows of batches of participants, in any order, will do."""
+    changes = changes.sort("practice_minutes", "participant_id").rechunk()
     if changes.height < 6:
         return pl.DataFrame(schema=DOSE_SCHEMA)
     # by rank, ties sharing the lowest: equal minutes are always in the same tertile, whoever they are (so with

@@ -19,11 +19,19 @@ MAX_PARTICIPANTS = 250
 Z_ALERT = 1.645  # one-sided 95%: a score this many prediction SDs above expectation is flagged
 
 
-def _sample_participants(scores: pl.DataFrame, max_participants: int, seed: int) -> pl.DataFrame:
-    people = scores.select("participant_id").unique().sort("participant_id")
+def sampled_participants(
+    participants: pl.DataFrame, max_participants: int = MAX_PARTICIPANTS, seed: int = 20260101
+) -> pl.DataFrame:
+    """The seeded sample of at most `max_participants` of the `participant_id`s given (with repeats, in any order)
+    that a model is fitted on: the rows of those participants alone give the fit that all rows give."""
+    people = participants.select("participant_id").unique().sort("participant_id")
     if people.height > max_participants:
         people = people.sample(max_participants, seed=seed)
-    return scores.join(people, on="participant_id", how="semi")
+    return people
+
+
+def _sample_participants(scores: pl.DataFrame, max_participants: int, seed: int) -> pl.DataFrame:
+    return scores.join(sampled_participants(scores, max_participants, seed), on="participant_id", how="semi")
 
 
 def _fit(formula: str, data, re_formula: str | None, start_params=None):

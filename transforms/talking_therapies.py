@@ -21,6 +21,12 @@ PHQ_RELIABLE, GAD_RELIABLE = 6, 4
 
 def talking_therapies(outcomes: pl.DataFrame) -> pl.DataFrame:
     """`marts.talking_therapies`: one row per grouping × group."""
+    return therapy_rates(therapy_counts(outcomes))
+
+
+def therapy_counts(outcomes: pl.DataFrame) -> pl.DataFrame:
+    """The counts of `talking_therapies` among some participants' outcome rows (a batch of them, or everyone): each
+    participant's indicators depend only on their own rows, so the counts of batches add up to everyone's."""
     pairs = (
         outcomes.filter(pl.col("outcome_status") == "complete")
         .filter(pl.col("instrument").is_in(["PHQ-9", "GAD-7"]))
@@ -32,7 +38,7 @@ def talking_therapies(outcomes: pl.DataFrame) -> pl.DataFrame:
         .drop_nulls()
     )
     if pairs.is_empty() or "baseline_score_PHQ-9" not in pairs.columns or "baseline_score_GAD-7" not in pairs.columns:
-        return pl.DataFrame(schema=SCHEMA)
+        return pl.DataFrame(schema=COUNTS)
     phq_change = pl.col("endpoint_score_PHQ-9") - pl.col("baseline_score_PHQ-9")
     gad_change = pl.col("endpoint_score_GAD-7") - pl.col("baseline_score_GAD-7")
     is_case = (pl.col("baseline_score_PHQ-9") >= PHQ_CASENESS) | (pl.col("baseline_score_GAD-7") >= GAD_CASENESS)
@@ -60,9 +66,15 @@ def talking_therapies(outcomes: pl.DataFrame) -> pl.DataFrame:
                 n_reliably_recovered=pl.col("is_reliably_recovered").sum(),
             )
         )
+    return pl.concat(parts).cast(COUNTS)
+
+
+def therapy_rates(counts: pl.DataFrame) -> pl.DataFrame:
+    """`marts.talking_therapies` from the `therapy_counts` of one or more batches of participants."""
     cases = pl.when(pl.col("n_cases") > 0).then(pl.col("n_cases"))  # a group with no case has no recovery rate
     return (
-        pl.concat(parts)
+        counts.group_by("grouping", "group_id")
+        .agg(pl.col(c).sum() for c in list(COUNTS)[2:])
         .with_columns(
             recovery_rate=pl.col("n_recovered") / cases,
             reliable_improvement_rate=pl.col("n_reliably_improved") / pl.col("n_with_both"),
@@ -86,3 +98,4 @@ SCHEMA = {
     "reliable_improvement_rate": pl.Float64,
     "reliable_recovery_rate": pl.Float64,
 }
+COUNTS = {name: kind for name, kind in SCHEMA.items() if not name.endswith("_rate")}

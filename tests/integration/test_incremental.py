@@ -195,11 +195,13 @@ def test_marts_first_built_from_an_empty_inbox_take_the_next_nights_rows(sample_
 
 
 @pytest.mark.parametrize("participants_per_batch", [7, 1])
-def test_scoring_a_batch_of_participants_at_a_time_gives_the_rows_of_one_pass(
+def test_building_and_checking_a_batch_of_participants_at_a_time_gives_the_marts_of_one_pass(
     prefect_server, sample_warehouse, tmp_path, monkeypatch, participants_per_batch
 ):
-    """marts.assessments and marts.baselines_endpoints are built a batch of participants at a time (pipelines/stages.py,
-    `score_in_batches`): small batches give what one batch of everyone gave, and so do the marts built from them."""
+    """The participant marts are scored, the outcomes classified, the headline's alerts, sums and practice gathered
+    and the marts checked a batch of participants at a time (pipelines/stages.py, PARTICIPANTS_PER_BATCH): small
+    batches give the rows one batch of everyone gave (the pooled statistics to the last digits), and the same
+    check results."""
     warehouse, empty_inbox = tmp_path / "warehouse.duckdb", tmp_path / "inbox"
     empty_inbox.mkdir()
     shutil.copy(sample_warehouse, warehouse)
@@ -211,9 +213,16 @@ def test_scoring_a_batch_of_participants_at_a_time_gives_the_rows_of_one_pass(
     everyone = frame(sample_warehouse, "SELECT count(*) FROM marts.participants").item()
     rebuilt = frame(warehouse, "SELECT participants_rebuilt FROM ops.refreshes ORDER BY refresh_id DESC LIMIT 1")
     assert rebuilt.item() == everyone > 3 * participants_per_batch
-    for table in ("marts.assessments", "marts.baselines_endpoints", "marts.participant_outcomes", "marts.alerts"):
+    for table in MARTS_AND_QUARANTINE[:-1]:
         in_order = f"SELECT * FROM {table} ORDER BY ALL"
-        assert_frame_equal(frame(warehouse, in_order), frame(sample_warehouse, in_order))
+        assert_frame_equal(
+            frame(warehouse, in_order), frame(sample_warehouse, in_order), check_exact=False, rel_tol=1e-12
+        )
+    checks = (
+        "SELECT suite, batch, expectations_evaluated, expectations_failed, rows_failed, failed_rules "
+        "FROM quality.validation_runs WHERE batch LIKE 'marts.%' AND refresh_id = ? ORDER BY ALL"
+    )
+    assert frame(warehouse, checks, [2]).equals(frame(sample_warehouse, checks, [1]))
 
 
 def test_the_participants_rebuilt_come_in_batches_of_consecutive_ids(sample_warehouse, tmp_path):

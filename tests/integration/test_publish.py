@@ -46,10 +46,10 @@ def test_a_refresh_that_fails_leaves_the_published_warehouse_untouched(
     before = warehouse.read_bytes()
     generate(inbox, participants=30, seed=11)
 
-    def fails(_outcomes):  # a fault while building the marts, after the night's files were stored
+    def fails(_parts):  # a fault while building the marts, after the night's files were stored
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(stages, "cohort_outcomes", fails)
+    monkeypatch.setattr(stages, "pooled_cohort_outcomes", fails)
     with pytest.raises(OSError, match="No space left"):
         refresh(inbox=inbox, warehouse=warehouse, as_of=SAMPLE_AS_OF)
     assert warehouse.read_bytes() == before

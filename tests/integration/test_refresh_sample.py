@@ -178,3 +178,15 @@ def test_intent_to_treat_accounts_for_everyone_in_every_grouping(sample_warehous
         ("program", 1, 300, 1),
         ("site", groups[2], 300, groups[2]),
     ]
+
+
+def test_the_exercise_drops_of_the_warehouse_and_of_practices_in_memory_agree(sample_warehouse):
+    """marts.exercise_effects groups every practice in SQL; the dashboard groups a viewer's own practices in polars
+    (transforms/engagement.py `exercise_drops`): both give the same sums."""
+    from pipelines.warehouse import sql_model
+    from transforms.engagement import exercise_drops
+
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        in_sql = con.sql(sql_model("marts/exercise_drops")).pl().sort("exercise")
+        in_memory = exercise_drops(con.sql("SELECT * FROM marts.practices").pl()).sort("exercise")
+    assert in_sql.height > 0 and in_sql.equals(in_memory)

@@ -101,14 +101,14 @@ def test_a_mart_failing_its_suite_blocks_publishing(prefect_server, sample_wareh
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(sample_warehouse, warehouse)
     before = warehouse.read_bytes()
-    computed = stages.cohort_outcomes
+    computed = stages.pooled_cohort_outcomes
 
-    def intervals_swapped(outcomes):  # a slip in a transform that only the mart suite can catch
-        return computed(outcomes).with_columns(
+    def intervals_swapped(parts):  # a slip in a transform that only the mart suite can catch
+        return computed(parts).with_columns(
             mean_change_ci_low=pl.col("mean_change_ci_high"), mean_change_ci_high=pl.col("mean_change_ci_low")
         )
 
-    monkeypatch.setattr(stages, "cohort_outcomes", intervals_swapped)
+    monkeypatch.setattr(stages, "pooled_cohort_outcomes", intervals_swapped)
     with pytest.raises(MartCheckFailed, match=r"marts.cohort_outcomes failed interval_out_of_order"):
         refresh(inbox=tmp_path, warehouse=warehouse, as_of=SAMPLE_AS_OF)
 
@@ -169,3 +169,33 @@ def test_the_quality_command_summarises_the_last_refresh(messy_run):
     assert "held rows waiting for their participant (released when they arrive): 1" in output
     assert "rows dated after the as-of day (released when their day comes): 1" in output
     assert not [value for value in PLANTED if value in output]
+
+
+def test_the_mart_checks_in_batches_of_participants_count_the_failures_of_every_batch(
+    sample_warehouse, tmp_path, monkeypatch
+):
+    """validate_marts checks the participant marts a batch of participants at a time and records one result per
+    mart: the same expectations, failing on as many rows as one check of the whole mart."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(sample_warehouse, warehouse)
+    build = WarehouseBuild(warehouse, "UTC")
+    try:
+        build.con.execute("CREATE TEMP TABLE rebuild AS SELECT participant_id FROM marts.participants")
+        first_and_last = "SELECT min(participant_id) FROM marts.participants UNION SELECT max(participant_id) FROM "
+        build.con.execute(
+            f"UPDATE marts.assessments SET items_answered = 99 WHERE participant_id IN ({first_and_last} "
+            "marts.participants)"
+        )
+        build.con.execute(
+            f"UPDATE marts.participant_outcomes SET outcome_status = 'lost' WHERE participant_id IN ({first_and_last} "
+            "marts.participants)"
+        )
+        whole = {f"marts.{t}": validate_mart(t, build.frame(f"SELECT * FROM marts.{t}")) for t in MART_SUITES}
+        monkeypatch.setattr(stages, "PARTICIPANTS_PER_BATCH", 3)
+        batched = {result.batch: result for result in stages.validate_marts(build)}
+    finally:
+        build.discard()
+    assert whole["marts.assessments"].failed and whole["marts.participant_outcomes"].failed
+    for table, result in whole.items():
+        assert batched[table].expectations_evaluated == result.expectations_evaluated
+        assert set(batched[table].failed) == set(result.failed)

@@ -5,19 +5,19 @@ import math
 import polars as pl
 import pytest
 
-from transforms.engagement import dose_response, exercise_effects
+from transforms.engagement import dose_response, exercise_drops, exercise_effects
 
 
 def test_mean_distress_drop_per_exercise_with_a_t_interval():
     practices = pl.DataFrame(
         {
-            "participant_id": ["A", "A", "B", "B", "C"],
-            "exercise": ["breathing"] * 4 + ["journaling"],
-            "distress_before": [6, 7, 5, 8, 4],
-            "distress_after": [4, 6, 5, 4, 4],
+            "participant_id": ["A", "A", "B", "B", "C", "C"],
+            "exercise": ["breathing"] * 4 + ["journaling"] * 2,
+            "distress_before": [6, 7, 5, 8, 4, None],
+            "distress_after": [4, 6, 5, 4, 4, 3],
         }
     )
-    effects = {r["exercise"]: r for r in exercise_effects(practices).iter_rows(named=True)}
+    effects = {r["exercise"]: r for r in exercise_effects(exercise_drops(practices)).iter_rows(named=True)}
     # drops 2, 1, 0, 4: mean 1.75, sd sqrt(8.75/3), t(0.975, 3) = 3.182446
     half = 3.182446 * math.sqrt(8.75 / 3) / 2
     assert effects["breathing"]["mean_distress_drop"] == pytest.approx(1.75)
