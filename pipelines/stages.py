@@ -438,8 +438,8 @@ def score_in_batches(build: WarehouseBuild, settings: Settings) -> None:
     """Build marts.assessments and marts.baselines_endpoints a batch of participants at a time.
 
     The participants in `rebuild` come in ranges of consecutive ids, so that only one batch's administrations and
-    scores are in memory (bench/README.md, "Memory at 100,000 (issue #19)"). Each participant's rows depend only on
-    their own, so the batches give the rows one pass over everyone would."""
+    scores are in memory (bench/README.md, "One million participants (issue #19)"). Each participant's rows depend
+    only on their own, so the batches give the rows one pass over everyone would."""
     in_batch = f"WHERE participant_id BETWEEN ? AND ? AND {IN_REBUILD}"
     for position, (first, last) in enumerate(build.rebuild_batches(PARTICIPANTS_PER_BATCH)):
         scored = assessments(

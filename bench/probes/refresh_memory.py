@@ -1,4 +1,4 @@
-"""Where a refresh's resident memory goes, step by step (bench/README.md, "Memory at 100,000 (issue #19)").
+"""Where a refresh's resident memory goes, step by step (bench/README.md, "One million participants (issue #19)").
 
     PYTHONPATH=. .venv/bin/python bench/probes/refresh_memory.py INBOX [WAREHOUSE] [--config FILE]
 
