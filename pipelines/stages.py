@@ -329,16 +329,18 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
         build.rebuild_model(table)
     score_in_batches(build, settings)
 
-    parameters = outcomes_in_batches(build, settings, as_of)
-    headline_in_batches(build, settings, parameters)
+    everyone = build.rebuild_batches(PARTICIPANTS_PER_BATCH, among="marts.participants")
+    parameters = outcomes_in_batches(build, settings, as_of, everyone)
+    headline_in_batches(build, settings, parameters, everyone)
     build.note_alerts_seen()
     build.write_table("marts.exercise_effects", exercise_effects(build.frame(sql_model("marts/exercise_drops"))))
     return rebuilt, released + now_due
 
 
-def outcomes_in_batches(build: WarehouseBuild, settings: Settings, as_of: date) -> pl.DataFrame:
+def outcomes_in_batches(build: WarehouseBuild, settings: Settings, as_of: date, batches: list) -> pl.DataFrame:
     """marts.outcome_parameters from the program's complete pairs, then marts.participant_outcomes,
-    marts.cohort_outcomes and marts.talking_therapies a batch of participants at a time; returns the parameters.
+    marts.cohort_outcomes and marts.talking_therapies a batch of participants at a time (`batches` of everyone);
+    returns the parameters.
 
     Each participant's outcome rows depend only on their own rows and the program's parameters, so the batches
     give the rows of one pass over everyone; the parameters need every complete pair's baseline score (and the
@@ -347,7 +349,6 @@ def outcomes_in_batches(build: WarehouseBuild, settings: Settings, as_of: date) 
         build.frame("SELECT DISTINCT instrument, subscale FROM marts.assessments WHERE score IS NOT NULL"),
         settings.instruments,
     )
-    batches = build.rebuild_batches(PARTICIPANTS_PER_BATCH, among="marts.participants")
 
     def rows(first: str | None, last: str | None) -> pl.DataFrame:
         return outcome_rows(
@@ -383,15 +384,14 @@ def outcomes_in_batches(build: WarehouseBuild, settings: Settings, as_of: date) 
     return parameters
 
 
-def headline_in_batches(build: WarehouseBuild, settings: Settings, parameters: pl.DataFrame) -> None:
+def headline_in_batches(build: WarehouseBuild, settings: Settings, parameters: pl.DataFrame, batches: list) -> None:
     """marts.itt_outcomes, marts.alerts and marts.dose_response, from the headline measure's scores and the
-    weekly practice a batch of participants at a time.
+    weekly practice a batch of participants at a time (`batches` of everyone).
 
     The two models are fitted on a seeded sample of participants (transforms/mixed_models.py), drawn from the
     participants each reads, so the sample's rows alone give the fit all rows give. Everything else is per
     participant: each one's sums for the intent-to-treat estimate, their practice and change for dose–response
     (one row each, kept until the end), their alerts (written batch by batch)."""
-    batches = build.rebuild_batches(PARTICIPANTS_PER_BATCH, among="marts.participants")
     itt_people, sums, trajectory_people, changes = [], [], [], []
     for batch in batches:
         scores, participants, outcomes = _headline_rows(build, BETWEEN, list(batch))
@@ -440,7 +440,7 @@ def score_in_batches(build: WarehouseBuild, settings: Settings) -> None:
     The participants in `rebuild` come in ranges of consecutive ids, so that only one batch's administrations and
     scores are in memory (bench/README.md, "One million participants (issue #19)"). Each participant's rows depend
     only on their own, so the batches give the rows one pass over everyone would."""
-    in_batch = f"WHERE participant_id BETWEEN ? AND ? AND {IN_REBUILD}"
+    in_batch = f"{BETWEEN} AND {IN_REBUILD}"
     for position, (first, last) in enumerate(build.rebuild_batches(PARTICIPANTS_PER_BATCH)):
         scored = assessments(
             build.frame(f"SELECT * FROM marts.administrations {in_batch}", [first, last]),
