@@ -51,6 +51,7 @@ from transforms.outcomes import (
     pooled_cohort_outcomes,
     program_parameters,
 )
+from transforms.reliable_change import PARAMETER_SCHEMA
 from transforms.scoring import assessments
 from transforms.screening import rejection_reason
 from transforms.talking_therapies import therapy_counts, therapy_rates
@@ -337,14 +338,40 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
     return rebuilt, released + now_due
 
 
+BASELINE_FORMS = (  # an instrument's administrations chosen as the baseline of a complete pair, for Cronbach's alpha
+    "SELECT administration_id, responses FROM marts.administrations SEMI JOIN marts.baselines_endpoints "
+    "ON administration_id = baseline_administration_id AND baseline_score IS NOT NULL AND endpoint_score IS NOT NULL "
+    "WHERE instrument = ?"
+)
+
+
+def parameters_by_instrument(
+    build: WarehouseBuild, settings: Settings, in_use: pl.DataFrame, complete: pl.DataFrame
+) -> pl.DataFrame:
+    """marts.outcome_parameters from the complete pairs, one instrument at a time so that only one instrument's
+    baseline items are held at once (no rows before any score)."""
+    parts = [
+        program_parameters(
+            measures,
+            complete.filter(pl.col("instrument") == instrument),
+            build.frame(BASELINE_FORMS, [instrument]),
+            settings.instruments,
+            settings.outcomes,
+        )
+        for (instrument,), measures in in_use.group_by("instrument", maintain_order=True)
+    ]
+    return pl.concat([pl.DataFrame(schema=PARAMETER_SCHEMA), *parts])
+
+
 def outcomes_in_batches(build: WarehouseBuild, settings: Settings, as_of: date, batches: list) -> pl.DataFrame:
     """marts.outcome_parameters from the program's complete pairs, then marts.participant_outcomes,
     marts.cohort_outcomes and marts.talking_therapies a batch of participants at a time (`batches` of everyone);
     returns the parameters.
 
     Each participant's outcome rows depend only on their own rows and the program's parameters, so the batches
-    give the rows of one pass over everyone; the parameters need every complete pair's baseline score (and the
-    baseline's items, for Cronbach's alpha): only those columns are gathered (bench/README.md, issue #19)."""
+    give the rows of one pass over everyone; the parameters need every complete pair's baseline score, and its
+    baseline's items for Cronbach's alpha: only those columns are gathered, the items one instrument at a time
+    (bench/README.md, issue #19)."""
     in_use = measures_in_use(
         build.frame("SELECT DISTINCT instrument, subscale FROM marts.assessments WHERE score IS NOT NULL"),
         settings.instruments,
@@ -365,13 +392,8 @@ def outcomes_in_batches(build: WarehouseBuild, settings: Settings, as_of: date, 
         .select(*KEYS, "baseline_score", "baseline_administration_id")
         for batch in batches
     ).rechunk()
-    baseline_forms = build.frame(
-        "SELECT administration_id, responses FROM marts.administrations SEMI JOIN marts.baselines_endpoints "
-        "ON administration_id = baseline_administration_id AND baseline_score IS NOT NULL "
-        "AND endpoint_score IS NOT NULL"
-    )
-    parameters = program_parameters(in_use, complete, baseline_forms, settings.instruments, settings.outcomes)
-    del complete, baseline_forms
+    parameters = parameters_by_instrument(build, settings, in_use, complete)
+    del complete
     build.write_table("marts.outcome_parameters", parameters)
     cohorts, therapies = [], []
     for position, batch in enumerate(batches):
