@@ -21,7 +21,7 @@ from transforms.instruments import Instrument, registry
 from transforms.reliable_change import settings_for
 from transforms.windows import Windows
 
-DEFAULT_MEMORY_LIMIT = "4GB"  # [refresh] memory_limit: DuckDB's share of a refresh's memory (README.md, "Memory")
+DEFAULT_MEMORY_LIMIT = "2GB"  # [refresh] memory_limit: DuckDB's share of a refresh's memory (README.md, "Memory")
 
 
 class SettingsError(ValueError):

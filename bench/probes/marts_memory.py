@@ -1,6 +1,6 @@
 """The marts stage and the mart checks alone, step by step, on a warehouse a refresh already built (issue #19).
 
-    PYTHONPATH=. .venv/bin/python bench/probes/marts_memory.py WAREHOUSE [--memory-limit 4GB]
+    PYTHONPATH=. .venv/bin/python bench/probes/marts_memory.py WAREHOUSE [--memory-limit 2GB]
 
 Builds the next warehouse beside WAREHOUSE as a refresh does (the published file is not changed), rebuilds every
 participant's marts (as when the marts' code changes) as of 2026-07-20 with the default settings, checks the marts,
@@ -19,12 +19,12 @@ import refresh_memory as probe  # noqa: E402  (notes the steps of pipelines.stag
 
 from pipelines import stages  # noqa: E402
 from pipelines.warehouse import WarehouseBuild  # noqa: E402
-from securebase.settings import Settings  # noqa: E402
+from securebase.settings import DEFAULT_MEMORY_LIMIT, Settings  # noqa: E402
 
 
 def main() -> None:
     warehouse = Path(sys.argv[1])
-    limit = sys.argv[sys.argv.index("--memory-limit") + 1] if "--memory-limit" in sys.argv else "4GB"
+    limit = sys.argv[sys.argv.index("--memory-limit") + 1] if "--memory-limit" in sys.argv else DEFAULT_MEMORY_LIMIT
     settings = Settings(memory_limit=limit)
     stages.marts_digest = lambda _settings: "rebuild everyone"  # noqa: ARG005
     stop = threading.Event()

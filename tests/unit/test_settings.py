@@ -81,7 +81,7 @@ def test_the_readme_config_loads(tmp_path):
     assert set(settings.instruments) >= {"BDI-II", "SAS-6"}
     assert settings.sites == {"north": "North clinic"}
     assert settings.stale_after_hours == 36
-    assert (settings.memory_limit, settings.temp_directory) == ("4GB", None)
+    assert (settings.memory_limit, settings.temp_directory) == ("2GB", None)
 
 
 def test_no_config_gives_the_defaults():
@@ -89,7 +89,7 @@ def test_no_config_gives_the_defaults():
     assert (settings.timezone, settings.min_cell, settings.publication) == ("UTC", 5, False)
     assert settings.windows.baseline == (-14, 7) and settings.windows.endpoint == (56, 84)
     assert settings.stale_after_hours == 36
-    assert (settings.memory_limit, settings.temp_directory) == ("4GB", None)
+    assert (settings.memory_limit, settings.temp_directory) == ("2GB", None)
 
 
 @pytest.mark.parametrize(
