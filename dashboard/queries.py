@@ -210,24 +210,18 @@ def exercise_effects(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
 
 @st.cache_data(ttl=300, show_spinner=False)
 def practice_by_week(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filters()) -> pl.DataFrame:
-    """Practices per week since enrolment, by exercise type, with how many people practised."""
-    chosen, parameters = filters.where()
+    """Practices per week since enrolment, by exercise type, with how many people practised (the cells of
+    marts.practice_weeks of the chosen sites and modalities, added up)."""
+    chosen, parameters = filters.where("site_id", "modality")
     outside, own = cells_outside(viewer)
     frame = read(
         warehouse,
         f"""
-        WITH cells AS (  -- each person is in one site and one modality
-            SELECT floor((x.started_date - p.enrolled_date) / 7)::INTEGER AS week, x.exercise, p.site_id,
-                p.modality, count(*) AS practices, count(DISTINCT x.participant_id) AS people
-            FROM marts.practices AS x JOIN marts.participants AS p USING (participant_id)
-            WHERE {chosen}
-            GROUP BY ALL HAVING week BETWEEN 0 AND 10
-        )
         SELECT week, exercise, sum(practices)::BIGINT AS practices, sum(people)::BIGINT AS participants,
             min({outside}) AS smallest_cell
-        FROM cells GROUP BY ALL ORDER BY week, exercise
+        FROM marts.practice_weeks WHERE {chosen} GROUP BY ALL ORDER BY week, exercise
         """,
-        [*parameters, *own],
+        [*own, *parameters],
     )
     return without_small_cells(frame, viewer, "participants")
 

@@ -335,6 +335,7 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
     headline_in_batches(build, settings, parameters, everyone)
     build.note_alerts_seen()
     build.write_table("marts.exercise_effects", exercise_effects(build.frame(sql_model("marts/exercise_drops"))))
+    build.write_table("marts.practice_weeks", build.frame(sql_model("marts/practice_weeks")))
     return rebuilt, released + now_due
 
 

@@ -34,6 +34,7 @@ MARTS_AND_QUARANTINE = (
     "marts.alerts",
     "marts.exercise_effects",
     "marts.dose_response",
+    "marts.practice_weeks",
     "quality.quarantine",
 )
 

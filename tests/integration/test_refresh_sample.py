@@ -36,6 +36,7 @@ CONTRACT_COLUMNS = {
     "marts.exercise_effects": "exercise, practices, participants, mean_distress_drop, mean_distress_drop_ci_low, "
     "mean_distress_drop_ci_high",
     "marts.dose_response": "practice_group, n, minutes_min, minutes_max, mean_change, spearman_rho",
+    "marts.practice_weeks": "week, exercise, site_id, modality, practices, people",
     "marts.alerts": "participant_id, site_id, cohort_id, week, completed_date, rule, observed_score, expected_score",
 }
 
@@ -190,3 +191,25 @@ def test_the_exercise_drops_of_the_warehouse_and_of_practices_in_memory_agree(sa
         in_sql = con.sql(sql_model("marts/exercise_drops")).pl().sort("exercise")
         in_memory = exercise_drops(con.sql("SELECT * FROM marts.practices").pl()).sort("exercise")
     assert in_sql.height > 0 and in_sql.equals(in_memory)
+
+
+def test_practice_weeks_add_up_over_sites_and_modalities_to_each_weeks_people(sample_warehouse):
+    """marts.practice_weeks holds the Exercises page's cells: added over every site and modality, each week's and
+    exercise's practices and people are those counted directly from marts.practices (a person in one site and one
+    modality is counted in one cell), in weeks 0–10 only."""
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        cells = con.sql(
+            "SELECT week, exercise, sum(practices) AS practices, sum(people) AS people FROM marts.practice_weeks "
+            "GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        direct = con.sql(
+            """
+            SELECT floor((x.started_date - p.enrolled_date) / 7) AS week, x.exercise, count(*) AS practices,
+                count(DISTINCT x.participant_id) AS people
+            FROM marts.practices AS x JOIN marts.participants AS p USING (participant_id)
+            GROUP BY ALL HAVING week BETWEEN 0 AND 10 ORDER BY ALL
+            """
+        ).fetchall()
+        weeks = con.execute("SELECT min(week), max(week), count(DISTINCT site_id) FROM marts.practice_weeks").fetchone()
+    assert len(cells) == len(direct) > 20 and cells == direct
+    assert weeks == (0, 10, 4)  # north, south, east and west
