@@ -44,6 +44,7 @@ from transforms.outcomes import (
     HEADLINE,
     classified_outcomes,
     cohort_parts,
+    complete_baseline_sums,
     itt_outcomes,
     itt_scores,
     measures_in_use,
@@ -51,11 +52,11 @@ from transforms.outcomes import (
     pooled_cohort_outcomes,
     program_parameters,
 )
-from transforms.reliable_change import PARAMETER_SCHEMA
+from transforms.reliable_change import added
 from transforms.scoring import assessments
 from transforms.screening import rejection_reason
 from transforms.talking_therapies import therapy_counts, therapy_rates
-from transforms.windows import KEYS, select_baseline_and_endpoint
+from transforms.windows import select_baseline_and_endpoint
 
 # What the marts are built by, besides the settings (`marts_digest`): package and file pattern
 MART_SOURCES = (
@@ -339,29 +340,10 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
     return rebuilt, released + now_due
 
 
-BASELINE_FORMS = (  # an instrument's administrations chosen as the baseline of a complete pair, for Cronbach's alpha
-    "SELECT administration_id, responses FROM marts.administrations SEMI JOIN marts.baselines_endpoints "
-    "ON administration_id = baseline_administration_id AND baseline_score IS NOT NULL AND endpoint_score IS NOT NULL "
-    "WHERE instrument = ?"
+BASELINE_FORMS = (  # a batch's administrations chosen as baselines, for Cronbach's alpha
+    f"SELECT administration_id, responses FROM marts.administrations {BETWEEN} AND administration_id IN "
+    f"(SELECT baseline_administration_id FROM marts.baselines_endpoints {BETWEEN})"
 )
-
-
-def parameters_by_instrument(
-    build: WarehouseBuild, settings: Settings, in_use: pl.DataFrame, complete: pl.DataFrame
-) -> pl.DataFrame:
-    """marts.outcome_parameters from the complete pairs, one instrument at a time so that only one instrument's
-    baseline items are held at once (no rows before any score)."""
-    parts = [
-        program_parameters(
-            measures,
-            complete.filter(pl.col("instrument") == instrument),
-            build.frame(BASELINE_FORMS, [instrument]),
-            settings.instruments,
-            settings.outcomes,
-        )
-        for (instrument,), measures in in_use.group_by("instrument", maintain_order=True)
-    ]
-    return pl.concat([pl.DataFrame(schema=PARAMETER_SCHEMA), *parts])
 
 
 def outcomes_in_batches(build: WarehouseBuild, settings: Settings, as_of: date, batches: list) -> pl.DataFrame:
@@ -370,9 +352,9 @@ def outcomes_in_batches(build: WarehouseBuild, settings: Settings, as_of: date, 
     returns the parameters.
 
     Each participant's outcome rows depend only on their own rows and the program's parameters, so the batches
-    give the rows of one pass over everyone; the parameters need every complete pair's baseline score, and its
-    baseline's items for Cronbach's alpha: only those columns are gathered, the items one instrument at a time
-    (bench/README.md, issue #19)."""
+    give the rows of one pass over everyone; the parameters need every complete pair's baseline score, gathered
+    alone, and sums of its baseline's items for Cronbach's alpha, which the batches add up (bench/README.md,
+    "One million participants")."""
     in_use = measures_in_use(
         build.frame("SELECT DISTINCT instrument, subscale FROM marts.assessments WHERE score IS NOT NULL"),
         settings.instruments,
@@ -387,14 +369,14 @@ def outcomes_in_batches(build: WarehouseBuild, settings: Settings, as_of: date, 
             as_of,
         )
 
-    complete = pl.concat(
-        rows(*batch)
-        .filter(pl.col("outcome_status") == "complete")
-        .select(*KEYS, "baseline_score", "baseline_administration_id")
-        for batch in batches
-    ).rechunk()
-    parameters = parameters_by_instrument(build, settings, in_use, complete)
-    del complete
+    baselines, item_sums = [], {}
+    for batch in batches:
+        complete = rows(*batch).filter(pl.col("outcome_status") == "complete")
+        forms = build.frame(BASELINE_FORMS, [*batch, *batch])
+        item_sums = added(item_sums, complete_baseline_sums(complete, forms, settings.instruments))
+        baselines.append(complete.select("instrument", "subscale", "baseline_score"))
+    parameters = program_parameters(in_use, pl.concat(baselines), item_sums, settings.instruments, settings.outcomes)
+    del baselines
     build.write_table("marts.outcome_parameters", parameters)
     cohorts, therapies = [], []
     for position, batch in enumerate(batches):
@@ -432,6 +414,7 @@ def headline_in_batches(build: WarehouseBuild, settings: Settings, parameters: p
     scores, participants, _outcomes = _headline_rows(build, in_sample, [sample])
     components = fit_variance_components(itt_scores(scores, participants, *HEADLINE, settings.windows))
     build.write_table("marts.itt_outcomes", itt_outcomes(components, pl.concat(sums), *HEADLINE, settings.windows))
+    del itt_people, sums  # everyone's rows, not needed again: room for the trajectory's sample
     sample = sampled_participants(pl.concat(trajectory_people))["participant_id"].to_list()
     scores, _participants, outcomes = _headline_rows(build, in_sample, [sample])
     trajectory = fit_expected_trajectory(trajectory_history(headline_scores(scores, outcomes, *HEADLINE)))

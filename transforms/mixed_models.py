@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 MAX_PARTICIPANTS = 250
+PEOPLE_PER_CHUNK = 100_000  # people whose GLS terms change_by_group computes at a time
 Z_ALERT = 1.645  # one-sided 95%: a score this many prediction SDs above expectation is flagged
 
 
@@ -176,7 +177,8 @@ def change_by_group(
     group's people. By Woodbury, Xᵀ V⁻¹ X = (A − A·M·A)/σ² and Xᵀ V⁻¹ y = (b − A·M·b)/σ², with A = XᵀX, b = Xᵀy and
     M = (σ²·I + G·A)⁻¹·G; so five sums per person are all it needs, whatever the number of groups.
     """
-    people = people.sort("group_id", "participant_id")
+    sums = ["n", "weeks", "weeks_squared", "total", "weeks_by_score", "first_week", "last_week"]
+    people = people.select("group_id", "participant_id", *sums).sort("group_id", "participant_id")
     spans_weeks = dict(
         people.group_by("group_id").agg(pl.col("first_week").min() < pl.col("last_week").max()).iter_rows()
     )
@@ -185,9 +187,12 @@ def change_by_group(
     ).reshape(-1, 2, 2)
     b = np.stack([people["total"], people["weeks_by_score"]], axis=-1).reshape(-1, 2, 1)
     g, sigma2 = components.between_people, components.residual
-    m = np.linalg.solve(sigma2 * np.eye(2) + g @ a, np.broadcast_to(g, a.shape))
-    information = (a - a @ m @ a) / sigma2
-    weighted = ((b - a @ m @ b) / sigma2)[..., 0]
+    information, weighted = np.empty_like(a), np.empty(b.shape[:2])
+    for start in range(0, len(a), PEOPLE_PER_CHUNK):  # each person's terms alone: chunks bound the temporaries
+        rows = slice(start, start + PEOPLE_PER_CHUNK)
+        m = np.linalg.solve(sigma2 * np.eye(2) + g @ a[rows], np.broadcast_to(g, a[rows].shape))
+        information[rows] = (a[rows] - a[rows] @ m @ a[rows]) / sigma2
+        weighted[rows] = ((b[rows] - a[rows] @ m @ b[rows]) / sigma2)[..., 0]
 
     changes = []
     for group_id, rows in people.with_row_index().group_by("group_id", maintain_order=True):

@@ -9,7 +9,7 @@ import polars as pl
 from transforms.effect_sizes import change_statistics
 from transforms.instruments import Instrument
 from transforms.mixed_models import VarianceComponents, change_by_group, fit_variance_components, person_sums
-from transforms.reliable_change import classify_change, outcome_parameters
+from transforms.reliable_change import ItemSums, baseline_item_sums, classify_change, outcome_parameters
 from transforms.windows import KEYS, Windows, outcome_status
 
 HEADLINE = ("ECR-R", "anxiety")  # the program's headline outcome: instrument, subscale (METHODS.md)
@@ -81,7 +81,8 @@ def participant_outcomes(
     """
     outcomes = outcome_rows(participants, chosen, in_use, windows, as_of)
     complete = outcomes.filter(pl.col("outcome_status") == "complete")
-    parameters = program_parameters(in_use, complete, baseline_forms, instruments, config_outcomes)
+    item_sums = complete_baseline_sums(complete, baseline_forms, instruments)
+    parameters = program_parameters(in_use, complete, item_sums, instruments, config_outcomes)
     return classified_outcomes(outcomes, parameters), parameters
 
 
@@ -108,24 +109,30 @@ def outcome_rows(
     )
 
 
+def complete_baseline_sums(
+    complete: pl.DataFrame, baseline_forms: pl.DataFrame, instruments: dict[str, Instrument]
+) -> dict[tuple[str, str], ItemSums]:
+    """What Cronbach's alpha needs of the baseline items of complete outcome rows (`instrument, subscale,
+    baseline_administration_id`), from at least their baseline administrations (`administration_id, responses`)."""
+    forms = complete.select("instrument", "subscale", administration_id="baseline_administration_id").join(
+        baseline_forms.select("administration_id", "responses"), on="administration_id"
+    )
+    return baseline_item_sums(forms, instruments)
+
+
 def program_parameters(
     in_use: pl.DataFrame,
     complete: pl.DataFrame,
-    baseline_forms: pl.DataFrame,
+    item_sums: dict[tuple[str, str], ItemSums],
     instruments: dict[str, Instrument],
     config_outcomes: dict,
 ) -> pl.DataFrame:
     """`marts.outcome_parameters` from the program's complete outcome rows (`outcome_rows` whose status is
-    complete, in key order; `instrument, subscale, baseline_score, baseline_administration_id` are enough) and at
-    least their baseline administrations (`administration_id, responses`)."""
-    complete_baselines = (
-        complete.select("instrument", "subscale", administration_id="baseline_administration_id")
-        .join(baseline_forms.select("administration_id", "responses"), on="administration_id")
-        .sort("instrument", "subscale", "administration_id")
-    )
-    return outcome_parameters(
-        in_use.sort(KEYS[1:]).join(complete, on=KEYS[1:], how="left").select(KEYS[1:] + ["baseline_score"]),
-        complete_baselines,
+    complete, in key order; `instrument, subscale, baseline_score` are enough) and their `complete_baseline_sums`."""
+    every_measure = in_use.sort(KEYS[1:]).select(*KEYS[1:], baseline_score=pl.lit(None, pl.Float64))
+    return outcome_parameters(  # each measure in use, in that order, with its complete pairs' scores (not copied)
+        pl.concat([every_measure, complete.select(*KEYS[1:], "baseline_score")], rechunk=False),
+        item_sums,
         instruments,
         config_outcomes,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal
 
 import polars as pl
@@ -110,31 +111,80 @@ def cutoff_value(
     return (clinical_sd * functional_mean + functional_sd * clinical_mean) / (clinical_sd + functional_sd)
 
 
-def cronbach_alpha(items: pl.DataFrame) -> float | None:
-    """Cronbach's alpha of complete item sets: k/(k−1) · (1 − Σ var(item) / var(total)), sample variances.
+@dataclass(frozen=True)
+class ItemSums:
+    """What Cronbach's alpha needs of complete item sets, in sums that batches of them add up to: how many sets, and
+    the sum and the sum of squares of each item's answers and, last, of the sets' totals."""
 
-    At most 1: identical answers to every item give 1 plus a rounding error, which would make S_diff imaginary."""
-    k = items.width
-    if k < 2 or items.height < 2:
-        return None
-    item_variance = sum(items.select(pl.all().var()).row(0))
-    total_variance = items.select(pl.sum_horizontal(pl.all())).to_series().var()
-    if not total_variance:
-        return None
-    return min(1.0, k / (k - 1) * (1 - item_variance / total_variance))
+    n: int = 0
+    sums: tuple[float, ...] = ()
+    squares: tuple[float, ...] = ()
+
+    @classmethod
+    def of(cls, items: pl.DataFrame) -> ItemSums:
+        """The sums of complete item sets, one column per item."""
+        totals = items.select(pl.sum_horizontal(pl.all())).to_series()
+        sums = (*items.sum().row(0), totals.sum())
+        squares = (*items.select(pl.all() ** 2).sum().row(0), (totals**2).sum())
+        return cls(items.height, sums, squares)
+
+    def __add__(self, other: ItemSums) -> ItemSums:
+        if not (self.n and other.n):
+            return self if self.n else other
+        return ItemSums(
+            self.n + other.n,
+            tuple(a + b for a, b in zip(self.sums, other.sums, strict=True)),
+            tuple(a + b for a, b in zip(self.squares, other.squares, strict=True)),
+        )
+
+    def alpha(self) -> float | None:
+        """Cronbach's alpha: k/(k−1) · (1 − Σ var(item) / var(total)), sample variances.
+
+        Computed exactly from the sums (n·Σx² − (Σx)² is n·(n−1) times a sample variance), so that the batches'
+        order cannot change it and identical answers to every item give 1, never more (which would make S_diff
+        imaginary) nor less."""
+        k = len(self.sums) - 1
+        if k < 2 or self.n < 2:
+            return None
+        spreads = [self.n * Fraction(q) - Fraction(s) ** 2 for s, q in zip(self.sums, self.squares, strict=True)]
+        if not spreads[-1]:
+            return None
+        return float(Fraction(k, k - 1) * (1 - sum(spreads[:-1]) / spreads[-1]))
+
+
+def cronbach_alpha(items: pl.DataFrame) -> float | None:
+    """Cronbach's alpha of complete item sets, one column per item (`ItemSums.alpha`)."""
+    return ItemSums.of(items).alpha()
+
+
+def baseline_item_sums(forms: pl.DataFrame, instruments: dict[str, Instrument]) -> dict[tuple[str, str], ItemSums]:
+    """The `ItemSums` of the keyed items of baseline forms (`instrument, subscale, responses`: each complete
+    participant's baseline administration, once per subscale they are complete on), per instrument × subscale
+    scored from items; complete item sets only."""
+    return {
+        (instrument_id, subscale): ItemSums.of(
+            keyed_item_matrix(group, instruments[instrument_id], instruments[instrument_id].subscale(subscale))
+        )
+        for (instrument_id, subscale), group in forms.group_by("instrument", "subscale")
+        if instruments[instrument_id].kind == "items"
+    }
+
+
+def added(left: dict, right: dict) -> dict:
+    """Two batches' `baseline_item_sums`, added up."""
+    return {key: left.get(key, ItemSums()) + right.get(key, ItemSums()) for key in left.keys() | right.keys()}
 
 
 def outcome_parameters(
     pairs: pl.DataFrame,
-    baseline_forms: pl.DataFrame,
+    item_sums: dict[tuple[str, str], ItemSums],
     instruments: dict[str, Instrument],
     config_outcomes: dict,
 ) -> pl.DataFrame:
     """`marts.outcome_parameters`: one row per instrument × subscale in use, every parameter and its source.
 
-    `pairs`: complete participants' `instrument, subscale, baseline_score`. `baseline_forms`: for Cronbach's alpha,
-    each complete participant's baseline administration (`instrument`, `subscale`, `responses`), once per subscale
-    they are complete on.
+    `pairs`: complete participants' `instrument, subscale, baseline_score`. `item_sums`: for Cronbach's alpha, the
+    `baseline_item_sums` of their baseline administrations.
     """
     rows = []
     for (instrument_id, subscale), group in pairs.group_by(["instrument", "subscale"], maintain_order=True):
@@ -153,8 +203,7 @@ def outcome_parameters(
             sd, sd_source = float(settings.sd), "config"
 
         if settings.reliability == "alpha" and instrument.kind == "items":
-            forms = baseline_forms.filter((pl.col("instrument") == instrument_id) & (pl.col("subscale") == subscale))
-            reliability = cronbach_alpha(keyed_item_matrix(forms, instrument, instrument.subscale(subscale)))
+            reliability = item_sums.get((instrument_id, subscale), ItemSums()).alpha()
             reliability_source = "Cronbach's alpha of the program's baseline items"
         elif isinstance(settings.reliability, int | float):
             reliability, reliability_source = float(settings.reliability), "config"

@@ -75,7 +75,7 @@ for name in (
     "select_baseline_and_endpoint",
     "outcomes_in_batches",
     "outcome_rows",
-    "parameters_by_instrument",
+    "complete_baseline_sums",
     "program_parameters",
     "classified_outcomes",
     "cohort_parts",

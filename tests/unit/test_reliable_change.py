@@ -6,6 +6,9 @@ import pytest
 from transforms.instruments import BUILT_IN
 from transforms.reliable_change import (
     Z_RELIABLE,
+    ItemSums,
+    added,
+    baseline_item_sums,
     classify_change,
     cronbach_alpha,
     cutoff_value,
@@ -39,6 +42,25 @@ def test_cronbach_alpha_by_hand():
     items = pl.DataFrame({"a": [1, 2, 3, 4], "b": [2, 3, 3, 5], "c": [2, 3, 4, 5]})
     assert cronbach_alpha(items) == pytest.approx(1.5 * (1 - 14.75 / 42.75))
     assert cronbach_alpha(items.head(1)) is None
+    assert cronbach_alpha(items.select("a")) is None  # one item has no alpha
+
+
+def test_item_sums_of_batches_add_up_to_the_alpha_of_all_the_items():
+    items = pl.DataFrame({"a": [1, 2, 3, 4], "b": [2, 3, 3, 5], "c": [2, 3, 4, 5]})
+    whole = ItemSums.of(items)
+    assert (whole.n, whole.sums, whole.squares) == (4, (10, 13, 14, 37), (30, 47, 54, 385))
+    batches = ItemSums.of(items.tail(1)) + ItemSums() + ItemSums.of(items.head(3))
+    assert batches == whole and batches.alpha() == whole.alpha() == pytest.approx(1.5 * (1 - 14.75 / 42.75))
+    assert ItemSums.of(items.head(0)).alpha() is None and ItemSums().alpha() is None
+
+
+def test_baseline_item_sums_of_batches_add_up_per_subscale():
+    batches = [baseline_item_sums(forms(4), BUILT_IN), baseline_item_sums(forms(6, "avoidance"), BUILT_IN)]
+    merged = added(*batches)
+    assert sorted(merged) == [("ECR-R", "anxiety"), ("ECR-R", "avoidance")]
+    assert merged[("ECR-R", "anxiety")] == batches[0][("ECR-R", "anxiety")]
+    assert merged[("ECR-R", "avoidance")].n == 6
+    assert added(merged, merged)[("ECR-R", "anxiety")].n == 8
 
 
 def classify(
@@ -128,7 +150,9 @@ def forms(rows: int, subscale: str = "anxiety") -> pl.DataFrame:
 
 def test_parameters_come_from_the_program_and_say_where_from():
     baselines = [3.0, 4.0, 5.0, 6.0, 4.5, 5.5, 3.5, 4.0, 5.0, 6.5]
-    params = outcome_parameters(pairs(baselines), forms(10), BUILT_IN, {}).row(0, named=True)
+    params = outcome_parameters(pairs(baselines), baseline_item_sums(forms(10), BUILT_IN), BUILT_IN, {}).row(
+        0, named=True
+    )
     sd = pl.Series(baselines).std()
     assert params["n_pairs"] == 10 and params["sd_baseline"] == pytest.approx(sd)
     assert params["reliability_source"].startswith("Cronbach")
@@ -138,13 +162,17 @@ def test_parameters_come_from_the_program_and_say_where_from():
 
 
 def test_fewer_than_ten_pairs_leaves_sample_based_reliable_change_null():
-    params = outcome_parameters(pairs([3.0, 4.0, 5.0]), forms(3), BUILT_IN, {}).row(0, named=True)
+    params = outcome_parameters(pairs([3.0, 4.0, 5.0]), baseline_item_sums(forms(3), BUILT_IN), BUILT_IN, {}).row(
+        0, named=True
+    )
     assert params["min_reliable_change"] is None and params["n_pairs"] == 3
 
 
 def test_config_overrides_a_default():
     config = {"ECR-R": {"anxiety": {"reliability": 0.9, "sd": 1.0, "cutoff": 4.0}}}
-    params = outcome_parameters(pairs([3.0, 5.0] * 5), forms(10), BUILT_IN, config).row(0, named=True)
+    params = outcome_parameters(pairs([3.0, 5.0] * 5), baseline_item_sums(forms(10), BUILT_IN), BUILT_IN, config).row(
+        0, named=True
+    )
     assert params["reliability"] == 0.9 and params["reliability_source"] == "config"
     assert params["min_reliable_change"] == pytest.approx(0.8765, abs=5e-5)
     assert params["cutoff"] == 4.0 and params["cutoff_source"] == "config"
@@ -213,12 +241,16 @@ def test_group_counts_of_categories_are_null_where_nothing_was_classified_not_ze
 
 def test_alpha_is_of_the_forms_of_those_complete_on_that_subscale():
     baselines = [3.0, 4.0, 5.0, 6.0, 4.5, 5.5, 3.5, 4.0, 5.0, 6.5]
-    alone = outcome_parameters(pairs(baselines), forms(10), BUILT_IN, {})["reliability"][0]
+    alone = outcome_parameters(pairs(baselines), baseline_item_sums(forms(10), BUILT_IN), BUILT_IN, {})["reliability"][
+        0
+    ]
     # the baseline forms of people complete on avoidance only do not enter the anxiety alpha
     noisy = pl.DataFrame(
         {"instrument": "ECR-R", "subscale": "avoidance", "responses": [[7, 1] * 18, [1, 7] * 18, [4] * 36]}
     )
-    mixed = outcome_parameters(pairs(baselines), pl.concat([forms(10), noisy]), BUILT_IN, {})
+    mixed = outcome_parameters(
+        pairs(baselines), baseline_item_sums(pl.concat([forms(10), noisy]), BUILT_IN), BUILT_IN, {}
+    )
     assert mixed["reliability"][0] == alone
 
 
@@ -230,7 +262,7 @@ def keyed_alike(answer: int) -> list[int]:
 def test_alpha_of_one_leaves_change_unclassified_instead_of_infinitely_reliable():
     answers = [2, 3, 4, 5, 6, 2, 3, 4, 5, 6]
     items = pl.DataFrame({"instrument": "ECR-R", "subscale": "anxiety", "responses": [keyed_alike(a) for a in answers]})
-    params = outcome_parameters(pairs([float(a) for a in answers]), items, BUILT_IN, {})
+    params = outcome_parameters(pairs([float(a) for a in answers]), baseline_item_sums(items, BUILT_IN), BUILT_IN, {})
     assert params["reliability"][0] == 1.0  # never above 1, whatever the rounding
     assert params["min_reliable_change"][0] is None  # S_diff would be 0
     outcomes = pl.DataFrame(
@@ -251,5 +283,5 @@ def test_alpha_a_hair_above_one_is_one():
 
 def test_baselines_all_alike_leave_change_unclassified():
     config = {"ECR-R": {"anxiety": {"reliability": 0.8}}}
-    params = outcome_parameters(pairs([4.0] * 10), forms(10), BUILT_IN, config)
+    params = outcome_parameters(pairs([4.0] * 10), baseline_item_sums(forms(10), BUILT_IN), BUILT_IN, config)
     assert params["sd_baseline"][0] == 0.0 and params["min_reliable_change"][0] is None
