@@ -150,10 +150,9 @@ def quality(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def cohort_trajectories(
-    warehouse: Warehouse, viewer: Viewer, filters: Filters = Filters(), weeks: tuple[int, int] = (0, 10)
-) -> pl.DataFrame:
-    """Mean score of the chosen measure per cohort and week, with how many people were scored.
+def cohort_trajectories(warehouse: Warehouse, viewer: Viewer, filters: Filters = Filters()) -> pl.DataFrame:
+    """Mean score of the chosen measure per cohort and week (0–10), with how many people were scored: the cells of
+    marts.score_weeks, added up.
 
     A clinician's own participants are shown by cohort and site, in full. Beyond them a cohort is shown whole
     (its sites listed in `site_id`), and only when it has no one in the viewer's sites and its release shows
@@ -169,27 +168,29 @@ def cohort_trajectories(
     frame = read(
         warehouse,
         f"""
-        WITH people AS (
-            SELECT p.participant_id, p.cohort_id, p.site_id, {own} AS is_own, {chosen} AS is_chosen
+        WITH cells AS (  -- every cohort × site × modality that has people, scored or not
+            SELECT DISTINCT p.cohort_id, p.site_id, p.modality, {own} AS is_own, {chosen} AS is_chosen
             FROM marts.participants AS p
         ), cohorts AS (
             SELECT cohort_id, bool_or(is_own) AS has_own,
                 string_agg(DISTINCT site_id, ', ' ORDER BY site_id) AS sites
-            FROM people GROUP BY cohort_id
-        ), rows AS (  -- own people by site, the others by whole cohort
-            SELECT participant_id, cohort_id, is_own, has_own, is_chosen,
-                CASE WHEN is_own THEN site_id ELSE sites END AS site_id
-            FROM people JOIN cohorts USING (cohort_id)
+            FROM cells GROUP BY cohort_id
+        ), rows AS (  -- own cells by site, the others by whole cohort
+            SELECT c.cohort_id, c.site_id AS cell_site, c.modality, c.is_own, o.has_own, c.is_chosen,
+                CASE WHEN c.is_own THEN c.site_id ELSE o.sites END AS row_site
+            FROM cells AS c JOIN cohorts AS o USING (cohort_id)
         ), chosen AS (
-            SELECT cohort_id, site_id FROM rows GROUP BY ALL HAVING bool_and(is_chosen)
+            SELECT cohort_id, row_site FROM rows GROUP BY ALL HAVING bool_and(is_chosen)
         )
-        SELECT r.cohort_id, r.site_id, a.week, bool_and(r.is_own) AS is_own, bool_and(r.has_own) AS has_own,
-            count(DISTINCT a.participant_id) AS n, avg(a.score) AS mean_score
-        FROM marts.assessments AS a JOIN rows AS r USING (participant_id) JOIN chosen USING (cohort_id, site_id)
-        WHERE a.instrument = ? AND a.subscale = ? AND a.score IS NOT NULL AND a.week BETWEEN ? AND ?
-        GROUP BY ALL ORDER BY r.cohort_id, r.site_id, a.week
+        SELECT r.cohort_id, r.row_site AS site_id, w.week, bool_and(r.is_own) AS is_own,
+            bool_and(r.has_own) AS has_own, sum(w.people)::BIGINT AS n, sum(w.score_total) / sum(w.scores) AS mean_score
+        FROM marts.score_weeks AS w
+        JOIN rows AS r ON r.cohort_id = w.cohort_id AND r.cell_site = w.site_id AND r.modality = w.modality
+        JOIN chosen AS k ON k.cohort_id = r.cohort_id AND k.row_site = r.row_site
+        WHERE w.instrument = ? AND w.subscale = ?
+        GROUP BY r.cohort_id, r.row_site, w.week ORDER BY r.cohort_id, r.row_site, w.week
         """,
-        [*own_parameters, *parameters, filters.instrument, filters.subscale, *weeks],
+        [*own_parameters, *parameters, filters.instrument, filters.subscale],
     )
     if viewer.role != "admin":
         whole = shown_cohorts(warehouse, viewer, filters, "n_enrolled", "n_complete", "mean_baseline", "mean_change")

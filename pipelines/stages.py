@@ -336,7 +336,8 @@ def build_marts(build: WarehouseBuild, settings: Settings, as_of: date) -> tuple
     headline_in_batches(build, settings, parameters, everyone)
     build.note_alerts_seen()
     build.write_table("marts.exercise_effects", exercise_effects(build.frame(sql_model("marts/exercise_drops"))))
-    build.write_table("marts.practice_weeks", build.frame(sql_model("marts/practice_weeks")))
+    for table in ("marts.practice_weeks", "marts.score_weeks"):
+        build.write_table(table, build.frame(sql_model(table.replace(".", "/"))))
     return rebuilt, released + now_due
 
 

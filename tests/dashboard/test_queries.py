@@ -280,6 +280,35 @@ def test_a_cohort_trajectory_is_the_same_whatever_the_filters_or_absent(shared_c
         assert mixed not in queries.cohort_trajectories(warehouse, admin, Filters(modalities=(m,)))["cohort_id"]
 
 
+def test_a_cohort_trajectory_is_its_scores_read_straight_from_the_assessments(shared_cohort):
+    """Each row is the mean and count of its people's scores that week, however many sites and modalities their
+    cells span: a whole cohort for a lead (at a cell size of 1, which withholds nothing), a cohort's site for an
+    admin."""
+    path, cohort = shared_cohort
+    warehouse = Warehouse.at(path)
+
+    def direct(by_site: bool) -> pl.DataFrame:
+        site = "p.site_id" if by_site else "string_agg(DISTINCT p.site_id, ', ' ORDER BY p.site_id) OVER ()"
+        with duckdb.connect(str(path), read_only=True) as con:
+            return con.sql(
+                f"""
+                SELECT site_id, week, count(DISTINCT participant_id) AS n, avg(score) AS mean_score
+                FROM (SELECT {site} AS site_id, a.* FROM marts.assessments AS a
+                    JOIN marts.participants AS p USING (participant_id) WHERE p.cohort_id = ?)
+                WHERE instrument = 'ECR-R' AND subscale = 'anxiety' AND score IS NOT NULL AND week BETWEEN 0 AND 10
+                GROUP BY ALL ORDER BY ALL
+                """,
+                params=[cohort],
+            ).pl()
+
+    for viewer, by_site in ((Viewer("program_lead", min_cell=1), False), (Viewer("admin"), True)):
+        shown = queries.cohort_trajectories(warehouse, viewer).filter(pl.col("cohort_id") == cohort)
+        expected = direct(by_site)
+        counts = ["site_id", "week", "n"]
+        assert expected.height >= 11 and shown.select(counts).equals(expected.select(counts))
+        assert (shown["mean_score"] - expected["mean_score"]).abs().max() < 1e-12
+
+
 def test_dose_response_tertiles_are_shown_together_or_not_at_all(warehouse):
     every = queries.dose_response(warehouse, Viewer("admin"))
     tertiles = every.filter(pl.col("practice_group") != "all")

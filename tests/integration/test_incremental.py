@@ -35,6 +35,7 @@ MARTS_AND_QUARANTINE = (
     "marts.exercise_effects",
     "marts.dose_response",
     "marts.practice_weeks",
+    "marts.score_weeks",
     "quality.quarantine",
 )
 

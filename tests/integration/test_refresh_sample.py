@@ -37,6 +37,7 @@ CONTRACT_COLUMNS = {
     "mean_distress_drop_ci_high",
     "marts.dose_response": "practice_group, n, minutes_min, minutes_max, mean_change, spearman_rho",
     "marts.practice_weeks": "week, exercise, site_id, modality, practices, people",
+    "marts.score_weeks": "instrument, subscale, week, cohort_id, site_id, modality, people, scores, score_total",
     "marts.alerts": "participant_id, site_id, cohort_id, week, completed_date, rule, observed_score, expected_score",
 }
 
@@ -213,3 +214,29 @@ def test_practice_weeks_add_up_over_sites_and_modalities_to_each_weeks_people(sa
         weeks = con.execute("SELECT min(week), max(week), count(DISTINCT site_id) FROM marts.practice_weeks").fetchone()
     assert len(cells) == len(direct) > 20 and cells == direct
     assert weeks == (0, 10, 4)  # north, south, east and west
+
+
+def test_score_weeks_add_up_over_cohorts_sites_and_modalities_to_each_weeks_mean(sample_warehouse):
+    """marts.score_weeks holds the Trends page's cells: added over every cohort, site and modality, each measure's
+    and week's people scored and mean score are those of marts.assessments directly, in weeks 0–10 only."""
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        cells = con.sql(
+            "SELECT instrument, subscale, week, sum(people) AS people, sum(score_total) / sum(scores) AS mean_score "
+            "FROM marts.score_weeks GROUP BY ALL ORDER BY ALL"
+        ).pl()
+        direct = con.sql(
+            """
+            SELECT instrument, subscale, week, count(DISTINCT participant_id) AS people, avg(score) AS mean_score
+            FROM marts.assessments WHERE score IS NOT NULL AND week BETWEEN 0 AND 10 GROUP BY ALL ORDER BY ALL
+            """
+        ).pl()
+        unscored = con.execute(
+            "SELECT count(*) FROM marts.assessments WHERE score IS NULL AND week BETWEEN 0 AND 10"
+        ).fetchone()[0]
+        cohorts = con.execute(
+            "SELECT count(DISTINCT cohort_id), count(DISTINCT site_id) FROM marts.score_weeks"
+        ).fetchone()
+    assert direct.height > 40 and cells.drop("mean_score").equals(direct.drop("mean_score"))
+    assert (cells["mean_score"] - direct["mean_score"]).abs().max() < 1e-12  # added in another order
+    assert unscored > 0  # unscored rows exist, and count in no cell
+    assert cohorts[1] == 4 and cohorts[0] > 1
