@@ -239,16 +239,22 @@ def known_to(warehouse: Warehouse, viewer: Viewer, own: pl.DataFrame) -> pl.Data
 
 @st.cache_data(ttl=300, show_spinner=False)
 def score_ranges(warehouse: Warehouse) -> dict[tuple[str, str], tuple[float, float]]:
-    """Each measure's lowest and highest possible score: the registry's, else (an instrument defined in a program's
-    config) the lowest and highest scored, which lie within it."""
-    observed = read(
-        warehouse, "SELECT instrument, subscale, min(score), max(score) FROM marts.assessments GROUP BY ALL"
-    )
+    """Each measure's lowest and highest possible score: the registry's for a built-in instrument, else (one defined
+    in a program's config) the lowest and highest scored, which lie within it. Only those are read: reading every
+    score takes about half a second at 1,000,000 participants (bench/README.md, "One million participants")."""
     known = registry()
-    return {
-        (instrument, subscale): known[instrument].score_range(subscale) if instrument in known else (low, high)
-        for instrument, subscale, low, high in observed.iter_rows()
+    observed = read(
+        warehouse,
+        "SELECT instrument, subscale, min(score), max(score) FROM marts.assessments "
+        "WHERE NOT list_contains(?, instrument) GROUP BY ALL",
+        [list(known)],
+    )
+    built_in = {
+        (instrument.id, subscale.name): instrument.score_range(subscale.name)
+        for instrument in known.values()
+        for subscale in instrument.subscales
     }
+    return built_in | {(instrument, subscale): (low, high) for instrument, subscale, low, high in observed.iter_rows()}
 
 
 def program_headline(warehouse: Warehouse, viewer: Viewer, measure: tuple[str, str] = HEADLINE) -> dict:

@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 from scipy import stats
 
+from dashboard.scope import Warehouse, score_ranges
 from pipelines.flows import refresh
 
 # The workspace's reference data, beside the project (not copied into it, so that it cannot drift). A clone on its
@@ -135,3 +136,10 @@ def test_treatment_arms_are_cohorts_and_add_up(warehouse):
 def test_pre_scored_assessments_carry_no_item_counts(warehouse):
     rows = query(warehouse, "SELECT DISTINCT items_total, is_prorated, week FROM marts.assessments ORDER BY week")
     assert rows["items_total"].to_list() == [None] * 4 and rows["week"].to_list() == [0, 3, 6, 10]
+
+
+def test_a_config_instruments_score_range_is_its_scores_and_a_built_ins_its_registrys(warehouse, claus):
+    ranges = score_ranges(Warehouse.at(warehouse))
+    bdi = claus["bdi"].drop_nulls()
+    assert ranges[("BDI-II", "total")] == (bdi.min(), bdi.max()) == (2, 53)  # its scores', not the config's 0 to 63
+    assert ranges[("ECR-R", "anxiety")] == (1, 7) and ranges[("PHQ-9", "total")] == (0, 27)
