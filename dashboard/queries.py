@@ -428,12 +428,6 @@ def alerts(warehouse: Warehouse, viewer: Viewer, cohort_id: str) -> pl.DataFrame
 
 # -- alerts and one participant's picture --------------------------------------------------------------------
 
-# Each participant's latest day with a score of a measure (parameters: instrument, subscale).
-LATEST_SCORE = """latest AS (
-    SELECT participant_id, max(completed_date) AS completed_date FROM marts.assessments
-    WHERE instrument = ? AND subscale = ? AND score IS NOT NULL GROUP BY participant_id
-)"""
-
 
 @st.cache_data(ttl=300, show_spinner=False)
 def alert_worklist(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
@@ -443,17 +437,15 @@ def alert_worklist(warehouse: Warehouse, viewer: Viewer) -> pl.DataFrame:
     return read(
         warehouse,
         f"""
-        WITH {LATEST_SCORE}
         SELECT bool_or(s.first_refresh_id = (SELECT max(refresh_id) FROM ops.refreshes)) AS is_new,
             a.participant_id, a.site_id, a.cohort_id, a.completed_date, a.week,
             list(a.rule ORDER BY a.rule) AS rules, max(a.observed_score) AS observed_score
-        FROM marts.alerts AS a JOIN latest USING (participant_id, completed_date)
-            LEFT JOIN ops.alerts_seen AS s USING (participant_id, completed_date, rule)
-        WHERE {scope}
+        FROM marts.alerts AS a LEFT JOIN ops.alerts_seen AS s USING (participant_id, completed_date, rule)
+        WHERE a.is_latest AND {scope}
         GROUP BY a.participant_id, a.site_id, a.cohort_id, a.completed_date, a.week
         ORDER BY a.completed_date DESC, a.participant_id
         """,
-        [*HEADLINE, *parameters],
+        parameters,
     )
 
 
@@ -465,15 +457,14 @@ def alert_counts(warehouse: Warehouse, viewer: Viewer, weeks: int = 12) -> pl.Da
     frame = read(
         warehouse,
         f"""
-        WITH {LATEST_SCORE}, listed AS (
-            SELECT DISTINCT a.participant_id, a.site_id, date_trunc('week', a.completed_date)::DATE AS week_of
-            FROM marts.alerts AS a JOIN latest USING (participant_id, completed_date)
+        WITH listed AS (
+            SELECT DISTINCT participant_id, site_id, date_trunc('week', completed_date)::DATE AS week_of
+            FROM marts.alerts WHERE is_latest
         )
         SELECT week_of, site_id, count(*) AS participants FROM listed
         WHERE week_of > (SELECT max(week_of) FROM listed) - INTERVAL {int(weeks)} WEEK
         GROUP BY ALL ORDER BY week_of DESC, site_id
         """,
-        list(HEADLINE),
     )
     if viewer.role == "admin":
         return frame.with_columns(small_counts=pl.lit([], pl.List(pl.String)))

@@ -23,6 +23,7 @@ ALERT_SCHEMA = {
     "observed_score": pl.Float64,
     "expected_score": pl.Float64,
     "threshold": pl.Float64,
+    "is_latest": pl.Boolean,  # the participant's latest administration of the measure: where a worklist looks
 }
 COPIED = list(ALERT_SCHEMA)[: list(ALERT_SCHEMA).index("rule")]  # taken as they are from the scores
 
@@ -47,14 +48,17 @@ def _alert_rows(flagged: pl.DataFrame, rule: str, expected: str, threshold: str)
         pl.col("score").alias("observed_score"),
         pl.col(expected).alias("expected_score"),
         pl.col(threshold).alias("threshold"),
+        "is_latest",
     )
 
 
 def not_on_track_alerts(
     scores: pl.DataFrame, trajectory: ExpectedTrajectory | None, min_reliable_change: float | None
 ) -> pl.DataFrame:
-    """One row per participant × administration × rule that fires (lower scores are better)."""
-    after_baseline = scores.filter(pl.col("completed_date") > pl.col("baseline_date"))
+    """One row per participant × administration × rule that fires (lower scores are better), each marked if it is
+    of the participant's latest administration, judged on all of `scores`, which holds every score of theirs."""
+    latest = pl.col("completed_date") == pl.col("completed_date").max().over("participant_id")
+    after_baseline = scores.with_columns(is_latest=latest).filter(pl.col("completed_date") > pl.col("baseline_date"))
     parts = []
     if min_reliable_change is not None:
         worse = after_baseline.with_columns(limit=pl.col("intake") + min_reliable_change)

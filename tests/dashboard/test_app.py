@@ -198,7 +198,7 @@ def test_sites_are_shown_by_their_display_names_where_the_config_gives_them(monk
     [
         (  # published before versions were recorded, and missing a column this dashboard reads
             "ALTER TABLE ops.refreshes DROP COLUMN schema_version; ALTER TABLE marts.cohort_outcomes DROP hedges_g",
-            "built by an older securebase (schema 1; this dashboard reads schema 5): run a refresh to upgrade.",
+            "built by an older securebase (schema 1; this dashboard reads schema 6): run a refresh to upgrade.",
         ),
         ("UPDATE ops.refreshes SET schema_version = 9", "built by a newer securebase (schema 9;"),
     ],

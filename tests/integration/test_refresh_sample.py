@@ -38,7 +38,8 @@ CONTRACT_COLUMNS = {
     "marts.dose_response": "practice_group, n, minutes_min, minutes_max, mean_change, spearman_rho",
     "marts.practice_weeks": "week, exercise, site_id, modality, practices, people",
     "marts.score_weeks": "instrument, subscale, week, cohort_id, site_id, modality, people, scores, score_total",
-    "marts.alerts": "participant_id, site_id, cohort_id, week, completed_date, rule, observed_score, expected_score",
+    "marts.alerts": "participant_id, site_id, cohort_id, week, completed_date, rule, observed_score, expected_score, "
+    "is_latest",
 }
 
 

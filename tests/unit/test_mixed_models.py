@@ -171,6 +171,8 @@ def test_an_off_track_participant_is_flagged_and_an_on_track_one_is_not():
 def test_reliable_deterioration_from_baseline_is_flagged_strictly_beyond_the_minimum_change():
     scores = person("DET1", [4.0, 4.5, 4.6, 4.3])
     alerts = not_on_track_alerts(scores, None, min_reliable_change=0.5)
-    assert alerts.select("week", "rule", "observed_score", "expected_score").rows() == [
-        (2, "reliable_deterioration", 4.6, 4.0)
+    assert alerts.select("week", "rule", "observed_score", "expected_score", "is_latest").rows() == [
+        (2, "reliable_deterioration", 4.6, 4.0, False)  # week 3's 4.3 is their latest
     ]
+    alerts = not_on_track_alerts(person("DET2", [4.0, 4.3, 4.6]), None, min_reliable_change=0.5)
+    assert alerts.select("week", "is_latest").rows() == [(2, True)]
