@@ -241,7 +241,7 @@ def known_to(warehouse: Warehouse, viewer: Viewer, own: pl.DataFrame) -> pl.Data
 def score_ranges(warehouse: Warehouse) -> dict[tuple[str, str], tuple[float, float]]:
     """Each measure's lowest and highest possible score: the registry's for a built-in instrument, else (one defined
     in a program's config) the lowest and highest scored, which lie within it. Only those are read: reading every
-    score takes about half a second at 1,000,000 participants (bench/README.md, "One million participants")."""
+    score takes about half a second at 1,000,000 participants (bench/README.md, session 11)."""
     known = registry()
     observed = read(
         warehouse,
