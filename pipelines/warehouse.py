@@ -184,6 +184,10 @@ def open_spill_folder(folder: Path) -> None:
     mode = stat.S_IMODE(folder.stat().st_mode)
     if mode & 0o007:
         folder.chmod(mode & ~0o007)
+    remove_spill_files(folder)
+
+
+def remove_spill_files(folder: Path) -> None:
     for leftover in folder.glob(f"{SPILL_FILES}*"):
         leftover.unlink(missing_ok=True)
 
@@ -520,5 +524,4 @@ class WarehouseBuild:
             if self.owns_spill_folder:
                 shutil.rmtree(self.spill_folder, ignore_errors=True)
             else:
-                for leftover in self.spill_folder.glob(f"{SPILL_FILES}*"):
-                    leftover.unlink(missing_ok=True)
+                remove_spill_files(self.spill_folder)
